@@ -1,0 +1,216 @@
+//! The command line of SPEC.md, declared with clap's derive.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::backend::PullPolicy;
+use crate::render::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pipe",
+    version,
+    about = "Run GitHub-Actions-style pipelines on your own machine",
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// State directory for runs, logs, the ledger and the audit log.
+    #[arg(long, global = true, env = "PIPE_STATE_DIR", default_value = ".pipe", value_name = "DIR")]
+    pub state_dir: PathBuf,
+    /// When to use colours (NO_COLOR is honoured).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print less.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check pipeline files and report every problem with its file:line:col.
+    Validate {
+        /// Files or folders (default: pipelines/ and .github/workflows/).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show what a run would do, without running anything.
+    Plan {
+        file: PathBuf,
+        #[command(flatten)]
+        select: Selection,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
+    /// Run a pipeline.
+    Run(Box<RunArgs>),
+    /// Approve a run waiting at an approval gate.
+    Approve(Decision),
+    /// Reject a run waiting at an approval gate.
+    Reject(Decision),
+    /// Continue a paused or interrupted run with the options it was started with.
+    Resume {
+        run: String,
+        #[command(flatten)]
+        secrets: SecretArgs,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+        /// Who answers approval prompts (default: git user.name, else $USER).
+        #[arg(long = "as", value_name = "NAME")]
+        as_name: Option<String>,
+    },
+    /// List runs, newest first.
+    Runs,
+    /// Print the saved log of a run, or of one of its jobs.
+    Logs { run: String, job: Option<String> },
+    /// The deployment ledger: what was deployed where, when, and approved by whom.
+    History { environment: Option<String> },
+    /// Remove containers, networks and volumes left by crashed runs.
+    Prune,
+    /// Print the JSON Schema of the pipeline format.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Mermaid,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// A human approves each gated deploy (continuous delivery).
+    #[default]
+    Delivery,
+    /// Every gate passes automatically (continuous deployment).
+    Deployment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutorChoice {
+    #[default]
+    Auto,
+    Docker,
+    Host,
+}
+
+/// Flags shared by `plan` and `run` that choose what runs.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Selection {
+    /// Event that triggers the run.
+    #[arg(long, default_value = "push", value_name = "NAME")]
+    pub event: String,
+    /// Git ref (default: the current branch as refs/heads/...).
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+    /// Commit (default: git rev-parse HEAD).
+    #[arg(long)]
+    pub sha: Option<String>,
+    /// Event payload JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub eventpath: Option<PathBuf>,
+    /// workflow_dispatch input.
+    #[arg(long = "input", value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// Run these jobs and what they need (repeatable).
+    #[arg(long = "job", value_name = "ID")]
+    pub jobs: Vec<String>,
+    /// delivery: a human approves deploys; deployment: gates pass automatically.
+    #[arg(long, value_enum, default_value_t = Mode::Delivery)]
+    pub mode: Mode,
+    /// Pre-approve this environment for this run (repeatable).
+    #[arg(long = "approve", value_name = "ENV")]
+    pub approve: Vec<String>,
+    /// Map a runs-on label to an image, or to `host` (repeatable).
+    #[arg(short = 'P', long = "platform", value_name = "LABEL=IMAGE")]
+    pub platforms: Vec<String>,
+    /// Variable for the `vars` context (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SecretArgs {
+    /// Secret as NAME=VALUE, or NAME to read it from the environment (repeatable).
+    #[arg(long = "secret", value_name = "NAME[=VALUE]")]
+    pub secrets: Vec<String>,
+    /// File of NAME=VALUE secret lines.
+    #[arg(long = "secret-file", value_name = "FILE")]
+    pub secret_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub select: Selection,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Print the plan and execute nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where jobs run: Docker when the daemon answers (auto), Docker, or the host.
+    #[arg(long, value_enum, default_value_t = ExecutorChoice::Auto)]
+    pub executor: ExecutorChoice,
+    /// File of NAME=VALUE lines added to every job's environment.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Jobs at once (default: number of CPUs).
+    #[arg(long)]
+    pub parallel: Option<usize>,
+    /// When to pull images.
+    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Run in the working tree instead of a copy.
+    #[arg(long)]
+    pub bind: bool,
+    /// Who answers approval prompts (default: git user.name, else $USER).
+    #[arg(long = "as", value_name = "NAME")]
+    pub as_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Decision {
+    /// Run id, a unique prefix of it, or `last`.
+    pub run: String,
+    /// The environment whose gate is answered (needed when several wait).
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Who decides (default: git user.name, else $USER).
+    #[arg(long = "as", value_name = "NAME")]
+    pub as_name: Option<String>,
+}

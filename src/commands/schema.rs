@@ -1,0 +1,11 @@
+//! `pipe schema`: the JSON Schema of the pipeline format.
+
+pub fn run() -> Result<i32, crate::Error> {
+    println!("{}", schema_text());
+    Ok(0)
+}
+
+/// The schema exactly as committed in `schemas/pipeline.schema.json` (without the final newline).
+pub fn schema_text() -> String {
+    serde_json::to_string_pretty(&crate::format::json_schema()).unwrap_or_default()
+}

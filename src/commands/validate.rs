@@ -1,0 +1,90 @@
+//! `pipe validate [PATH...]`: check files and folders, report every problem, exit 0/1/2.
+
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+use crate::output::Ui;
+use crate::render::{self, Format};
+use crate::source::Source;
+use crate::validate::{Checked, check_source};
+
+/// Folders checked when no path is given.
+const DEFAULT_DIRS: &[&str] = &["pipelines", ".github/workflows"];
+
+pub fn run(ui: &Ui, paths: &[PathBuf], format: Format) -> Result<i32, Error> {
+    let files = collect(paths)?;
+    let mut checked = Vec::with_capacity(files.len());
+    for path in files {
+        checked.push(check_file(&path)?);
+    }
+    let out = match format {
+        Format::Text => render::text(&checked, ui.color_stdout()),
+        Format::Json => render::json(&checked),
+        Format::Github => render::github(&checked),
+        Format::Sarif => render::sarif(&checked),
+    };
+    ui.stdout(&out);
+    let errors: usize = checked.iter().map(Checked::errors).sum();
+    Ok(if errors > 0 { 1 } else { 0 })
+}
+
+/// Read and check one file; a file that is not UTF-8 text is a diagnostic, not a crash.
+pub fn check_file(path: &Path) -> Result<Checked, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let display = path.strip_prefix(".").unwrap_or(path).display().to_string();
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(check_source(Source::new(display, text))),
+        Err(e) => {
+            let source = Source::new(display, "");
+            let at = crate::source::Span::default_at_start();
+            let d = crate::diagnostic::Diagnostic::error(
+                "yaml-syntax",
+                at,
+                format!("not a text file: invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+            );
+            Ok(Checked { source, pipeline: None, diagnostics: vec![d] })
+        }
+    }
+}
+
+/// Expand the arguments into the list of files to check, in a stable order.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    if paths.is_empty() {
+        let existing: Vec<PathBuf> = DEFAULT_DIRS.iter().map(PathBuf::from).filter(|p| p.is_dir()).collect();
+        if existing.is_empty() {
+            return Err(Error::Usage {
+                message: "no pipeline files: neither pipelines/ nor .github/workflows/ exists here".into(),
+                hint: Some("name a file or folder: pipe validate path/to/pipeline.yml".into()),
+            });
+        }
+        for dir in existing {
+            walk(&dir, &mut files)?;
+        }
+        return Ok(files);
+    }
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        if meta.is_dir() {
+            walk(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// YAML files below `dir`, sorted; hidden folders other than .github are skipped.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.to_path_buf(), source })?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}

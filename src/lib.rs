@@ -1,0 +1,44 @@
+//! pipe: run GitHub-Actions-style pipelines on your own machine.
+//!
+//! The flow of data: `yaml` (text → spanned nodes) → `load` (nodes → `model`, with the `format`
+//! shape checks) → `validate` (semantic checks) → `plan` → `runner` → `backend`, with `render`
+//! and `report` turning diagnostics and events into text.
+
+pub mod backend;
+pub mod cli;
+mod commands;
+pub mod diagnostic;
+pub mod error;
+pub mod format;
+pub mod load;
+pub mod model;
+pub mod output;
+pub mod render;
+pub mod source;
+pub mod validate;
+pub mod yaml;
+
+pub use error::Error;
+
+use clap::Parser;
+
+/// Entry point of the binary: parse arguments, run the command, map errors to exit codes.
+pub fn main() -> i32 {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
+            }
+            err.exit_code()
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! A file's text and positions in it. Positions count characters (as YAML parsers do), lines and
+//! columns are 1-based (as editors show them); byte offsets are derived for rendering.
+
+use std::fmt;
+
+/// A position in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+pub struct Pos {
+    /// Character index from the start of the file.
+    pub offset: usize,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+}
+
+/// A half-open range of a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+pub struct Span {
+    pub start: Pos,
+    pub end: Pos,
+}
+
+impl Span {
+    pub fn new(start: Pos, end: Pos) -> Self {
+        Span { start, end: end.max(start) }
+    }
+
+    /// Line 1, column 1: for problems of a whole file.
+    pub fn default_at_start() -> Self {
+        Span::point(Pos { offset: 0, line: 1, col: 1 })
+    }
+
+    pub fn point(pos: Pos) -> Self {
+        Span { start: pos, end: pos }
+    }
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// A loaded file: its path as the user named it and its text.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Source { path: path.into(), text, line_starts }
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return "";
+        };
+        let end = self.line_starts.get(line).map_or(self.text.len(), |&e| e);
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// Byte offset of a position (clamped to the text).
+    pub fn byte_offset(&self, pos: Pos) -> usize {
+        let Some(&start) = self.line_starts.get(pos.line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let line = self.line(pos.line);
+        let within = line.char_indices().nth(pos.col.saturating_sub(1)).map_or(line.len(), |(i, _)| i);
+        start + within
+    }
+
+    /// The position `n` characters after the start of a 1-based line, 1-based column `col`.
+    pub fn pos_at(&self, line: usize, col: usize) -> Pos {
+        let line = line.clamp(1, self.line_count());
+        let start_byte = self.line_starts[line - 1];
+        let offset = self.text[..start_byte].chars().count() + col.saturating_sub(1);
+        Pos { offset, line, col }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_byte_offsets() {
+        let s = Source::new("f.yml", "ab\nçd: x\n");
+        assert_eq!(s.line(1), "ab");
+        assert_eq!(s.line(2), "çd: x");
+        assert_eq!(s.line(9), "");
+        assert_eq!(s.byte_offset(Pos { offset: 4, line: 2, col: 2 }), 5);
+        assert_eq!(s.pos_at(2, 3), Pos { offset: 5, line: 2, col: 3 });
+    }
+}

@@ -1,0 +1,40 @@
+//! `pipe validate`: every check over a loaded pipeline, one file per family of checks.
+
+mod expressions;
+mod references;
+mod structure;
+
+use crate::diagnostic::Diagnostic;
+use crate::load::{Loaded, load};
+use crate::model::Pipeline;
+use crate::source::Source;
+
+/// A file and everything found wrong with it.
+pub struct Checked {
+    pub source: Source,
+    pub pipeline: Option<Pipeline>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == crate::diagnostic::Severity::Warning).count()
+    }
+}
+
+/// Load and check one file. Never stops at the first problem.
+pub fn check_source(source: Source) -> Checked {
+    let Loaded { pipeline, diagnostics: mut diags, .. } = load(&source);
+    if let Some(p) = &pipeline {
+        structure::check(p, &mut diags);
+        references::check(p, &mut diags);
+        expressions::check(p, &source, &mut diags);
+    }
+    diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
+    diags.dedup();
+    Checked { source, pipeline, diagnostics: diags }
+}

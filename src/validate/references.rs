@@ -1,0 +1,103 @@
+//! `needs:` references between jobs: unknown, self, repeated, and cycles (named in full).
+
+use std::collections::HashMap;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graphmap::DiGraphMap;
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::model::Pipeline;
+
+pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
+    let index: HashMap<&str, usize> = p.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i)).collect();
+    let mut graph = DiGraphMap::<usize, ()>::new();
+    for (i, job) in p.jobs.iter().enumerate() {
+        graph.add_node(i);
+        let mut seen = Vec::new();
+        for need in &job.needs {
+            if seen.contains(&need.as_str()) {
+                out.push(Diagnostic::warning(
+                    "needs-duplicate",
+                    need.span,
+                    format!("`{}` is listed twice in `needs`", need.value),
+                ));
+                continue;
+            }
+            seen.push(need.as_str());
+            if need.value == job.id.value {
+                out.push(Diagnostic::error(
+                    "needs-self",
+                    need.span,
+                    format!("job `{}` needs itself", job.id.value),
+                ));
+                continue;
+            }
+            match index.get(need.as_str()) {
+                Some(&j) => {
+                    graph.add_edge(i, j, ());
+                }
+                None => {
+                    let mut d = Diagnostic::error(
+                        "needs-unknown",
+                        need.span,
+                        format!(
+                            "job `{}` needs `{}`, which is not a job of this workflow",
+                            job.id.value, need.value
+                        ),
+                    );
+                    let ids = p.jobs.iter().map(|j| j.id.as_str()).filter(|id| *id != job.id.value);
+                    if let Some(m) = did_you_mean(&need.value, ids) {
+                        d = d.with_help(format!("did you mean `{m}`?"));
+                    }
+                    out.push(d);
+                }
+            }
+        }
+    }
+    for scc in tarjan_scc(&graph) {
+        if scc.len() < 2 {
+            continue;
+        }
+        // The shortest cycle through the SCC's first job in file order, so the message is short
+        // and reads as the file does.
+        let start = *scc.iter().min().unwrap_or(&scc[0]);
+        let path = shortest_cycle(&graph, start, &scc);
+        let mut names: Vec<&str> = path.iter().map(|&i| p.jobs[i].id.as_str()).collect();
+        names.push(p.jobs[start].id.as_str());
+        let job = &p.jobs[start];
+        let span = job
+            .needs
+            .iter()
+            .find(|n| path.get(1).is_some_and(|&s| p.jobs[s].id.value == n.value))
+            .map_or(job.id.span, |n| n.span);
+        out.push(
+            Diagnostic::error("needs-cycle", span, format!("dependency cycle: {}", names.join(" -> ")))
+                .with_help("remove one of these `needs` so the jobs can run in an order"),
+        );
+    }
+}
+
+/// Jobs on a shortest cycle from `start` back to `start`, staying inside `scc`.
+fn shortest_cycle(graph: &DiGraphMap<usize, ()>, start: usize, scc: &[usize]) -> Vec<usize> {
+    let mut previous: HashMap<usize, usize> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        for next in graph.neighbors(node).filter(|n| scc.contains(n)) {
+            if next == start {
+                let mut path = vec![node];
+                let mut at = node;
+                while at != start {
+                    at = previous[&at];
+                    path.push(at);
+                }
+                path.reverse();
+                return path;
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = previous.entry(next) {
+                e.insert(node);
+                queue.push_back(next);
+            }
+        }
+    }
+    vec![start]
+}

@@ -1,0 +1,167 @@
+//! Checks of single values and of ids: step `run`/`uses`, job and step ids, env names, timeouts,
+//! shells, matrix excludes.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::format::SHELLS;
+use crate::model::{Env, Job, Matrix, Number, Pipeline, Text};
+
+pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
+    env_names(&p.env, out);
+    shell(p.defaults.shell.as_ref(), out);
+    let mut seen: HashMap<String, &Text> = HashMap::new();
+    for job in &p.jobs {
+        if let Some(first) = seen.get(&job.id.value.to_lowercase()) {
+            // GitHub compares job ids without case; exact duplicates are caught by the YAML reader.
+            if first.value != job.id.value {
+                out.push(
+                    Diagnostic::error(
+                        "duplicate-job",
+                        job.id.span,
+                        format!("job id `{}` differs only in case from `{}`", job.id.value, first.value),
+                    )
+                    .with_help("job ids are case-insensitive: rename one of them"),
+                );
+            }
+        } else {
+            seen.insert(job.id.value.to_lowercase(), &job.id);
+        }
+        check_job(job, out);
+    }
+}
+
+/// GitHub's rule for job and step ids.
+pub fn is_valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn check_job(job: &Job, out: &mut Vec<Diagnostic>) {
+    if !is_valid_id(&job.id.value) {
+        out.push(
+            Diagnostic::error("invalid-id", job.id.span, format!("invalid job id `{}`", job.id.value))
+                .with_help(
+                    "a job id starts with a letter or `_` and holds only letters, digits, `-` and `_`",
+                ),
+        );
+    }
+    env_names(&job.env, out);
+    shell(job.defaults.shell.as_ref(), out);
+    timeout(job.timeout_minutes.as_ref(), out);
+    if let Some(c) = &job.container {
+        env_pairs(&c.env, out);
+    }
+    for (_, svc) in &job.services {
+        env_pairs(&svc.env, out);
+    }
+    if let Some(Matrix::Axes(m)) = job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) {
+        let axes: Vec<&str> = m.axes.iter().map(|(n, _)| n.as_str()).collect();
+        for row in &m.exclude {
+            for (key, _) in &row.entries {
+                if !axes.contains(&key.as_str()) {
+                    let mut d = Diagnostic::error(
+                        "matrix-unknown-axis",
+                        key.span,
+                        format!("matrix exclude names `{}`, which is not an axis of the matrix", key.value),
+                    );
+                    d = match did_you_mean(&key.value, axes.iter().copied()) {
+                        Some(m) => d.with_help(format!("did you mean `{m}`?")),
+                        None => d.with_help(format!("the axes are: {}", axes.join(", "))),
+                    };
+                    out.push(d);
+                }
+            }
+        }
+    }
+    let mut step_ids: HashMap<&str, &Text> = HashMap::new();
+    for step in &job.steps {
+        match (&step.run, &step.uses) {
+            (Some(_), Some(u)) => out.push(
+                Diagnostic::error("step-run-and-uses", u.span, "a step has either `run` or `uses`, not both")
+                    .with_help("split it into two steps"),
+            ),
+            (None, None) => out.push(Diagnostic::error(
+                "step-run-or-uses",
+                step.span,
+                "a step needs `run` (a script) or `uses` (an action)",
+            )),
+            _ => {}
+        }
+        if let Some(id) = &step.id {
+            if !is_valid_id(&id.value) {
+                out.push(
+                    Diagnostic::error("invalid-id", id.span, format!("invalid step id `{}`", id.value))
+                        .with_help("a step id starts with a letter or `_` and holds only letters, digits, `-` and `_`"),
+                );
+            }
+            if let Some(first) = step_ids.insert(id.value.as_str(), id) {
+                out.push(
+                    Diagnostic::error(
+                        "duplicate-step-id",
+                        id.span,
+                        format!("step id `{}` is used twice in job `{}`", id.value, job.id.value),
+                    )
+                    .with_help(format!("first used at line {}", first.span.start.line)),
+                );
+            }
+        }
+        env_names(&step.env, out);
+        shell(step.shell.as_ref(), out);
+        timeout(step.timeout_minutes.as_ref(), out);
+    }
+}
+
+fn env_names(env: &Env, out: &mut Vec<Diagnostic>) {
+    env_pairs(env.pairs(), out);
+}
+
+fn env_pairs(pairs: &[(Text, Text)], out: &mut Vec<Diagnostic>) {
+    for (name, _) in pairs {
+        let mut chars = name.value.chars();
+        let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            out.push(
+                Diagnostic::error(
+                    "invalid-env-name",
+                    name.span,
+                    format!("invalid environment variable name `{}`", name.value),
+                )
+                .with_help("use letters, digits and `_`, not starting with a digit"),
+            );
+        }
+    }
+}
+
+fn timeout(t: Option<&Number>, out: &mut Vec<Diagnostic>) {
+    if let Some(Number::Value(v, span)) = t {
+        if *v <= 0.0 || !v.is_finite() {
+            out.push(Diagnostic::error(
+                "invalid-timeout",
+                *span,
+                format!("`timeout-minutes` must be a positive number, found {v}"),
+            ));
+        }
+    }
+}
+
+fn shell(shell: Option<&Text>, out: &mut Vec<Diagnostic>) {
+    let Some(s) = shell else { return };
+    let v = s.value.trim();
+    if v.contains("{0}") || v.contains("${{") || SHELLS.contains(&v) {
+        return;
+    }
+    let mut d = Diagnostic::error("unknown-shell", s.span, format!("unknown shell `{v}`"));
+    d = match did_you_mean(v, SHELLS.iter().copied()) {
+        Some(m) => d.with_help(format!(
+            "did you mean `{m}`? A custom shell is a command with `{{0}}` for the script, e.g. `perl {{0}}`"
+        )),
+        None => d.with_help(format!(
+            "known shells: {}; or a command with `{{0}}` for the script, e.g. `perl {{0}}`",
+            SHELLS.join(", ")
+        )),
+    };
+    out.push(d);
+}

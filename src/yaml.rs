@@ -1,0 +1,443 @@
+//! YAML text → a tree of nodes that keep their spans. Built on saphyr-parser's event stream so
+//! that we, not the parser, decide what is an error: duplicate keys and `<<` merge keys (both
+//! rejected by GitHub) are reported with their positions, and parsing goes on where it can.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{Pos, Span};
+
+/// Deeper nesting than this is reported instead of built: no workflow needs it and it keeps the
+/// tree (and every recursive pass over it) bounded.
+const MAX_DEPTH: usize = 64;
+/// Aliases are expanded by copying; this bounds the copies ("billion laughs").
+const MAX_ALIAS_NODES: usize = 100_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar {
+    pub text: String,
+    pub style: Style,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    #[default]
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+/// What a scalar means under YAML 1.2's core schema (the one GitHub uses: `on` and `yes` stay strings).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Typed<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+}
+
+impl Node {
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.value {
+            Value::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The text of any scalar that is not null (numbers and booleans included, as written).
+    pub fn as_str(&self) -> Option<&str> {
+        match self.typed()? {
+            Typed::Null => None,
+            _ => self.as_scalar().map(|s| s.text.as_str()),
+        }
+    }
+
+    pub fn typed(&self) -> Option<Typed<'_>> {
+        self.as_scalar().map(Scalar::typed)
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.typed(), Some(Typed::Null))
+    }
+
+    /// Value of `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+    }
+
+    /// The key node of `key` in a mapping (for pointing at the key rather than the value).
+    pub fn key_node(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(k, _)| k)
+    }
+
+    /// A short description of the node's kind for messages ("a string", "a mapping", ...).
+    pub fn kind_name(&self) -> &'static str {
+        match &self.value {
+            Value::Map(_) => "a mapping",
+            Value::Seq(_) => "a sequence",
+            Value::Scalar(s) => match s.typed() {
+                Typed::Null => "null",
+                Typed::Bool(_) => "a boolean",
+                Typed::Int(_) | Typed::Float(_) => "a number",
+                Typed::Str(_) => "a string",
+            },
+        }
+    }
+
+    /// The file position of the character `index` of this scalar's value, so that a diagnostic
+    /// about part of a string (an expression inside `run:`) points at the exact column.
+    pub fn pos_in_scalar(&self, source: &crate::source::Source, index: usize) -> Pos {
+        match self.as_scalar() {
+            Some(s) => pos_in_scalar(&s.text, self.span, s.style, source, index),
+            None => self.span.start,
+        }
+    }
+
+    /// A span covering characters `range` of this scalar's value.
+    pub fn span_in_scalar(&self, source: &crate::source::Source, start: usize, end: usize) -> Span {
+        Span::new(self.pos_in_scalar(source, start), self.pos_in_scalar(source, end))
+    }
+}
+
+/// The file position of character `index` of a scalar's value `text` found at `span`.
+pub fn pos_in_scalar(
+    text: &str,
+    span: Span,
+    style: Style,
+    source: &crate::source::Source,
+    index: usize,
+) -> Pos {
+    let start = span.start;
+    let before: String = text.chars().take(index).collect();
+    let line_delta = before.matches('\n').count();
+    let col_in_line = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+    match style {
+        Style::Literal | Style::Folded => source.pos_at(start.line + line_delta, start.col + col_in_line),
+        Style::SingleQuoted | Style::DoubleQuoted if line_delta == 0 => {
+            source.pos_at(start.line, start.col + 1 + col_in_line)
+        }
+        _ if line_delta == 0 => source.pos_at(start.line, start.col + col_in_line),
+        // Multi-line flow scalars fold their line breaks: the exact column is lost, keep the line.
+        _ => source.pos_at(start.line + line_delta, 1),
+    }
+}
+
+impl Scalar {
+    pub fn typed(&self) -> Typed<'_> {
+        let t = self.text.as_str();
+        if self.style != Style::Plain {
+            return Typed::Str(t);
+        }
+        match t {
+            "" | "~" | "null" | "Null" | "NULL" => return Typed::Null,
+            "true" | "True" | "TRUE" => return Typed::Bool(true),
+            "false" | "False" | "FALSE" => return Typed::Bool(false),
+            _ => {}
+        }
+        if let Some(i) = parse_int(t) {
+            return Typed::Int(i);
+        }
+        if let Some(f) = parse_float(t) {
+            return Typed::Float(f);
+        }
+        Typed::Str(t)
+    }
+}
+
+fn parse_int(t: &str) -> Option<i64> {
+    if let Some(hex) = t.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok();
+    }
+    if let Some(oct) = t.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).ok();
+    }
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+fn parse_float(t: &str) -> Option<f64> {
+    match t {
+        ".inf" | ".Inf" | ".INF" | "+.inf" => return Some(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
+        _ => {}
+    }
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let ok = !body.is_empty()
+        && body.bytes().any(|b| b.is_ascii_digit())
+        && body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
+    if ok { t.parse().ok() } else { None }
+}
+
+fn pos(m: &saphyr_parser::Marker) -> Pos {
+    Pos { offset: m.index(), line: m.line(), col: m.col() + 1 }
+}
+
+fn span(s: &saphyr_parser::Span) -> Span {
+    Span::new(pos(&s.start), pos(&s.end))
+}
+
+enum Frame {
+    Seq { items: Vec<Node>, start: Span, anchor: usize },
+    Map { entries: Vec<(Node, Node)>, key: Option<Node>, start: Span, anchor: usize },
+}
+
+/// Parse `text` into a node tree. Problems (syntax, duplicate keys, merge keys, nesting) become
+/// diagnostics; the tree is `None` only when nothing usable was parsed.
+pub fn parse(text: &str) -> (Option<Node>, Vec<Diagnostic>) {
+    let mut builder = Builder::default();
+    let mut documents = 0;
+    for event in Parser::new_from_str(text) {
+        let (event, sp) = match event {
+            Ok(ev) => ev,
+            Err(err) => {
+                let at = Span::point(pos(err.marker()));
+                builder.diags.push(Diagnostic::error(
+                    "yaml-syntax",
+                    at,
+                    format!("invalid YAML: {}", err.info()),
+                ));
+                // The tree so far is incomplete: validating it would report noise.
+                return (None, builder.diags);
+            }
+        };
+        if let Event::DocumentStart(_) = event {
+            documents += 1;
+            if documents == 2 {
+                builder.diags.push(Diagnostic::error(
+                    "yaml-syntax",
+                    span(&sp),
+                    "a workflow file holds one YAML document; this one starts a second",
+                ));
+            }
+        }
+        if documents >= 2 {
+            continue;
+        }
+        if !builder.event(event, span(&sp)) {
+            return (None, builder.diags);
+        }
+    }
+    (builder.root, builder.diags)
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+    diags: Vec<Diagnostic>,
+    alias_nodes: usize,
+}
+
+impl Builder {
+    /// Feed one event; false stops the build (a problem that makes the rest meaningless).
+    fn event(&mut self, event: Event<'_>, sp: Span) -> bool {
+        match event {
+            Event::Scalar(text, style, anchor, _tag) => {
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::SingleQuoted,
+                    ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                    ScalarStyle::Literal => Style::Literal,
+                    ScalarStyle::Folded => Style::Folded,
+                };
+                let node = Node { value: Value::Scalar(Scalar { text: text.into_owned(), style }), span: sp };
+                self.remember(anchor, &node);
+                self.complete(node);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    self.diags.push(Diagnostic::error(
+                        "yaml-syntax",
+                        sp,
+                        format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
+                    ));
+                    return false;
+                }
+                self.stack.push(if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Seq { items: Vec::new(), start: sp, anchor }
+                } else {
+                    Frame::Map { entries: Vec::new(), key: None, start: sp, anchor }
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let node = match self.stack.pop() {
+                    Some(Frame::Seq { items, start, anchor }) => {
+                        let node = Node { value: Value::Seq(items), span: Span::new(start.start, sp.end) };
+                        self.remember(anchor, &node);
+                        node
+                    }
+                    Some(Frame::Map { entries, start, anchor, .. }) => {
+                        let node = Node { value: Value::Map(entries), span: Span::new(start.start, sp.end) };
+                        self.remember(anchor, &node);
+                        node
+                    }
+                    None => return true,
+                };
+                self.complete(node);
+            }
+            Event::Alias(id) => {
+                let Some(mut node) = self.anchors.get(&id).cloned() else {
+                    self.diags.push(Diagnostic::error("yaml-syntax", sp, "alias to an unknown anchor"));
+                    return false;
+                };
+                self.alias_nodes += count_nodes(&node);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    self.diags.push(Diagnostic::error(
+                        "yaml-syntax",
+                        sp,
+                        format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"),
+                    ));
+                    return false;
+                }
+                node.span = sp;
+                self.complete(node);
+            }
+            _ => {}
+        }
+        true
+    }
+
+    fn remember(&mut self, anchor: usize, node: &Node) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+    }
+
+    fn complete(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => {
+                    if let Some(s) = node.as_scalar() {
+                        if s.text == "<<" && s.style == Style::Plain {
+                            self.diags.push(
+                                Diagnostic::error("merge-key", node.span, "GitHub does not support YAML merge keys (`<<`)")
+                                    .with_help("anchors and aliases work; repeat the keys or use an alias for the whole value"),
+                            );
+                        } else if let Some((first, _)) =
+                            entries.iter().find(|(k, _)| k.as_scalar() == Some(s))
+                        {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    "duplicate-key",
+                                    node.span,
+                                    format!("duplicate key `{}`", s.text),
+                                )
+                                .with_help(format!("first defined at line {}", first.span.start.line)),
+                            );
+                        }
+                    }
+                    *key = Some(node);
+                }
+                Some(k) => entries.push((k, node)),
+            },
+        }
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Scalar(_) => 0,
+        Value::Seq(items) => items.iter().map(count_nodes).sum(),
+        Value::Map(entries) => entries.iter().map(|(k, v)| count_nodes(k) + count_nodes(v)).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Vec<(String, usize, usize)> {
+        parse(text).1.iter().map(|d| (d.rule.to_string(), d.span.start.line, d.span.start.col)).collect()
+    }
+
+    #[test]
+    fn spans_are_one_based() {
+        let (root, diags) = parse("on: push\njobs:\n  a: {x: 1}\n");
+        assert!(diags.is_empty());
+        let root = root.unwrap();
+        let a = root.get("jobs").unwrap().get("a").unwrap();
+        assert_eq!((a.span.start.line, a.span.start.col), (3, 6));
+        assert_eq!(a.get("x").unwrap().typed(), Some(Typed::Int(1)));
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let (root, _) = parse("a: yes\nb: on\nc: true\nd: ~\ne:\nf: '1'\ng: 1.5\nh: 0x1f\n");
+        let root = root.unwrap();
+        assert_eq!(root.get("a").unwrap().typed(), Some(Typed::Str("yes")));
+        assert_eq!(root.get("b").unwrap().typed(), Some(Typed::Str("on")));
+        assert_eq!(root.get("c").unwrap().typed(), Some(Typed::Bool(true)));
+        assert!(root.get("d").unwrap().is_null());
+        assert!(root.get("e").unwrap().is_null());
+        assert_eq!(root.get("f").unwrap().typed(), Some(Typed::Str("1")));
+        assert_eq!(root.get("g").unwrap().typed(), Some(Typed::Float(1.5)));
+        assert_eq!(root.get("h").unwrap().typed(), Some(Typed::Int(31)));
+    }
+
+    #[test]
+    fn duplicate_and_merge_keys_are_reported() {
+        assert_eq!(rules("a: 1\nb: 2\na: 3\n"), vec![("duplicate-key".into(), 3, 1)]);
+        assert_eq!(rules("x: &x {a: 1}\ny:\n  <<: *x\n"), vec![("merge-key".into(), 3, 3)]);
+    }
+
+    #[test]
+    fn syntax_errors_and_limits_never_panic() {
+        assert_eq!(rules("a: [1, 2\n")[0].0, "yaml-syntax");
+        let deep = "[".repeat(10_000);
+        assert_eq!(rules(&deep)[0].0, "yaml-syntax");
+        assert_eq!(rules("a: *nope\n")[0].0, "yaml-syntax");
+        let laughs = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
+        assert_eq!(rules(laughs)[0].0, "yaml-syntax");
+        assert!(parse("").0.is_none());
+    }
+
+    #[test]
+    fn positions_inside_block_scalars() {
+        let text = "run: |\n  echo a\n  echo ${{ x }}\n";
+        let source = crate::source::Source::new("f", text);
+        let (root, _) = parse(text);
+        let run = root.unwrap().get("run").unwrap().clone();
+        let idx = run.as_str().unwrap().find("${{").unwrap();
+        let p = run.pos_in_scalar(&source, idx);
+        assert_eq!((p.line, p.col), (3, 8));
+    }
+}
