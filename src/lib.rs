@@ -13,6 +13,7 @@ pub mod format;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod source;
 pub mod validate;

@@ -1,0 +1,92 @@
+//! What a run would do, computed without running anything: which event and ref, which jobs (after
+//! `on:` filters and `--job` selection), their matrix legs, the DAG edges, which jobs are
+//! deployment jobs, and where each runs. Pure and serialisable: `pipe plan` prints it, the runner
+//! executes it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::cli::{ExecutorChoice, Mode};
+
+/// Everything the plan depends on besides the pipeline itself.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInput {
+    /// Path of the pipeline file as given.
+    pub pipeline_path: String,
+    pub event: String,
+    /// Full ref, e.g. `refs/heads/main` or `refs/tags/v1`.
+    pub git_ref: String,
+    pub sha: String,
+    /// Files changed by `sha` against its parent (for `paths` filters); `None` when unknown, in
+    /// which case path filters do not exclude the run.
+    pub changed_files: Option<Vec<String>>,
+    /// The event payload (`--eventpath`), used for `github.event`.
+    pub event_payload: Option<Json>,
+    /// `--input NAME=VALUE` values, as given.
+    pub inputs: BTreeMap<String, String>,
+    /// `--job` selection; empty means every job.
+    pub jobs: Vec<String>,
+    pub mode: Mode,
+    /// `-P LABEL=IMAGE` then `pipe.toml [platforms]` (first match wins) — already merged.
+    pub platforms: Vec<(String, String)>,
+    pub executor: ExecutorChoice,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub pipeline: String,
+    pub workflow_name: String,
+    pub event: String,
+    pub git_ref: String,
+    pub sha: String,
+    pub mode: Mode,
+    /// False when `on:` does not match the event/ref/paths: nothing runs.
+    pub triggered: bool,
+    /// Why the workflow is not triggered (when `triggered` is false).
+    pub not_triggered_reason: Option<String>,
+    /// Inputs after defaults and type checks (`inputs` context).
+    pub inputs: serde_json::Map<String, Json>,
+    /// Jobs in a topological order (file order among independent jobs). Jobs left out by
+    /// `--job` are not listed.
+    pub jobs: Vec<PlannedJob>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedJob {
+    pub id: String,
+    /// `name:` or the id (may still contain expressions; evaluated at run time).
+    pub name: String,
+    pub needs: Vec<String>,
+    /// The job's `if:` as written, if any.
+    pub condition: Option<String>,
+    pub legs: Legs,
+    /// `environment:` name (may contain expressions): a deployment job.
+    pub environment: Option<String>,
+    pub environment_url: Option<String>,
+    /// `docker` or `host`.
+    pub executor: String,
+    /// Image for Docker (from `container:` or the runs-on mapping); `None` on the host.
+    pub image: Option<String>,
+    pub runs_on: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Legs {
+    /// No matrix: one leg.
+    Single,
+    /// Expanded matrix combinations, in GitHub's order.
+    Matrix { legs: Vec<Leg>, fail_fast: bool, max_parallel: Option<usize> },
+    /// The matrix depends on expressions (e.g. `needs` outputs): expanded at run time.
+    Dynamic { expression: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Leg {
+    /// Matrix values of this combination.
+    pub matrix: serde_json::Map<String, Json>,
+    /// Display name, e.g. `test (linux, 3.12)`.
+    pub name: String,
+}
