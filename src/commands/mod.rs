@@ -1,27 +1,89 @@
 //! One file per command: each turns parsed flags into work and returns an exit code.
 
+mod logs;
+mod run;
+mod runs;
 mod schema;
+mod secrets;
 mod validate;
 
+use std::path::Path;
+
+use crate::Error;
 use crate::cli::{Cli, Command};
 use crate::output::Ui;
+use crate::store::Store;
 
-pub fn dispatch(cli: Cli) -> Result<i32, crate::Error> {
+pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     let ui = Ui::new(&cli.global);
+    let store = Store::new(&cli.global.state_dir);
     match cli.command {
         Command::Validate { paths, format } => validate::run(&ui, &paths, format),
         Command::Schema => schema::run(),
+        Command::Run(args) => run::run(&ui, &cli.global, *args),
+        Command::Runs => runs::run(&ui, &store),
+        Command::Logs { run, job } => logs::run(&ui, &store, &run, job.as_deref()),
         Command::Plan { .. }
-        | Command::Run(_)
         | Command::Approve(_)
         | Command::Reject(_)
         | Command::Resume { .. }
-        | Command::Runs
-        | Command::Logs { .. }
         | Command::History { .. }
-        | Command::Prune => Err(crate::Error::Usage {
+        | Command::Prune => Err(Error::Usage {
             message: "this command is not implemented yet".into(),
-            hint: Some("`pipe validate` and `pipe schema` work in this version".into()),
+            hint: Some("`pipe validate`, `pipe run`, `pipe runs`, `pipe logs` and `pipe schema` work in this version".into()),
         }),
     }
+}
+
+/// Read and validate a pipeline for `plan`/`run`: errors stop here (exit 2, diagnostics on
+/// stderr); warnings are printed and do not block.
+pub fn load_valid(ui: &Ui, file: &Path) -> Result<crate::model::Pipeline, Error> {
+    let checked = validate::check_file(file)?;
+    if !checked.diagnostics.is_empty() {
+        let color = ui.color_stderr();
+        for d in &checked.diagnostics {
+            eprint!("{}", crate::render::text_one(&checked.source, d, color));
+        }
+    }
+    let errors = checked.errors();
+    match checked.pipeline {
+        Some(p) if errors == 0 => Ok(p),
+        _ => Err(Error::InvalidPipeline { path: file.display().to_string(), count: errors.max(1) }),
+    }
+}
+
+/// `NAME=VALUE` flag values.
+pub fn pairs(values: &[String], flag: &str) -> Result<Vec<(String, String)>, Error> {
+    values
+        .iter()
+        .map(|v| {
+            v.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| Error::Usage {
+                message: format!("{flag} {v}: expected NAME=VALUE"),
+                hint: None,
+            })
+        })
+        .collect()
+}
+
+/// Who is acting: `--as NAME`, else git's user.name, else $USER.
+pub fn identity(as_name: Option<&str>) -> String {
+    if let Some(n) = as_name.filter(|n| !n.is_empty()) {
+        return n.to_string();
+    }
+    let git = std::process::Command::new("git")
+        .args(["config", "user.name"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| !s.is_empty());
+    git.or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty())).unwrap_or_else(|| "unknown".into())
+}
+
+/// Gate decisions recorded for a run by `pipe approve`/`pipe reject`.
+pub fn decisions_for(store: &Store, run_id: &str) -> Vec<crate::runner::gate::Decision> {
+    let path = store.run_dir(run_id).join("decisions.jsonl");
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+        .unwrap_or_default()
 }

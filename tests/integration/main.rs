@@ -2,5 +2,6 @@
 
 mod test;
 
+mod run_host;
 mod schema;
 mod validate;

@@ -1,0 +1,147 @@
+//! The Docker backend (through `bollard`): each job runs in a long-lived container from its image;
+//! every step is one `exec` in it; service containers share a per-job network with it.
+//!
+//! Everything this backend creates (containers, networks, volumes) carries the labels
+//! [`LABEL_RUN_ID`], [`LABEL_JOB`] and [`LABEL_MANAGED`], so that [`prune`] can find what a crashed
+//! run left behind.
+//!
+//! The runner directory is bind-mounted at [`RUNNER_DIR_IN_CONTAINER`] when the daemon runs on
+//! this machine (a unix socket, or tcp on loopback). For a remote daemon (`DOCKER_HOST` naming
+//! another host) it is copied in before each step and the files the step may have written are
+//! copied back after it.
+//!
+//! [`RUNNER_DIR_IN_CONTAINER`]: super::RUNNER_DIR_IN_CONTAINER
+
+mod connect;
+mod container;
+mod copy;
+mod exec;
+mod image;
+mod options;
+mod prune;
+mod services;
+mod tarball;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+
+use bollard::Docker;
+
+pub use connect::{available, connect, connect_to, daemon_is_remote};
+pub use container::{start_job, start_job_with};
+pub use image::build_image;
+pub use options::SUPPORTED_OPTIONS;
+pub use prune::{PruneReport, prune};
+
+use super::{JobPaths, RUNNER_DIR_IN_CONTAINER, WORKSPACE_IN_CONTAINER};
+use crate::Error;
+
+/// Label holding the run id on everything pipe creates.
+pub const LABEL_RUN_ID: &str = "dev.pipe.run-id";
+/// Label holding the job key on everything pipe creates.
+pub const LABEL_JOB: &str = "dev.pipe.job";
+/// Label (value `true`) marking everything pipe creates; `pipe prune` removes what carries it.
+pub const LABEL_MANAGED: &str = "dev.pipe.managed";
+
+/// A started job: its container, service containers and network.
+pub struct DockerJob {
+    docker: Docker,
+    container_id: String,
+    /// Boxed to keep `JobHandle` small.
+    state: Box<JobState>,
+}
+
+struct JobState {
+    resources: container::Resources,
+    host_runner_dir: PathBuf,
+    /// Copy the runner dir in and out around each step (remote daemon) instead of bind-mounting it.
+    copy_runner_dir: bool,
+    /// Numbers the execs of this job (names their pid files).
+    exec_seq: AtomicU64,
+}
+
+impl DockerJob {
+    /// Paths as the step commands see them.
+    pub fn paths(&self) -> JobPaths {
+        JobPaths {
+            workspace: WORKSPACE_IN_CONTAINER.to_string(),
+            runner_dir: RUNNER_DIR_IN_CONTAINER.to_string(),
+            host_runner_dir: self.state.host_runner_dir.clone(),
+        }
+    }
+
+    /// Id of the job container.
+    pub fn container_id(&self) -> &str {
+        &self.container_id
+    }
+
+    /// Remove the job container, the service containers, the network and the volumes the job
+    /// created. Safe to call more than once; never fails (problems are reported on stderr).
+    pub async fn teardown(&self) {
+        self.state.resources.remove_all(&self.docker).await;
+    }
+}
+
+/// The labels put on everything created for one job.
+pub(crate) fn labels(run_id: &str, job_key: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (LABEL_RUN_ID.to_string(), run_id.to_string()),
+        (LABEL_JOB.to_string(), job_key.to_string()),
+        (LABEL_MANAGED.to_string(), "true".to_string()),
+    ])
+}
+
+/// A Docker name built from parts: characters outside `[A-Za-z0-9_.-]` become `-`.
+pub(crate) fn docker_name(parts: &[&str]) -> String {
+    let joined = parts.join("-");
+    let mut name: String = joined
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '-' })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        name.insert(0, 'p');
+    }
+    name
+}
+
+/// One line describing a bollard error, with its causes.
+pub(crate) fn one_line(err: &bollard::errors::Error) -> String {
+    let mut text = match err {
+        bollard::errors::Error::DockerResponseServerError { status_code, message } => {
+            format!("{message} (HTTP {status_code})")
+        }
+        other => other.to_string(),
+    };
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `Error::Docker` for a failed call, naming what pipe was doing.
+pub(crate) fn docker_error(doing: &str, err: &bollard::errors::Error) -> Error {
+    Error::docker(format!("{doing}: {}", one_line(err)))
+}
+
+/// The daemon answered 404 (no such container/image/network/volume).
+pub(crate) fn is_not_found(err: &bollard::errors::Error) -> bool {
+    matches!(err, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_sanitised() {
+        assert_eq!(docker_name(&["pipe", "run 1", "test/linux"]), "pipe-run-1-test-linux");
+        assert_eq!(docker_name(&["_x"]), "p_x");
+    }
+}

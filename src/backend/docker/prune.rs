@@ -1,0 +1,68 @@
+//! `pipe prune`: remove what crashed runs left behind, found by pipe's labels.
+
+use std::collections::HashMap;
+
+use bollard::Docker;
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
+};
+
+use super::{LABEL_MANAGED, docker_error, is_not_found};
+use crate::Error;
+
+/// What [`prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PruneReport {
+    pub containers: usize,
+    pub networks: usize,
+    pub volumes: usize,
+}
+
+/// Remove every container (running or not), network and volume labelled
+/// `dev.pipe.managed=true`. Containers go first, since they hold networks and volumes.
+pub async fn prune(docker: &Docker) -> Result<PruneReport, Error> {
+    let filters = HashMap::from([("label", vec![format!("{LABEL_MANAGED}=true")])]);
+    let mut report = PruneReport::default();
+
+    let containers = docker
+        .list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build()))
+        .await
+        .map_err(|e| docker_error("listing pipe's containers", &e))?;
+    let remove = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+    for id in containers.iter().filter_map(|c| c.id.as_deref()) {
+        match docker.remove_container(id, Some(remove.clone())).await {
+            Ok(()) => report.containers += 1,
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(docker_error(&format!("removing container {id}"), &e)),
+        }
+    }
+
+    let networks = docker
+        .list_networks(Some(ListNetworksOptionsBuilder::default().filters(&filters).build()))
+        .await
+        .map_err(|e| docker_error("listing pipe's networks", &e))?;
+    for id in networks.iter().filter_map(|n| n.id.as_deref()) {
+        match docker.remove_network(id).await {
+            Ok(()) => report.networks += 1,
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(docker_error(&format!("removing network {id}"), &e)),
+        }
+    }
+
+    let volumes = docker
+        .list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&filters).build()))
+        .await
+        .map_err(|e| docker_error("listing pipe's volumes", &e))?;
+    for volume in volumes.volumes.unwrap_or_default() {
+        let options = RemoveVolumeOptionsBuilder::default().force(true).build();
+        match docker.remove_volume(&volume.name, Some(options)).await {
+            Ok(()) => report.volumes += 1,
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => {
+                return Err(docker_error(&format!("removing volume {}", volume.name), &e));
+            }
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,270 @@
+//! `pipe run FILE`: validate, plan, pick the executor, run the plan, record the run, and map the
+//! outcome to an exit code (0 success, 1 a job failed, 3 waiting at a gate, 130 interrupted).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::Error;
+use crate::cli::{ExecutorChoice, Global, OutputFormat, RunArgs};
+use crate::event::{Event, RunResult};
+use crate::mask::Masker;
+use crate::output::Ui;
+use crate::report::{JsonReporter, TextReporter};
+use crate::runner::emitter::{Emitter, Reporter};
+use crate::runner::{RunFacts, Shared, dispatch};
+use crate::store::{RunOptions, RunRecord, Store};
+
+use super::secrets;
+
+pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
+    let pipeline = super::load_valid(ui, &args.file)?;
+    let input = crate::plan::context::plan_input(&args.file, &args.select, args.executor)?;
+    let plan = crate::plan::build(&pipeline, &input)?;
+    if args.dry_run {
+        ui.stdout(&crate::plan::render::text(&plan));
+        return Ok(0);
+    }
+    if !plan.triggered {
+        ui.info(&format!(
+            "nothing to run: {}",
+            plan.not_triggered_reason.as_deref().unwrap_or("the workflow is not triggered by this event")
+        ));
+        return Ok(0);
+    }
+    let secrets = secrets::load(&args.secrets)?;
+    let env_file_vars = secrets::env_files(&args.env_files)?;
+    let workdir = std::env::current_dir().map_err(|e| Error::env(format!("no current directory: {e}")))?;
+    let options = RunOptions {
+        pipeline: args.file.display().to_string(),
+        event: input.event.clone(),
+        git_ref: input.git_ref.clone(),
+        sha: input.sha.clone(),
+        event_payload: input.event_payload.clone(),
+        inputs: input.inputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        vars: super::pairs(&args.select.vars, "--var")?,
+        jobs: args.select.jobs.clone(),
+        mode: args.select.mode,
+        executor: args.executor,
+        platforms: input.platforms.clone(),
+        approve: args.select.approve.clone(),
+        env_files: args.env_files.clone(),
+        parallel: args.parallel,
+        bind: args.bind,
+        pull: args.pull,
+        workdir,
+    };
+    let rt = runtime()?;
+    rt.block_on(execute(ui, global, options, plan, pipeline, secrets, env_file_vars, args.output, None))
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::env(format!("cannot start the async runtime: {e}")))
+}
+
+/// Run a plan (a new run, or a resumed one when `resume` holds its record).
+#[allow(clippy::too_many_arguments)]
+pub async fn execute(
+    ui: &Ui,
+    global: &Global,
+    options: RunOptions,
+    plan: crate::plan::Plan,
+    pipeline: crate::model::Pipeline,
+    secrets: BTreeMap<String, String>,
+    env_file_vars: BTreeMap<String, String>,
+    output: OutputFormat,
+    resume: Option<RunRecord>,
+) -> Result<i32, Error> {
+    let docker = match options.executor {
+        ExecutorChoice::Host => None,
+        ExecutorChoice::Docker => Some(crate::backend::docker::connect().await?),
+        ExecutorChoice::Auto => {
+            if plan.jobs.iter().any(|j| j.executor == "docker") {
+                if crate::backend::docker::available().await {
+                    crate::backend::docker::connect().await.ok()
+                } else {
+                    ui.info("notice: the Docker daemon is not reachable: running every job on the host (use --executor docker to require it)");
+                    None
+                }
+            } else {
+                None
+            }
+        }
+    };
+    let store = Store::new(&global.state_dir);
+    let (run_id, mut record) = match resume {
+        Some(r) => (r.id.clone(), r),
+        None => {
+            let id = store.create_run()?;
+            let record = RunRecord {
+                id: id.clone(),
+                status: "running".into(),
+                started: crate::event::now_rfc3339(),
+                finished: None,
+                pid: Some(std::process::id()),
+                options: options.clone(),
+                jobs: BTreeMap::new(),
+                waiting: BTreeMap::new(),
+            };
+            (id, record)
+        }
+    };
+    record.status = "running".into();
+    record.pid = Some(std::process::id());
+    store.write_record(&record)?;
+
+    let masker = Masker::new();
+    for v in secrets.values() {
+        masker.add(v);
+    }
+    let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
+    match output {
+        OutputFormat::Json => {
+            reporters.push(Box::new(JsonReporter));
+            if !ui.quiet {
+                reporters.push(Box::new(TextReporter::new(ui.color_stderr(), true, false)));
+            }
+        }
+        OutputFormat::Text => {
+            reporters.push(Box::new(TextReporter::new(ui.color_stdout(), false, !ui.quiet)))
+        }
+    }
+    let emitter = Emitter::new(&run_id, Some(store.events_path(&run_id)), reporters, masker.clone());
+    let cancel = CancellationToken::new();
+    let force = CancellationToken::new();
+    let signals = tokio::spawn(watch_signals(cancel.clone(), force.clone()));
+    let run_number = store.run_ids().len() as u64;
+    let facts = RunFacts {
+        run_id: run_id.clone(),
+        run_number,
+        workflow: plan.workflow_name.clone(),
+        event_name: options.event.clone(),
+        git_ref: options.git_ref.clone(),
+        sha: options.sha.clone(),
+        repository: repository_name(&options.workdir),
+        actor: super::identity(None),
+        event: options.event_payload.clone().unwrap_or_else(|| serde_json::json!({})),
+        inputs: plan.inputs.clone(),
+        vars: options.vars.iter().cloned().collect(),
+    };
+    let decisions = super::decisions_for(&store, &run_id);
+    let shared = Arc::new(Shared {
+        run_id: run_id.clone(),
+        pipeline,
+        facts,
+        store: store.clone(),
+        emitter: emitter.clone(),
+        masker,
+        secrets,
+        env_file_vars,
+        docker,
+        workdir: options.workdir.clone(),
+        bind: options.bind,
+        pull: options.pull,
+        parallel: options
+            .parallel
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        mode: options.mode,
+        pre_approved: options.approve.clone(),
+        decisions,
+        identity: super::identity(None),
+        cancel: cancel.clone(),
+        force,
+    });
+    let started = Instant::now();
+    emitter.emit(Event::RunStarted {
+        pipeline: options.pipeline.clone(),
+        event_name: options.event.clone(),
+        git_ref: options.git_ref.clone(),
+        sha: options.sha.clone(),
+        mode: match options.mode {
+            crate::cli::Mode::Delivery => "delivery".into(),
+            crate::cli::Mode::Deployment => "deployment".into(),
+        },
+    });
+    let finished = dispatch(shared.clone(), &plan, &record.jobs).await;
+    signals.abort();
+    // Scratch space of the run's jobs (scripts, env files, workspaces): nothing of it is kept.
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{run_id}")));
+    emitter.emit(Event::RunFinished {
+        result: finished.result,
+        duration_ms: started.elapsed().as_millis() as u64,
+    });
+
+    for r in finished.records {
+        let key = match &r.matrix {
+            Some(m) => format!("{} {}", r.job, m),
+            None => r.job.clone(),
+        };
+        record.jobs.insert(key, r);
+    }
+    record.status = match finished.result {
+        RunResult::Success => "success",
+        RunResult::Failure => "failure",
+        RunResult::Cancelled => "cancelled",
+        RunResult::Waiting => "waiting",
+    }
+    .into();
+    record.finished = Some(crate::event::now_rfc3339());
+    record.pid = None;
+    store.write_record(&record)?;
+    if let Some(e) = emitter.write_error() {
+        ui.info(&format!("warning: the event log could not be written completely: {e}"));
+    }
+    Ok(match finished.result {
+        RunResult::Success => 0,
+        RunResult::Failure => 1,
+        RunResult::Waiting => {
+            ui.info(&format!(
+                "the run waits at an approval gate: `pipe approve {run_id}` (or `pipe reject {run_id}`), then `pipe resume {run_id}`"
+            ));
+            3
+        }
+        RunResult::Cancelled => 130,
+    })
+}
+
+/// First Ctrl-C (or SIGTERM): stop gracefully; second: kill at once.
+async fn watch_signals(cancel: CancellationToken, force: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else { return };
+    let Ok(mut int) = signal(SignalKind::interrupt()) else { return };
+    for round in 0..2 {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        if round == 0 {
+            eprintln!("\ninterrupted: stopping running steps (press Ctrl-C again to kill them at once)");
+            cancel.cancel();
+        } else {
+            force.cancel();
+        }
+    }
+}
+
+/// `owner/name` for `github.repository`: from the `origin` remote when there is one.
+fn repository_name(workdir: &Path) -> String {
+    let url = std::process::Command::new("git")
+        .args(["config", "--get", "remote.origin.url"])
+        .current_dir(workdir)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if let Some(url) = url {
+        let trimmed = url.trim_end_matches(".git").trim_end_matches('/');
+        let parts: Vec<&str> = trimmed.rsplit(['/', ':']).take(2).collect();
+        if parts.len() == 2 {
+            return format!("{}/{}", parts[1], parts[0]);
+        }
+    }
+    let dir = workdir.file_name().and_then(|n| n.to_str()).unwrap_or("repository");
+    format!("local/{dir}")
+}

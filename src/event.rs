@@ -1,0 +1,129 @@
+//! The events a run emits. The runner only emits these; the terminal reporter, the JSON stream
+//! and the state store consume them (SPEC: "JSON event stream").
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Conclusion {
+    Success,
+    Failure,
+    Skipped,
+    Cancelled,
+}
+
+impl Conclusion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conclusion::Success => "success",
+            Conclusion::Failure => "failure",
+            Conclusion::Skipped => "skipped",
+            Conclusion::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunResult {
+    Success,
+    Failure,
+    Cancelled,
+    Waiting,
+}
+
+/// One event with its envelope (`v`, `run_id`, `ts`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    pub v: u32,
+    #[serde(flatten)]
+    pub event: Event,
+    pub run_id: String,
+    pub ts: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        pipeline: String,
+        event_name: String,
+        #[serde(rename = "ref")]
+        git_ref: String,
+        sha: String,
+        mode: String,
+    },
+    JobStarted {
+        job: String,
+        name: String,
+        matrix: Option<Json>,
+        executor: String,
+        image: Option<String>,
+    },
+    /// Not in the required set: a step began (the terminal shows it live).
+    StepStarted {
+        job: String,
+        name: String,
+        step: usize,
+        id: Option<String>,
+        step_name: String,
+    },
+    /// Not in the required set: one line of step output (already masked).
+    StepOutput {
+        job: String,
+        name: String,
+        step: usize,
+        stream: String,
+        line: String,
+    },
+    StepFinished {
+        job: String,
+        name: String,
+        step: usize,
+        id: Option<String>,
+        step_name: String,
+        outcome: Conclusion,
+        conclusion: Conclusion,
+        duration_ms: u64,
+    },
+    /// An `::error::`/`::warning::`/`::notice::` annotation from a step.
+    Annotation {
+        job: String,
+        name: String,
+        step: usize,
+        level: String,
+        message: String,
+    },
+    GateWaiting {
+        job: String,
+        name: String,
+        environment: String,
+    },
+    GateDecided {
+        job: String,
+        environment: String,
+        decision: String,
+        by: String,
+        comment: Option<String>,
+    },
+    JobFinished {
+        job: String,
+        name: String,
+        matrix: Option<Json>,
+        result: Conclusion,
+        outputs: Json,
+        duration_ms: u64,
+    },
+    RunFinished {
+        result: RunResult,
+        duration_ms: u64,
+    },
+}
+
+/// Current time as RFC 3339 UTC.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}

@@ -1,0 +1,367 @@
+//! Runs one step: decide its `if:`, build its environment and script, execute it through the
+//! backend, read what it wrote to the env files, and record outcome and conclusion.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value as Json, json};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::job::{JobState, Leg, layer_env};
+use super::output::LineSink;
+use super::{Shared, actions, contexts, envfiles, eval, shell};
+use crate::backend::{Exit, JobHandle, StepCommand};
+use crate::event::{Conclusion, Event};
+use crate::expr::{MapContext, Status};
+use crate::model::{Flag, Job, Number, Step};
+
+/// What a step needs besides the job's mutable state.
+pub struct StepRun<'a> {
+    pub shared: &'a Shared,
+    pub job: &'a Job,
+    pub leg: &'a Leg,
+    pub step: &'a Step,
+    pub index: usize,
+    pub handle: &'a JobHandle,
+    pub scratch: &'a Path,
+    pub vars: &'a Json,
+    pub secrets: &'a Json,
+    pub inputs: &'a Json,
+    pub matrix: &'a Json,
+    pub cancel: CancellationToken,
+}
+
+pub struct StepResult {
+    pub outcome: Conclusion,
+    pub conclusion: Conclusion,
+}
+
+impl StepRun<'_> {
+    fn context(&self, state: &JobState, env: &BTreeMap<String, String>) -> MapContext {
+        let workspace = Some(std::path::PathBuf::from(&self.handle.paths().workspace))
+            .filter(|_| matches!(self.handle, JobHandle::Host(_)));
+        let mut job_ctx = state.job_ctx.clone();
+        job_ctx["status"] = json!(status_str(state.status));
+        contexts::build(
+            &[
+                ("github", &state.github),
+                ("env", &contexts::object(env)),
+                ("vars", self.vars),
+                ("secrets", self.secrets),
+                ("inputs", self.inputs),
+                ("matrix", self.matrix),
+                ("needs", &self.leg.needs),
+                ("strategy", &self.leg.strategy),
+                ("runner", &state.runner),
+                ("job", &job_ctx),
+                ("steps", &Json::Object(state.steps.clone())),
+            ],
+            state.status,
+            workspace,
+        )
+    }
+
+    fn emit_output(&self, stream: &str, line: String) {
+        self.shared.emitter.emit(Event::StepOutput {
+            job: self.leg.job_id.clone(),
+            name: self.leg.name.clone(),
+            step: self.index,
+            stream: stream.into(),
+            line,
+        });
+    }
+}
+
+fn status_str(s: Status) -> &'static str {
+    match s {
+        Status::Success => "success",
+        Status::Failure => "failure",
+        Status::Cancelled => "cancelled",
+    }
+}
+
+pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
+    let started = Instant::now();
+    let step = run.step;
+    let ctx = run.context(state, &state.env);
+    let display = step
+        .name
+        .as_ref()
+        .map(|n| eval::text(&n.value, &ctx).unwrap_or_else(|_| n.value.clone()))
+        .unwrap_or_else(|| step.display_name());
+    let display = run.shared.masker.mask(&display);
+    let id = step.id.as_ref().map(|i| i.value.clone());
+    let finish =
+        |outcome: Conclusion, conclusion: Conclusion, state: &mut JobState, outputs: Map<String, Json>| {
+            if let Some(id) = &id {
+                state.steps.insert(
+                id.clone(),
+                json!({"outputs": outputs, "outcome": outcome.as_str(), "conclusion": conclusion.as_str()}),
+            );
+            }
+            run.shared.emitter.emit(Event::StepFinished {
+                job: run.leg.job_id.clone(),
+                name: run.leg.name.clone(),
+                step: run.index,
+                id: id.clone(),
+                step_name: display.clone(),
+                outcome,
+                conclusion,
+                duration_ms: started.elapsed().as_millis() as u64,
+            });
+            StepResult { outcome, conclusion }
+        };
+
+    let should_run = match eval::condition(step.condition.as_ref().map(|c| c.value.as_str()), &ctx) {
+        Ok(b) => b,
+        Err(e) => {
+            run.emit_output("stderr", format!("error: the step's `if:` cannot be evaluated: {e}"));
+            return finish(Conclusion::Failure, Conclusion::Failure, state, Map::new());
+        }
+    };
+    // A cancelled job runs only steps that ask for it (always(), cancelled()).
+    if !should_run
+        || (run.cancel.is_cancelled()
+            && !eval::uses_status_function(step.condition.as_ref().map(|c| c.value.as_str())))
+    {
+        return finish(Conclusion::Skipped, Conclusion::Skipped, state, Map::new());
+    }
+    run.shared.emitter.emit(Event::StepStarted {
+        job: run.leg.job_id.clone(),
+        name: run.leg.name.clone(),
+        step: run.index,
+        id: id.clone(),
+        step_name: display.clone(),
+    });
+    let continue_on_error = match &step.continue_on_error {
+        Some(Flag::Value(b, _)) => *b,
+        Some(Flag::Expr(t)) => {
+            eval::value(&t.value, &ctx).map(|v| crate::expr::Value::from(&v).is_truthy()).unwrap_or(false)
+        }
+        None => false,
+    };
+    let (outcome, outputs) = match execute(run, state, &ctx).await {
+        Ok(r) => r,
+        Err(message) => {
+            run.emit_output("stderr", format!("error: {}", run.shared.masker.mask(&message)));
+            (Conclusion::Failure, Map::new())
+        }
+    };
+    let conclusion =
+        if outcome == Conclusion::Failure && continue_on_error { Conclusion::Success } else { outcome };
+    finish(outcome, conclusion, state, outputs)
+}
+
+/// The files of one step in the runner directory (fresh for every step), and their names as the
+/// step sees them.
+struct StepFiles {
+    host: BTreeMap<&'static str, std::path::PathBuf>,
+    seen: BTreeMap<&'static str, String>,
+}
+
+const FILE_VARS: [(&str, &str); 4] = [
+    ("GITHUB_OUTPUT", "output"),
+    ("GITHUB_ENV", "env"),
+    ("GITHUB_PATH", "path"),
+    ("GITHUB_STEP_SUMMARY", "summary"),
+];
+
+fn step_files(run: &StepRun<'_>) -> Result<StepFiles, String> {
+    let paths = run.handle.paths();
+    let mut host = BTreeMap::new();
+    let mut seen = BTreeMap::new();
+    for (var, stem) in FILE_VARS {
+        let name = format!("{stem}-{}", run.index);
+        let p = paths.host_runner_dir.join(&name);
+        std::fs::write(&p, "").map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+        host.insert(var, p);
+        seen.insert(var, format!("{}/{name}", paths.runner_dir));
+    }
+    Ok(StepFiles { host, seen })
+}
+
+async fn execute(
+    run: &StepRun<'_>,
+    state: &mut JobState,
+    ctx: &MapContext,
+) -> Result<(Conclusion, Map<String, Json>), String> {
+    let step = run.step;
+    let paths = run.handle.paths();
+    // Step environment: the job's (with GITHUB_ENV additions), then the step's own env.
+    let mut env = state.env.clone();
+    layer_env(&step.env, ctx, &mut env)?;
+    let files = step_files(run)?;
+    let mut full_env = builtin_env(run, state, &paths.workspace, &paths.runner_dir);
+    full_env.extend(files.seen.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    full_env.extend(env.clone());
+    if !state.path_prepend.is_empty() {
+        let base = match run.handle {
+            JobHandle::Host(_) => std::env::var("PATH").unwrap_or_default(),
+            JobHandle::Docker(_) => {
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
+            }
+        };
+        let mut parts: Vec<&str> = state.path_prepend.iter().rev().map(String::as_str).collect();
+        parts.push(&base);
+        full_env.insert("PATH".into(), parts.join(":"));
+    }
+    let timeout = match &step.timeout_minutes {
+        Some(Number::Value(v, _)) => Some(Duration::from_secs_f64(v.max(0.0) * 60.0)),
+        Some(Number::Expr(t)) => {
+            eval::value(&t.value, ctx)?.as_f64().map(|m| Duration::from_secs_f64(m.max(0.0) * 60.0))
+        }
+        None => None,
+    };
+
+    let outcome = if let Some(uses) = &step.uses {
+        let with: Vec<(String, String)> = step
+            .with
+            .iter()
+            .map(|(k, v)| Ok((k.value.clone(), eval::text(&v.value, ctx)?)))
+            .collect::<Result<_, String>>()?;
+        let action = actions::Invocation { uses: &uses.value, with: &with };
+        let lines = actions::run(run, &action).await?;
+        for line in lines {
+            run.emit_output("stdout", run.shared.masker.mask(&line));
+        }
+        Conclusion::Success
+    } else {
+        let script = eval::text(step.run.as_ref().map_or("", |r| r.value.as_str()), ctx)?;
+        let shell = step
+            .shell
+            .as_ref()
+            .or(run.job.defaults.shell.as_ref())
+            .or(run.shared.pipeline.defaults.shell.as_ref())
+            .map(|s| eval::text(&s.value, ctx))
+            .transpose()?;
+        let script_name = format!("step-{}", run.index);
+        let (argv, ext) = shell::command(shell.as_deref(), &format!("{}/{script_name}", paths.runner_dir))?;
+        let (argv, script_name) = if ext.is_empty() {
+            (argv, script_name)
+        } else {
+            let with_ext = format!("{script_name}{ext}");
+            (shell::command(shell.as_deref(), &format!("{}/{with_ext}", paths.runner_dir))?.0, with_ext)
+        };
+        let script_path = paths.host_runner_dir.join(&script_name);
+        std::fs::write(&script_path, &script)
+            .map_err(|e| format!("cannot write {}: {e}", script_path.display()))?;
+        let workdir = step
+            .working_directory
+            .as_ref()
+            .or(run.job.defaults.working_directory.as_ref())
+            .or(run.shared.pipeline.defaults.working_directory.as_ref())
+            .map(|w| eval::text(&w.value, ctx))
+            .transpose()?;
+        let workdir = match workdir {
+            Some(w) if w.starts_with('/') => w,
+            Some(w) => format!("{}/{w}", paths.workspace),
+            None => paths.workspace.clone(),
+        };
+        let cmd = StepCommand { argv, env: full_env, workdir, timeout };
+        let exit = exec_streaming(run, &cmd).await?;
+        let _ = std::fs::remove_file(&script_path);
+        match exit {
+            Exit::Code(0) => Conclusion::Success,
+            Exit::Code(code) => {
+                run.emit_output("stderr", format!("Process completed with exit code {code}."));
+                Conclusion::Failure
+            }
+            Exit::TimedOut => {
+                run.emit_output("stderr", "The step exceeded its timeout-minutes and was stopped.".into());
+                Conclusion::Failure
+            }
+            Exit::Cancelled => Conclusion::Cancelled,
+        }
+    };
+
+    // What the step wrote to its env files.
+    let read = |var: &str| std::fs::read_to_string(&files.host[var]).unwrap_or_default();
+    let outputs: Map<String, Json> = envfiles::parse_pairs(&read("GITHUB_OUTPUT"))
+        .map_err(|e| format!("GITHUB_OUTPUT: {e}"))?
+        .into_iter()
+        .map(|(k, v)| (k, Json::String(v)))
+        .collect();
+    for (k, v) in envfiles::parse_pairs(&read("GITHUB_ENV")).map_err(|e| format!("GITHUB_ENV: {e}"))? {
+        state.env.insert(k, v);
+    }
+    state.path_prepend.extend(envfiles::parse_path(&read("GITHUB_PATH")));
+    let summary = read("GITHUB_STEP_SUMMARY");
+    if !summary.is_empty() {
+        let path = run.shared.store.run_dir(&run.shared.run_id).join("summary.md");
+        let _ = crate::store::append_line(&path, run.shared.masker.mask(&summary).trim_end());
+    }
+    Ok((outcome, outputs))
+}
+
+/// Run a command, turning its output into masked lines, log lines and events.
+async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Exit, String> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let log = run.shared.store.log_path(&run.shared.run_id, &run.leg.key, run.index);
+    let mut sink = LineSink::new(run, log);
+    let exec = run.handle.exec(cmd, tx, run.cancel.clone());
+    tokio::pin!(exec);
+    let exit = loop {
+        tokio::select! {
+            chunk = rx.recv() => match chunk {
+                Some(c) => sink.chunk(c),
+                None => break (&mut exec).await,
+            },
+            r = &mut exec => {
+                while let Ok(c) = rx.try_recv() {
+                    sink.chunk(c);
+                }
+                break r;
+            }
+        }
+    };
+    sink.flush();
+    exit.map_err(|e| e.to_string())
+}
+
+/// The variables every step sees (GitHub's default environment variables).
+fn builtin_env(
+    run: &StepRun<'_>,
+    state: &JobState,
+    workspace: &str,
+    runner_dir: &str,
+) -> BTreeMap<String, String> {
+    let g = &state.github;
+    let s = |k: &str| g.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+    let mut e = BTreeMap::new();
+    let temp = format!("{}/temp", runner_dir.trim_end_matches("/runner"));
+    for (k, v) in [
+        ("CI", "true".to_string()),
+        ("GITHUB_ACTIONS", "true".to_string()),
+        ("GITHUB_ACTION", format!("__run_{}", run.index)),
+        ("GITHUB_ACTOR", s("actor")),
+        ("GITHUB_EVENT_NAME", s("event_name")),
+        ("GITHUB_JOB", run.leg.job_id.clone()),
+        ("GITHUB_REF", s("ref")),
+        ("GITHUB_REF_NAME", s("ref_name")),
+        ("GITHUB_REF_TYPE", s("ref_type")),
+        ("GITHUB_REPOSITORY", s("repository")),
+        ("GITHUB_REPOSITORY_OWNER", s("repository_owner")),
+        ("GITHUB_RUN_ID", s("run_id")),
+        ("GITHUB_RUN_NUMBER", s("run_number")),
+        ("GITHUB_RUN_ATTEMPT", "1".to_string()),
+        ("GITHUB_SHA", s("sha")),
+        ("GITHUB_WORKFLOW", s("workflow")),
+        ("GITHUB_WORKSPACE", workspace.to_string()),
+        ("GITHUB_SERVER_URL", s("server_url")),
+        ("GITHUB_API_URL", s("api_url")),
+        ("GITHUB_GRAPHQL_URL", s("graphql_url")),
+        ("GITHUB_HEAD_REF", s("head_ref")),
+        ("GITHUB_BASE_REF", s("base_ref")),
+        ("RUNNER_OS", "Linux".to_string()),
+        ("RUNNER_ARCH", state.runner.get("arch").and_then(Json::as_str).unwrap_or("X64").to_string()),
+        ("RUNNER_NAME", "pipe".to_string()),
+        ("RUNNER_TEMP", temp),
+        ("RUNNER_TOOL_CACHE", "/opt/hostedtoolcache".to_string()),
+        ("RUNNER_ENVIRONMENT", "self-hosted".to_string()),
+    ] {
+        e.insert(k.to_string(), v);
+    }
+    e
+}

@@ -1,0 +1,273 @@
+//! The state directory (`.pipe/` by default): one folder per run with `run.json` (written
+//! atomically), `events.jsonl` and `logs/` (append-only), plus the run-local artifact store.
+//! Everything is masked before it gets here.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::Error;
+
+/// What `pipe resume` needs to continue a run exactly as it was started (secrets excepted: they
+/// are never stored).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct RunOptions {
+    pub pipeline: String,
+    pub event: String,
+    pub git_ref: String,
+    pub sha: String,
+    #[serde(default)]
+    pub event_payload: Option<Json>,
+    #[serde(default)]
+    pub inputs: Vec<(String, String)>,
+    #[serde(default)]
+    pub vars: Vec<(String, String)>,
+    #[serde(default)]
+    pub jobs: Vec<String>,
+    pub mode: crate::cli::Mode,
+    pub executor: crate::cli::ExecutorChoice,
+    #[serde(default)]
+    pub platforms: Vec<(String, String)>,
+    #[serde(default)]
+    pub approve: Vec<String>,
+    #[serde(default)]
+    pub env_files: Vec<PathBuf>,
+    #[serde(default)]
+    pub parallel: Option<usize>,
+    #[serde(default)]
+    pub bind: bool,
+    pub pull: crate::backend::PullPolicy,
+    /// The working directory the run was started in.
+    pub workdir: PathBuf,
+}
+
+/// A finished (or running) job leg, as kept for `resume` and `runs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub job: String,
+    pub name: String,
+    pub matrix: Option<Json>,
+    pub result: crate::event::Conclusion,
+    pub outputs: Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub status: String,
+    pub started: String,
+    #[serde(default)]
+    pub finished: Option<String>,
+    /// Process running the run (to tell a crashed run from a live one).
+    #[serde(default)]
+    pub pid: Option<u32>,
+    pub options: RunOptions,
+    /// Finished legs by key (`job` or `job (matrix values)`).
+    #[serde(default)]
+    pub jobs: std::collections::BTreeMap<String, JobRecord>,
+    /// Gates waiting for a decision: job key → environment.
+    #[serde(default)]
+    pub waiting: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Store { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+
+    pub fn run_dir(&self, id: &str) -> PathBuf {
+        self.runs_dir().join(id)
+    }
+
+    /// Create the state dir (with a .gitignore so it never gets committed) and a new run folder.
+    pub fn create_run(&self) -> Result<String, Error> {
+        let runs = self.runs_dir();
+        fs::create_dir_all(&runs).map_err(|e| state_dir_error(&self.root, e))?;
+        let ignore = self.root.join(".gitignore");
+        if !ignore.exists() {
+            let _ = fs::write(&ignore, "*\n");
+        }
+        for attempt in 0..100u32 {
+            let id = new_run_id(attempt);
+            match fs::create_dir(runs.join(&id)) {
+                Ok(()) => return Ok(id),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(state_dir_error(&self.root, e)),
+            }
+        }
+        Err(Error::env("could not allocate a run id"))
+    }
+
+    pub fn write_record(&self, record: &RunRecord) -> Result<(), Error> {
+        let path = self.run_dir(&record.id).join("run.json");
+        let text = serde_json::to_string_pretty(record).map_err(|e| Error::env(e.to_string()))?;
+        write_atomic(&path, text.as_bytes())
+    }
+
+    pub fn read_record(&self, id: &str) -> Result<RunRecord, Error> {
+        let path = self.run_dir(id).join("run.json");
+        let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::env(format!("{} is not a valid run record: {e}", path.display())))
+    }
+
+    /// Run ids, oldest first (ids sort by start time).
+    pub fn run_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = fs::read_dir(self.runs_dir())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.path().join("run.json").is_file())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// `last`, a full id, or a unique prefix.
+    pub fn resolve(&self, spec: &str) -> Result<String, Error> {
+        let ids = self.run_ids();
+        if spec == "last" {
+            return ids.last().cloned().ok_or_else(|| Error::RunNotFound {
+                message: format!("no runs in {}", self.root.display()),
+            });
+        }
+        let matches: Vec<&String> = ids.iter().filter(|id| id.starts_with(spec)).collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(Error::RunNotFound { message: format!("no run `{spec}` in {}", self.root.display()) }),
+            many => Err(Error::RunNotFound {
+                message: format!(
+                    "`{spec}` matches {} runs ({}); give more characters",
+                    many.len(),
+                    many.iter().take(5).map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            }),
+        }
+    }
+
+    pub fn events_path(&self, id: &str) -> PathBuf {
+        self.run_dir(id).join("events.jsonl")
+    }
+
+    pub fn log_path(&self, id: &str, job_key: &str, step: usize) -> PathBuf {
+        self.run_dir(id).join("logs").join(job_key).join(format!("{step}.log"))
+    }
+
+    pub fn artifacts_dir(&self, id: &str) -> PathBuf {
+        self.run_dir(id).join("artifacts")
+    }
+}
+
+fn state_dir_error(root: &Path, e: std::io::Error) -> Error {
+    Error::Environment {
+        message: format!("the state directory {} is not writable: {e}", root.display()),
+        hint: Some("choose another with --state-dir DIR or PIPE_STATE_DIR".into()),
+    }
+}
+
+/// A sortable, unique-enough id: UTC start time plus a few random-ish hex digits.
+fn new_run_id(attempt: u32) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let nanos = now.unix_timestamp_nanos() as u64;
+    let mix = nanos
+        ^ (u64::from(std::process::id()) << 20)
+        ^ u64::from(attempt).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let hash = mix.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40;
+    format!(
+        "{:04}{:02}{:02}-{:02}{:02}{:02}-{:06x}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        hash & 0xff_ffff
+    )
+}
+
+/// Write a file so that readers see the old or the new content, never a half-written one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    result.map_err(|source| {
+        let _ = fs::remove_file(&tmp);
+        Error::Write { path: path.to_path_buf(), source }
+    })
+}
+
+/// Append one line (the newline is added) in a single write, so concurrent appenders interleave
+/// whole lines.
+pub fn append_line(path: &Path, line: &str) -> Result<(), Error> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
+    }
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
+    let mut buf = String::with_capacity(line.len() + 1);
+    buf.push_str(line);
+    buf.push('\n');
+    f.write_all(buf.as_bytes()).map_err(|source| Error::Write { path: path.to_path_buf(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_resolve_by_prefix_and_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let a = store.create_run().unwrap();
+        let b = store.create_run().unwrap();
+        assert_ne!(a, b);
+        for id in [&a, &b] {
+            let rec = RunRecord {
+                id: id.clone(),
+                status: "success".into(),
+                started: "t".into(),
+                finished: None,
+                pid: None,
+                options: RunOptions::default(),
+                jobs: Default::default(),
+                waiting: Default::default(),
+            };
+            store.write_record(&rec).unwrap();
+        }
+        let last = store.resolve("last").unwrap();
+        assert_eq!(last, store.run_ids().last().unwrap().clone());
+        assert_eq!(store.resolve(&a).unwrap(), a);
+        assert!(store.resolve("zzz").is_err());
+        assert!(dir.path().join(".gitignore").is_file());
+    }
+}
