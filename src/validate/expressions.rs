@@ -1,62 +1,435 @@
-//! Checks of `${{ }}` expressions. The expression engine (`crate::expr`) does the parsing; this
-//! file walks every place of the pipeline where GitHub evaluates an expression.
+//! Checks of `${{ }}` expressions: syntax at the exact column, contexts and functions allowed at
+//! each key (GitHub's availability table), references that cannot resolve (`needs`, `steps`,
+//! `matrix`, `inputs`), `if:` values that are always true, and script injection in `run:`.
 
-use crate::diagnostic::Diagnostic;
-use crate::model::{Env, Pipeline, Text};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::expr::{self, Condition, Location, Reference, Segment};
+use crate::model::{Env, Job, Matrix, Pipeline, Text};
 use crate::source::Source;
 
+/// Contexts GitHub knows.
+const CONTEXTS: &[&str] = &[
+    "github", "env", "vars", "job", "jobs", "steps", "runner", "secrets", "strategy", "matrix", "needs",
+    "inputs",
+];
+
+/// Event fields an attacker controls (titles, bodies, branch names, commit messages...).
+/// Interpolating them into a script lets them inject shell commands.
+const UNTRUSTED: &[&str] = &[
+    "github.event.issue.title",
+    "github.event.issue.body",
+    "github.event.pull_request.title",
+    "github.event.pull_request.body",
+    "github.event.comment.body",
+    "github.event.review.body",
+    "github.event.review_comment.body",
+    "github.event.discussion.title",
+    "github.event.discussion.body",
+    "github.event.pages.*.page_name",
+    "github.event.commits.*.message",
+    "github.event.commits.*.author.email",
+    "github.event.commits.*.author.name",
+    "github.event.head_commit.message",
+    "github.event.head_commit.author.email",
+    "github.event.head_commit.author.name",
+    "github.event.pull_request.head.ref",
+    "github.event.pull_request.head.label",
+    "github.event.pull_request.head.repo.default_branch",
+    "github.event.workflow_run.head_branch",
+    "github.event.workflow_run.head_commit.message",
+    "github.event.workflow_run.head_commit.author.email",
+    "github.event.workflow_run.head_commit.author.name",
+    "github.head_ref",
+];
+
+/// Where an expression sits: its key, and the job and step it belongs to.
+struct Site<'a> {
+    text: &'a Text,
+    location: Location,
+    job: Option<&'a Job>,
+    /// Index of the step within the job (for `steps.<id>` checks).
+    step: Option<usize>,
+    condition: bool,
+}
+
 pub fn check(p: &Pipeline, source: &Source, out: &mut Vec<Diagnostic>) {
-    for text in texts(p) {
-        unterminated(text, source, out);
+    let inputs = declared_inputs(p);
+    for site in sites(p) {
+        check_site(p, &site, source, &inputs, out);
     }
 }
 
-/// Every string of the pipeline that may hold an expression.
-fn texts(p: &Pipeline) -> Vec<&Text> {
-    let mut v: Vec<&Text> = Vec::new();
-    v.extend(p.run_name.iter());
-    v.extend(env(&p.env));
+fn sites(p: &Pipeline) -> Vec<Site<'_>> {
+    let mut v = Vec::new();
+    let mut add = |text, location, job, step, condition| push(&mut v, text, location, job, step, condition);
+    if let Some(t) = &p.run_name {
+        add(t, Location::RunName, None, None, false);
+    }
+    for t in env_texts(&p.env) {
+        add(t, Location::Env, None, None, false);
+    }
+    if let Some(c) = &p.concurrency {
+        add(&c.group, Location::Concurrency, None, None, false);
+    }
     for job in &p.jobs {
-        v.extend(job.name.iter().chain(job.condition.iter()).chain(job.runs_on.iter()));
-        v.extend(job.outputs.iter().map(|(_, t)| t));
-        v.extend(env(&job.env));
-        if let Some(e) = &job.environment {
-            v.push(&e.name);
-            v.extend(e.url.iter());
+        let j = Some(job);
+        if let Some(t) = &job.name {
+            add(t, Location::JobName, j, None, false);
         }
-        for step in &job.steps {
-            v.extend(step.name.iter().chain(step.condition.iter()).chain(step.run.iter()));
-            v.extend(step.with.iter().map(|(_, t)| t));
-            v.extend(env(&step.env));
-            v.extend(step.working_directory.iter());
+        if let Some(t) = &job.condition {
+            add(t, Location::JobIf, j, None, true);
+        }
+        for t in &job.runs_on {
+            add(t, Location::JobRunsOn, j, None, false);
+        }
+        for (_, t) in &job.outputs {
+            add(t, Location::JobOutputs, j, None, false);
+        }
+        for t in env_texts(&job.env) {
+            add(t, Location::JobEnv, j, None, false);
+        }
+        if let Some(e) = &job.environment {
+            add(&e.name, Location::JobEnvironment, j, None, false);
+            if let Some(u) = &e.url {
+                add(u, Location::JobEnvironmentUrl, j, None, false);
+            }
+        }
+        if let Some(c) = &job.concurrency {
+            add(&c.group, Location::JobConcurrency, j, None, false);
+        }
+        if let Some(c) = &job.container {
+            add(&c.image, Location::JobContainerImage, j, None, false);
+            for (_, t) in &c.env {
+                add(t, Location::JobContainerEnv, j, None, false);
+            }
+        }
+        for (_, svc) in &job.services {
+            add(&svc.image, Location::JobServices, j, None, false);
+            for (_, t) in &svc.env {
+                add(t, Location::JobServiceEnv, j, None, false);
+            }
+        }
+        if let Some(Matrix::Expr(t)) = job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) {
+            add(t, Location::JobStrategy, j, None, false);
+        }
+        if let Some(crate::model::Number::Expr(t)) = &job.timeout_minutes {
+            add(t, Location::JobTimeoutMinutes, j, None, false);
+        }
+        if let Some(crate::model::Flag::Expr(t)) = &job.continue_on_error {
+            add(t, Location::JobContinueOnError, j, None, false);
+        }
+        for (k, step) in job.steps.iter().enumerate() {
+            let s = Some(k);
+            if let Some(t) = &step.name {
+                add(t, Location::StepName, j, s, false);
+            }
+            if let Some(t) = &step.condition {
+                add(t, Location::StepIf, j, s, true);
+            }
+            if let Some(t) = &step.run {
+                add(t, Location::StepRun, j, s, false);
+            }
+            for (_, t) in &step.with {
+                add(t, Location::StepWith, j, s, false);
+            }
+            for t in env_texts(&step.env) {
+                add(t, Location::StepEnv, j, s, false);
+            }
+            if let Some(t) = &step.working_directory {
+                add(t, Location::StepWorkingDirectory, j, s, false);
+            }
+            if let Some(crate::model::Number::Expr(t)) = &step.timeout_minutes {
+                add(t, Location::StepTimeoutMinutes, j, s, false);
+            }
+            if let Some(crate::model::Flag::Expr(t)) = &step.continue_on_error {
+                add(t, Location::StepContinueOnError, j, s, false);
+            }
         }
     }
     v
 }
 
-fn env(e: &Env) -> impl Iterator<Item = &Text> {
-    e.pairs().iter().map(|(_, v)| v)
+fn push<'a>(
+    v: &mut Vec<Site<'a>>,
+    text: &'a Text,
+    location: Location,
+    job: Option<&'a Job>,
+    step: Option<usize>,
+    condition: bool,
+) {
+    if text.value.contains("${{") || condition {
+        v.push(Site { text, location, job, step, condition });
+    }
 }
 
-fn unterminated(text: &Text, source: &Source, out: &mut Vec<Diagnostic>) {
-    let value = &text.value;
-    let mut from = 0;
-    while let Some(i) = value[from..].find("${{") {
-        let start = from + i;
-        match value[start + 3..].find("}}") {
-            Some(j) => from = start + 3 + j + 2,
-            None => {
-                let at = value[..start].chars().count();
+fn env_texts(e: &Env) -> Vec<&Text> {
+    match e {
+        Env::None => Vec::new(),
+        Env::Pairs(p) => p.iter().map(|(_, v)| v).collect(),
+        Env::Expr(t) => vec![t],
+    }
+}
+
+fn declared_inputs(p: &Pipeline) -> Option<Vec<String>> {
+    let triggers: Vec<_> =
+        p.on.iter()
+            .filter(|t| t.event.value == "workflow_dispatch" || t.event.value == "workflow_call")
+            .collect();
+    if triggers.is_empty() {
+        return None;
+    }
+    Some(triggers.iter().flat_map(|t| t.inputs.iter().map(|i| i.name.value.clone())).collect())
+}
+
+fn check_site(
+    p: &Pipeline,
+    site: &Site<'_>,
+    source: &Source,
+    inputs: &Option<Vec<String>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let text = site.text;
+    let span = |s: expr::Span| text.span_of(source, s.start, s.end);
+    let exprs: Vec<expr::Expr> = if site.condition {
+        match expr::parse_condition(&text.value) {
+            Ok(Condition::Expression(e)) => vec![e],
+            Ok(Condition::Empty) => Vec::new(),
+            Ok(Condition::AlwaysTrueTemplate(t)) => {
                 out.push(
-                    Diagnostic::error(
-                        "expression-unterminated",
-                        text.span_of(source, at, at + 3),
-                        "`${{` is never closed",
+                    Diagnostic::warning(
+                        "if-always-true",
+                        text.span,
+                        "this `if:` is always true: text around `${{ }}` makes it a non-empty string",
                     )
-                    .with_help("close the expression with `}}`"),
+                    .with_help("put the whole condition inside one `${{ }}`, or write it without `${{ }}`"),
                 );
+                t.expressions().cloned().collect()
+            }
+            Err(e) => {
+                out.push(Diagnostic::error("expression-syntax", span(e.span), e.message.clone()));
                 return;
             }
         }
+    } else {
+        match expr::parse_template(&text.value) {
+            Ok(t) => t.expressions().cloned().collect(),
+            Err(e) => {
+                let rule = if e.message.contains("never closed") || e.message.contains("unterminated") {
+                    "expression-unterminated"
+                } else {
+                    "expression-syntax"
+                };
+                out.push(Diagnostic::error(rule, span(e.span), e.message.clone()));
+                return;
+            }
+        }
+    };
+    let allowed = expr::allowed(site.location);
+    for e in &exprs {
+        for (name, fspan, _) in expr::calls(e) {
+            if !allowed.allows_function(&name) {
+                out.push(
+                    Diagnostic::error(
+                        "expression-unavailable",
+                        span(fspan),
+                        format!("`{name}()` is not available in `{}`", site.location.key()),
+                    )
+                    .with_help(format!("available special functions here: {}", list(allowed.functions))),
+                );
+            }
+        }
+        for r in expr::references(e) {
+            check_reference(p, site, &r, &allowed, span(r.span), inputs, out);
+        }
+    }
+}
+
+fn list(items: &[&str]) -> String {
+    if items.is_empty() { "none".into() } else { items.join(", ") }
+}
+
+fn check_reference(
+    p: &Pipeline,
+    site: &Site<'_>,
+    r: &Reference,
+    allowed: &expr::Availability,
+    at: crate::source::Span,
+    inputs: &Option<Vec<String>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let ctx = r.context.as_str();
+    if !CONTEXTS.contains(&ctx) {
+        let mut d = Diagnostic::error("expression-unknown-context", at, format!("unknown context `{ctx}`"));
+        if let Some(m) = did_you_mean(ctx, CONTEXTS.iter().copied()) {
+            d = d.with_help(format!("did you mean `{m}`?"));
+        } else {
+            d = d.with_help(format!("the contexts are: {}", CONTEXTS.join(", ")));
+        }
+        out.push(d);
+        return;
+    }
+    if !allowed.allows_context(ctx) {
+        out.push(
+            Diagnostic::error(
+                "expression-unavailable",
+                at,
+                format!("the `{ctx}` context is not available in `{}`", site.location.key()),
+            )
+            .with_help(format!("available here: {}", list(allowed.contexts))),
+        );
+        return;
+    }
+    let names = r.names();
+    match ctx {
+        "needs" => check_needs(p, site, &names, at, out),
+        "steps" => check_steps(site, &names, at, out),
+        "matrix" => check_matrix(site, &names, at, out),
+        "inputs" => {
+            if let (Some(name), Some(declared)) = (names.first(), inputs) {
+                if !declared.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+                    let mut d =
+                        Diagnostic::error("unknown-input", at, format!("input `{name}` is not declared"));
+                    if let Some(m) = did_you_mean(name, declared.iter().map(String::as_str)) {
+                        d = d.with_help(format!("did you mean `{m}`?"));
+                    }
+                    out.push(d);
+                }
+            } else if let (Some(name), None) = (names.first(), inputs) {
+                out.push(
+                    Diagnostic::error("unknown-input", at, format!("input `{name}` is not declared"))
+                        .with_help(
+                            "inputs come from `on.workflow_dispatch.inputs` or `on.workflow_call.inputs`",
+                        ),
+                );
+            }
+        }
+        "github" if site.location == Location::StepRun => injection(r, &names, at, out),
+        _ => {}
+    }
+}
+
+fn check_needs(
+    p: &Pipeline,
+    site: &Site<'_>,
+    names: &[String],
+    at: crate::source::Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (Some(job), Some(target)) = (site.job, names.first()) else { return };
+    let Some(need) = job.needs.iter().find(|n| n.value.eq_ignore_ascii_case(target)) else {
+        let needs: Vec<&str> = job.needs.iter().map(|n| n.as_str()).collect();
+        let mut d = Diagnostic::error(
+            "needs-context",
+            at,
+            format!("`needs.{target}`: job `{}` does not need `{target}`", job.id.value),
+        );
+        d = match did_you_mean(target, needs.iter().copied()) {
+            Some(m) => d.with_help(format!("did you mean `{m}`?")),
+            None => d.with_help(format!("add `{target}` to `needs:` (it needs: {})", list(&needs))),
+        };
+        out.push(d);
+        return;
+    };
+    if names.get(1).map(String::as_str) == Some("outputs") {
+        if let (Some(output), Some(dep)) = (names.get(2), p.job(&need.value)) {
+            if !dep.outputs.iter().any(|(k, _)| k.value.eq_ignore_ascii_case(output)) {
+                let declared: Vec<&str> = dep.outputs.iter().map(|(k, _)| k.as_str()).collect();
+                let mut d = Diagnostic::error(
+                    "needs-output",
+                    at,
+                    format!("job `{}` declares no output `{output}`", dep.id.value),
+                );
+                d = match did_you_mean(output, declared.iter().copied()) {
+                    Some(m) => d.with_help(format!("did you mean `{m}`?")),
+                    None => d.with_help(format!("its outputs: {}", list(&declared))),
+                };
+                out.push(d);
+            }
+        }
+    }
+}
+
+fn check_steps(site: &Site<'_>, names: &[String], at: crate::source::Span, out: &mut Vec<Diagnostic>) {
+    let (Some(job), Some(target)) = (site.job, names.first()) else { return };
+    let before = site.step.unwrap_or(job.steps.len());
+    let ids = |range: std::ops::Range<usize>| -> Vec<&str> {
+        job.steps[range].iter().filter_map(|s| s.id.as_ref().map(|i| i.as_str())).collect()
+    };
+    let earlier = ids(0..before.min(job.steps.len()));
+    if earlier.iter().any(|i| i.eq_ignore_ascii_case(target)) {
+        return;
+    }
+    let later = ids(before.min(job.steps.len())..job.steps.len());
+    let d = if later.iter().any(|i| i.eq_ignore_ascii_case(target)) {
+        Diagnostic::error(
+            "steps-context",
+            at,
+            format!("step `{target}` runs after this one: its outputs are not known yet"),
+        )
+    } else {
+        let d = Diagnostic::error("steps-context", at, format!("no earlier step has the id `{target}`"));
+        match did_you_mean(target, earlier.iter().copied()) {
+            Some(m) => d.with_help(format!("did you mean `{m}`?")),
+            None => d.with_help(format!("earlier step ids: {}", list(&earlier))),
+        }
+    };
+    out.push(d);
+}
+
+fn check_matrix(site: &Site<'_>, names: &[String], at: crate::source::Span, out: &mut Vec<Diagnostic>) {
+    let (Some(job), Some(key)) = (site.job, names.first()) else { return };
+    let matrix = job.strategy.as_ref().and_then(|s| s.matrix.as_ref());
+    let keys: Vec<&str> = match matrix {
+        None => {
+            out.push(Diagnostic::error(
+                "matrix-context",
+                at,
+                format!("`matrix.{key}`: job `{}` has no matrix", job.id.value),
+            ));
+            return;
+        }
+        // Computed at run time: any key may exist.
+        Some(Matrix::Expr(_)) => return,
+        Some(Matrix::Axes(m)) if m.include_expr.is_some() => return,
+        Some(Matrix::Axes(m)) => m
+            .axes
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(m.include.iter().flat_map(|row| row.entries.iter().map(|(k, _)| k.as_str())))
+            .collect(),
+    };
+    if !keys.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+        let mut d =
+            Diagnostic::error("matrix-context", at, format!("`{key}` is not a key of this job's matrix"));
+        d = match did_you_mean(key, keys.iter().copied()) {
+            Some(m) => d.with_help(format!("did you mean `{m}`?")),
+            None => d.with_help(format!("matrix keys: {}", list(&keys))),
+        };
+        out.push(d);
+    }
+}
+
+fn injection(r: &Reference, names: &[String], at: crate::source::Span, out: &mut Vec<Diagnostic>) {
+    let mut path = String::from("github");
+    for seg in &r.path {
+        match seg {
+            Segment::Name(n, _) => path.push_str(&format!(".{}", n.to_lowercase())),
+            Segment::Index(expr::Value::String(n)) => path.push_str(&format!(".{}", n.to_lowercase())),
+            Segment::Wildcard | Segment::Index(_) | Segment::Dynamic => path.push_str(".*"),
+        }
+    }
+    let _ = names;
+    let hit =
+        UNTRUSTED.iter().find(|u| path == **u || (path.starts_with(*u) && path[u.len()..].starts_with('.')));
+    if let Some(u) = hit {
+        let var = u.rsplit('.').next().unwrap_or("VALUE").replace('*', "VALUE").to_uppercase();
+        out.push(
+            Diagnostic::warning(
+                "script-injection",
+                at,
+                format!("`{u}` is controlled by whoever triggers the event: interpolated into `run:`, it can inject shell commands"),
+            )
+            .with_help(format!("pass it through the environment: `env: {{ {var}: ${{{{ {u} }}}} }}` and use \"${var}\" in the script")),
+        );
     }
 }
