@@ -10,6 +10,7 @@ mod commands;
 pub mod diagnostic;
 pub mod error;
 pub mod format;
+pub mod gate;
 pub mod load;
 pub mod model;
 pub mod output;

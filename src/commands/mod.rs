@@ -1,5 +1,6 @@
 //! One file per command: each turns parsed flags into work and returns an exit code.
 
+mod history;
 mod schema;
 mod validate;
 
@@ -11,6 +12,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, crate::Error> {
     match cli.command {
         Command::Validate { paths, format } => validate::run(&ui, &paths, format),
         Command::Schema => schema::run(),
+        Command::History { environment } => history::run(&ui, &cli.global.state_dir, environment.as_deref()),
         Command::Plan { .. }
         | Command::Run(_)
         | Command::Approve(_)
@@ -18,10 +20,9 @@ pub fn dispatch(cli: Cli) -> Result<i32, crate::Error> {
         | Command::Resume { .. }
         | Command::Runs
         | Command::Logs { .. }
-        | Command::History { .. }
         | Command::Prune => Err(crate::Error::Usage {
             message: "this command is not implemented yet".into(),
-            hint: Some("`pipe validate` and `pipe schema` work in this version".into()),
+            hint: Some("`pipe validate`, `pipe history` and `pipe schema` work in this version".into()),
         }),
     }
 }

@@ -2,5 +2,6 @@
 
 mod test;
 
+mod gates_config;
 mod schema;
 mod validate;
