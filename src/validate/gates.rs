@@ -240,7 +240,7 @@ fn scoped_secrets(p: &Pipeline, source: &Source, config: &Config, out: &mut Vec<
                     )
                     .with_help(format!(
                         "use it in a job with `environment: {}`, or pass it to every job with --secret",
-                        envs[0]
+                        envs.first().copied().unwrap_or_default()
                     )),
                 );
             }
