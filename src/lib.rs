@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod expr;
 pub mod format;
+pub mod gate;
 pub mod load;
 pub mod mask;
 pub mod model;

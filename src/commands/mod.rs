@@ -1,5 +1,6 @@
 //! One file per command: each turns parsed flags into work and returns an exit code.
 
+mod history;
 mod logs;
 mod run;
 mod runs;
@@ -23,31 +24,42 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Run(args) => run::run(&ui, &cli.global, *args),
         Command::Runs => runs::run(&ui, &store),
         Command::Logs { run, job } => logs::run(&ui, &store, &run, job.as_deref()),
+        Command::History { environment } => history::run(&ui, &cli.global.state_dir, environment.as_deref()),
         Command::Plan { .. }
         | Command::Approve(_)
         | Command::Reject(_)
         | Command::Resume { .. }
-        | Command::History { .. }
         | Command::Prune => Err(Error::Usage {
             message: "this command is not implemented yet".into(),
-            hint: Some("`pipe validate`, `pipe run`, `pipe runs`, `pipe logs` and `pipe schema` work in this version".into()),
+            hint: Some("`pipe validate`, `pipe run`, `pipe runs`, `pipe logs`, `pipe history` and `pipe schema` work in this version".into()),
         }),
     }
 }
 
-/// Read and validate a pipeline for `plan`/`run`: errors stop here (exit 2, diagnostics on
-/// stderr); warnings are printed and do not block.
-pub fn load_valid(ui: &Ui, file: &Path) -> Result<crate::model::Pipeline, Error> {
-    let checked = validate::check_file(file)?;
-    if !checked.diagnostics.is_empty() {
-        let color = ui.color_stderr();
-        for d in &checked.diagnostics {
+/// Read and validate a pipeline (and pipe.toml, from the current directory) for `plan`/`run`:
+/// errors stop here (exit 2, diagnostics on stderr); warnings are printed and do not block.
+pub fn load_valid(ui: &Ui, file: &Path) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>), Error> {
+    let color = ui.color_stderr();
+    let (config, config_diags) = crate::gate::load(Path::new("."))?;
+    let mut config_errors = 0;
+    if let Some(source) = config.as_ref().and_then(|c| c.source.as_ref()) {
+        for d in &config_diags {
+            eprint!("{}", crate::render::text_one(source, d, color));
+        }
+        config_errors = config_diags.iter().filter(|d| d.is_error()).count();
+    }
+    let checked = validate::check_file(file, config.as_ref())?;
+    for d in &checked.diagnostics {
+        if d.severity != crate::diagnostic::Severity::Note || ui.verbose {
             eprint!("{}", crate::render::text_one(&checked.source, d, color));
         }
     }
+    if config_errors > 0 {
+        return Err(Error::InvalidPipeline { path: "pipe.toml".into(), count: config_errors });
+    }
     let errors = checked.errors();
     match checked.pipeline {
-        Some(p) if errors == 0 => Ok(p),
+        Some(p) if errors == 0 => Ok((p, config)),
         _ => Err(Error::InvalidPipeline { path: file.display().to_string(), count: errors.max(1) }),
     }
 }

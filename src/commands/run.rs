@@ -21,8 +21,12 @@ use crate::store::{RunOptions, RunRecord, Store};
 use super::secrets;
 
 pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
-    let pipeline = super::load_valid(ui, &args.file)?;
-    let input = crate::plan::context::plan_input(&args.file, &args.select, args.executor)?;
+    let (pipeline, config) = super::load_valid(ui, &args.file)?;
+    let mut input = crate::plan::context::plan_input(&args.file, &args.select, args.executor)?;
+    // -P flags first, then pipe.toml's [platforms]: the first mapping of a label wins.
+    if let Some(c) = &config {
+        input.platforms.extend(c.platforms.iter().cloned());
+    }
     let plan = crate::plan::build(&pipeline, &input)?;
     if args.dry_run {
         ui.stdout(&crate::plan::render::text(&plan));

@@ -3,19 +3,26 @@
 use std::path::{Path, PathBuf};
 
 use crate::Error;
+use crate::gate;
 use crate::output::Ui;
 use crate::render::{self, Format};
 use crate::source::Source;
-use crate::validate::{Checked, check_source};
+use crate::validate::{Checked, check_source_with_config};
 
 /// Folders checked when no path is given.
 const DEFAULT_DIRS: &[&str] = &["pipelines", ".github/workflows"];
 
 pub fn run(ui: &Ui, paths: &[PathBuf], format: Format) -> Result<i32, Error> {
     let files = collect(paths)?;
-    let mut checked = Vec::with_capacity(files.len());
+    let mut checked = Vec::with_capacity(files.len() + 1);
+    // pipe.toml of the current directory (the repository root): checked itself, and the policy
+    // the pipelines' gates are checked against.
+    let (config, config_diags) = gate::load(Path::new("."))?;
+    if let Some(source) = config.as_ref().and_then(|c| c.source.clone()) {
+        checked.push(Checked { source, pipeline: None, diagnostics: config_diags });
+    }
     for path in files {
-        checked.push(check_file(&path)?);
+        checked.push(check_file(&path, config.as_ref())?);
     }
     let out = match format {
         Format::Text => render::text(&checked, ui.color_stdout()),
@@ -29,11 +36,11 @@ pub fn run(ui: &Ui, paths: &[PathBuf], format: Format) -> Result<i32, Error> {
 }
 
 /// Read and check one file; a file that is not UTF-8 text is a diagnostic, not a crash.
-pub fn check_file(path: &Path) -> Result<Checked, Error> {
+pub fn check_file(path: &Path, config: Option<&gate::Config>) -> Result<Checked, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     let display = path.strip_prefix(".").unwrap_or(path).display().to_string();
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(check_source(Source::new(display, text))),
+        Ok(text) => Ok(check_source_with_config(Source::new(display, text), config)),
         Err(e) => {
             let source = Source::new(display, "");
             let at = crate::source::Span::default_at_start();

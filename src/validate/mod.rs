@@ -1,6 +1,7 @@
 //! `pipe validate`: every check over a loaded pipeline, one file per family of checks.
 
 mod expressions;
+mod gates;
 mod references;
 mod structure;
 
@@ -28,11 +29,17 @@ impl Checked {
 
 /// Load and check one file. Never stops at the first problem.
 pub fn check_source(source: Source) -> Checked {
+    check_source_with_config(source, None)
+}
+
+/// Load and check one file, and its gates against pipe.toml when there is one.
+pub fn check_source_with_config(source: Source, config: Option<&crate::gate::Config>) -> Checked {
     let Loaded { pipeline, diagnostics: mut diags, .. } = load(&source);
     if let Some(p) = &pipeline {
         structure::check(p, &mut diags);
         references::check(p, &mut diags);
         expressions::check(p, &source, &mut diags);
+        gates::check(p, &source, config, &mut diags);
     }
     diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
     diags.dedup();

@@ -2,6 +2,7 @@
 
 mod test;
 
+mod gates_config;
 mod run_host;
 mod schema;
 mod validate;
