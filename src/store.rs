@@ -271,3 +271,61 @@ mod tests {
         assert!(dir.path().join(".gitignore").is_file());
     }
 }
+
+/// A gate answer recorded for a run by `pipe approve`/`pipe reject` (or at a prompt).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GateAnswer {
+    pub environment: String,
+    pub approved: bool,
+    pub by: String,
+    pub comment: Option<String>,
+    pub ts: String,
+}
+
+impl Store {
+    fn answer_path(&self, id: &str, environment: &str) -> PathBuf {
+        let safe: String = environment
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .collect();
+        self.run_dir(id).join("decisions").join(format!("{safe}.json"))
+    }
+
+    /// Record an answer; exactly one answer per environment and run wins (the file is created
+    /// exclusively), the loser gets the winning answer back.
+    pub fn record_answer(&self, id: &str, answer: &GateAnswer) -> Result<Result<(), GateAnswer>, Error> {
+        let path = self.answer_path(id, &answer.environment);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+        }
+        let text = serde_json::to_string(answer).map_err(|e| Error::env(e.to_string()))?;
+        // Write a temporary file, then link it into place: `hard_link` fails when the target
+        // exists, so two concurrent answers cannot both win, and no reader sees half a file.
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        fs::write(&tmp, text.as_bytes()).map_err(|source| Error::Write { path: tmp.clone(), source })?;
+        let linked = fs::hard_link(&tmp, &path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(Ok(())),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let existing = fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+                Ok(Err(existing.unwrap_or_else(|| answer.clone())))
+            }
+            Err(source) => Err(Error::Write { path, source }),
+        }
+    }
+
+    pub fn answers(&self, id: &str) -> Vec<GateAnswer> {
+        let dir = self.run_dir(id).join("decisions");
+        let mut out: Vec<GateAnswer> = fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .filter_map(|e| serde_json::from_str(&fs::read_to_string(e.path()).ok()?).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_by(|a, b| a.ts.cmp(&b.ts));
+        out
+    }
+}

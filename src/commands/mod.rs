@@ -1,7 +1,10 @@
 //! One file per command: each turns parsed flags into work and returns an exit code.
 
+mod decide;
 mod history;
 mod logs;
+mod prune;
+mod resume;
 mod run;
 mod runs;
 mod schema;
@@ -25,11 +28,13 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Runs => runs::run(&ui, &store),
         Command::Logs { run, job } => logs::run(&ui, &store, &run, job.as_deref()),
         Command::History { environment } => history::run(&ui, &cli.global.state_dir, environment.as_deref()),
-        Command::Plan { .. }
-        | Command::Approve(_)
-        | Command::Reject(_)
-        | Command::Resume { .. }
-        | Command::Prune => Err(Error::Usage {
+        Command::Approve(args) => decide::run(&ui, &store, &args, true),
+        Command::Reject(args) => decide::run(&ui, &store, &args, false),
+        Command::Resume { run, secrets, output, as_name } => {
+            resume::run(&ui, &cli.global, &store, &run, &secrets, output, as_name)
+        }
+        Command::Prune => prune::run(&ui),
+        Command::Plan { .. } => Err(Error::Usage {
             message: "this command is not implemented yet".into(),
             hint: Some("`pipe validate`, `pipe run`, `pipe runs`, `pipe logs`, `pipe history` and `pipe schema` work in this version".into()),
         }),
@@ -38,7 +43,10 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
 
 /// Read and validate a pipeline (and pipe.toml, from the current directory) for `plan`/`run`:
 /// errors stop here (exit 2, diagnostics on stderr); warnings are printed and do not block.
-pub fn load_valid(ui: &Ui, file: &Path) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>), Error> {
+pub fn load_valid(
+    ui: &Ui,
+    file: &Path,
+) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>), Error> {
     let color = ui.color_stderr();
     let (config, config_diags) = crate::gate::load(Path::new("."))?;
     let mut config_errors = 0;
@@ -75,27 +83,4 @@ pub fn pairs(values: &[String], flag: &str) -> Result<Vec<(String, String)>, Err
             })
         })
         .collect()
-}
-
-/// Who is acting: `--as NAME`, else git's user.name, else $USER.
-pub fn identity(as_name: Option<&str>) -> String {
-    if let Some(n) = as_name.filter(|n| !n.is_empty()) {
-        return n.to_string();
-    }
-    let git = std::process::Command::new("git")
-        .args(["config", "user.name"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|s| !s.is_empty());
-    git.or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty())).unwrap_or_else(|| "unknown".into())
-}
-
-/// Gate decisions recorded for a run by `pipe approve`/`pipe reject`.
-pub fn decisions_for(store: &Store, run_id: &str) -> Vec<crate::runner::gate::Decision> {
-    let path = store.run_dir(run_id).join("decisions.jsonl");
-    std::fs::read_to_string(path)
-        .map(|t| t.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
-        .unwrap_or_default()
 }

@@ -62,7 +62,32 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
         workdir,
     };
     let rt = runtime()?;
-    rt.block_on(execute(ui, global, options, plan, pipeline, secrets, env_file_vars, args.output, None))
+    let execution = Execution {
+        options,
+        plan,
+        pipeline,
+        config,
+        secrets,
+        env_file_vars,
+        output: args.output,
+        as_name: args.as_name,
+        resume: None,
+    };
+    rt.block_on(execute(ui, global, execution))
+}
+
+/// Everything a run needs, new or resumed.
+pub struct Execution {
+    pub options: RunOptions,
+    pub plan: crate::plan::Plan,
+    pub pipeline: crate::model::Pipeline,
+    pub config: Option<crate::gate::Config>,
+    pub secrets: BTreeMap<String, String>,
+    pub env_file_vars: BTreeMap<String, String>,
+    pub output: OutputFormat,
+    pub as_name: Option<String>,
+    /// The record of the run being resumed.
+    pub resume: Option<RunRecord>,
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -73,18 +98,9 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 /// Run a plan (a new run, or a resumed one when `resume` holds its record).
-#[allow(clippy::too_many_arguments)]
-pub async fn execute(
-    ui: &Ui,
-    global: &Global,
-    options: RunOptions,
-    plan: crate::plan::Plan,
-    pipeline: crate::model::Pipeline,
-    secrets: BTreeMap<String, String>,
-    env_file_vars: BTreeMap<String, String>,
-    output: OutputFormat,
-    resume: Option<RunRecord>,
-) -> Result<i32, Error> {
+pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i32, Error> {
+    let Execution { options, plan, pipeline, config, secrets, env_file_vars, output, as_name, resume } =
+        execution;
     let docker = match options.executor {
         ExecutorChoice::Host => None,
         ExecutorChoice::Docker => Some(crate::backend::docker::connect().await?),
@@ -121,6 +137,7 @@ pub async fn execute(
     };
     record.status = "running".into();
     record.pid = Some(std::process::id());
+    record.waiting.clear();
     store.write_record(&record)?;
 
     let masker = Masker::new();
@@ -152,12 +169,11 @@ pub async fn execute(
         git_ref: options.git_ref.clone(),
         sha: options.sha.clone(),
         repository: repository_name(&options.workdir),
-        actor: super::identity(None),
+        actor: crate::gate::identity(as_name.as_deref()),
         event: options.event_payload.clone().unwrap_or_else(|| serde_json::json!({})),
         inputs: plan.inputs.clone(),
         vars: options.vars.iter().cloned().collect(),
     };
-    let decisions = super::decisions_for(&store, &run_id);
     let shared = Arc::new(Shared {
         run_id: run_id.clone(),
         pipeline,
@@ -176,8 +192,10 @@ pub async fn execute(
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         mode: options.mode,
         pre_approved: options.approve.clone(),
-        decisions,
-        identity: super::identity(None),
+        config,
+        interactive: crate::runner::gate::interactive(),
+        identity: crate::gate::identity(as_name.as_deref()),
+        record: std::sync::Mutex::new(record.clone()),
         cancel: cancel.clone(),
         force,
     });
@@ -193,6 +211,10 @@ pub async fn execute(
         },
     });
     let finished = dispatch(shared.clone(), &plan, &record.jobs).await;
+    let mut record = match shared.record.lock() {
+        Ok(r) => r.clone(),
+        Err(p) => p.into_inner().clone(),
+    };
     signals.abort();
     // Scratch space of the run's jobs (scripts, env files, workspaces): nothing of it is kept.
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{run_id}")));
@@ -207,6 +229,10 @@ pub async fn execute(
             None => r.job.clone(),
         };
         record.jobs.insert(key, r);
+    }
+    // Gates still waiting are the ones of this attempt; answered ones are gone.
+    if finished.result != RunResult::Waiting {
+        record.waiting.clear();
     }
     record.status = match finished.result {
         RunResult::Success => "success",

@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json, json};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::gate::{GateOutcome, decide_gate};
+use super::gate::{GateContext, GateOutcome, decide_gate};
 use super::job::{Leg, LegResult, run_leg};
 use super::{Shared, contexts, eval};
 use crate::event::{Conclusion, Event, RunResult};
@@ -78,6 +78,8 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
     let mut tasks: JoinSet<(usize, Leg, LegResult)> = JoinSet::new();
     let mut interrupted = false;
     let mut waiting = false;
+    // Who approved each deployment job's gate (for the ledger).
+    let mut approvals: BTreeMap<usize, Option<String>> = BTreeMap::new();
 
     loop {
         // Decide every pending job whose needs are all done.
@@ -88,7 +90,8 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                 }
                 let pj = &plan.jobs[i];
                 let Some(needs) = needs_done(plan, &states, pj) else { continue };
-                match start_job(&shared, pj, &needs, i) {
+                let results = finished_results(plan, &states);
+                match start_job(&shared, pj, &needs, &results) {
                     Start::Skip => {
                         emit_skipped(&shared, pj);
                         records.push(skipped_record(pj));
@@ -103,8 +106,12 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                     Start::Wait => {
                         waiting = true;
                         states[i] = JobState::Waiting;
+                        if let Ok(mut r) = shared.record.lock() {
+                            r.waiting.insert(pj.id.clone(), pj.environment.clone().unwrap_or_default());
+                        }
                     }
-                    Start::Legs(legs) => {
+                    Start::Legs(legs, approved_by) => {
+                        approvals.insert(i, approved_by);
                         let cancel = shared.cancel.child_token();
                         states[i] = JobState::Running {
                             remaining: legs.len(),
@@ -153,13 +160,15 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
             Some(joined) = tasks.join_next() => {
                 let Ok((i, leg, result)) = joined else { continue };
                 running_per_job[i] = running_per_job[i].saturating_sub(1);
-                records.push(JobRecord {
+                let record = JobRecord {
                     job: leg.job_id.clone(),
                     name: leg.name.clone(),
                     matrix: leg.matrix.clone().map(Json::Object),
                     result: result.result,
                     outputs: Json::Object(result.outputs.clone()),
-                });
+                };
+                persist(&shared, &record);
+                records.push(record);
                 let pj = &plan.jobs[i];
                 let continue_on_error = continue_on_error(&shared, pj, &leg);
                 if let JobState::Running { remaining, failed, cancelled, outputs, cancel } = &mut states[i] {
@@ -185,7 +194,11 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                         } else {
                             Conclusion::Success
                         };
-                        states[i] = JobState::Done(JobDone { result, outputs: std::mem::take(outputs) });
+                        let done = JobDone { result, outputs: std::mem::take(outputs) };
+                        if pj.environment.is_some() {
+                            super::ledger::record_deployment(&shared, pj, &leg, &done, approvals.get(&i).cloned().flatten());
+                        }
+                        states[i] = JobState::Done(done);
                     }
                 }
             }
@@ -241,14 +254,44 @@ fn needs_done(plan: &Plan, states: &[JobState], pj: &PlannedJob) -> Option<Map<S
     Some(ctx)
 }
 
+/// Results of every finished job, by id.
+fn finished_results(plan: &Plan, states: &[JobState]) -> BTreeMap<String, String> {
+    plan.jobs
+        .iter()
+        .zip(states)
+        .filter_map(|(j, s)| match s {
+            JobState::Done(d) => Some((j.id.clone(), d.result.as_str().to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Keep the run record current after every leg: a run killed now resumes from here.
+fn persist(shared: &Shared, record: &JobRecord) {
+    let Ok(mut r) = shared.record.lock() else { return };
+    let key = match &record.matrix {
+        Some(m) => format!("{} {}", record.job, m),
+        None => record.job.clone(),
+    };
+    r.jobs.insert(key, record.clone());
+    if let Err(e) = shared.store.write_record(&r) {
+        eprintln!("warning: the run record could not be saved: {e}");
+    }
+}
+
 enum Start {
     Skip,
     Fail(String),
     Wait,
-    Legs(Vec<Leg>),
+    Legs(Vec<Leg>, Option<String>),
 }
 
-fn start_job(shared: &Arc<Shared>, pj: &PlannedJob, needs: &Map<String, Json>, index: usize) -> Start {
+fn start_job(
+    shared: &Arc<Shared>,
+    pj: &PlannedJob,
+    needs: &Map<String, Json>,
+    all_results: &BTreeMap<String, String>,
+) -> Start {
     let needs_json = Json::Object(needs.clone());
     let results: Vec<&str> = needs.values().filter_map(|n| n["result"].as_str()).collect();
     let status = if shared.cancel.is_cancelled() {
@@ -277,28 +320,47 @@ fn start_job(shared: &Arc<Shared>, pj: &PlannedJob, needs: &Map<String, Json>, i
         Ok(false) => return Start::Skip,
         Err(e) => return Start::Fail(format!("the job's `if:` cannot be evaluated: {e}")),
     }
+    let mut approved_by = None;
+    let mut env_secrets = BTreeMap::new();
+    let mut delay = None;
     if let Some(env) = &pj.environment {
         let env_name = eval::text(env, &ctx).unwrap_or_else(|_| env.clone());
-        match decide_gate(shared, pj, &env_name, needs) {
-            GateOutcome::Pass => {}
+        let url = pj.environment_url.as_ref().map(|u| eval::text(u, &ctx).unwrap_or_else(|_| u.clone()));
+        let gate_ctx = GateContext { needs, results: all_results, url };
+        match decide_gate(shared, pj, &env_name, &gate_ctx) {
+            GateOutcome::Pass { approved_by: by } => approved_by = by,
             GateOutcome::Refused(why) => return Start::Fail(why),
             GateOutcome::Wait => return Start::Wait,
         }
+        let policy = shared.config.as_ref().and_then(|c| c.environment(&env_name));
+        if let Some(p) = policy {
+            // Secrets of this environment: seen by its jobs only, masked like every secret.
+            match crate::gate::load_env_secrets(p) {
+                Ok(pairs) => {
+                    for (k, v) in pairs {
+                        shared.masker.add(&v);
+                        env_secrets.insert(k, v);
+                    }
+                }
+                Err(e) => return Start::Fail(format!("secrets of `{env_name}`: {e}")),
+            }
+            delay = p.wait_timer;
+        }
     }
-    match legs(shared, pj, &needs_json, &ctx, index) {
+    match legs(pj, &needs_json, &ctx) {
         Ok(l) if l.is_empty() => Start::Skip,
-        Ok(l) => Start::Legs(l),
+        Ok(mut l) => {
+            for leg in &mut l {
+                leg.env_secrets = env_secrets.clone();
+                leg.delay = delay;
+            }
+            Start::Legs(l, approved_by)
+        }
         Err(e) => Start::Fail(e),
     }
 }
 
-fn legs(
-    shared: &Shared,
-    pj: &PlannedJob,
-    needs: &Json,
-    ctx: &crate::expr::MapContext,
-    _index: usize,
-) -> Result<Vec<Leg>, String> {
+fn legs(pj: &PlannedJob, needs: &Json, ctx: &crate::expr::MapContext) -> Result<Vec<Leg>, String> {
     let single = |matrix: Option<Map<String, Json>>, name: String, key: String, idx: usize, total: usize| {
         Leg {
             key,
@@ -309,6 +371,8 @@ fn legs(
             needs: needs.clone(),
             image: pj.image.clone(),
             executor: pj.executor.clone(),
+            env_secrets: BTreeMap::new(),
+            delay: None,
         }
     };
     let name = eval::text(&pj.name, ctx).unwrap_or_else(|_| pj.name.clone());
@@ -326,7 +390,6 @@ fn legs(
                 .collect()
         }
     };
-    let _ = shared;
     let total = matrices.len();
     Ok(matrices
         .into_iter()

@@ -35,6 +35,10 @@ pub struct Leg {
     pub image: Option<String>,
     /// `docker` or `host`, from the plan.
     pub executor: String,
+    /// Secrets of the job's environment (pipe.toml `secrets_file`): this job's only.
+    pub env_secrets: BTreeMap<String, String>,
+    /// `wait_timer` of the environment: how long to wait after the approval.
+    pub delay: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,7 +70,24 @@ pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: Cancella
             duration_ms: started.elapsed().as_millis() as u64,
         });
     };
-    let result = run_leg_inner(&shared, job, leg, cancel).await;
+    if let Some(d) = leg.delay {
+        shared.emitter.emit(Event::StepOutput {
+            job: leg.job_id.clone(),
+            name: leg.name.clone(),
+            step: 0,
+            stream: "stderr".into(),
+            line: format!("waiting {}s (wait_timer of the environment)", d.as_secs()),
+        });
+        tokio::select! {
+            () = tokio::time::sleep(d) => {}
+            () = cancel.cancelled() => {}
+        }
+    }
+    let result = if cancel.is_cancelled() {
+        Ok(LegResult { result: Conclusion::Cancelled, outputs: Map::new() })
+    } else {
+        run_leg_inner(&shared, job, leg, cancel).await
+    };
     let (result, outputs) = match result {
         Ok(r) => (r.result, r.outputs),
         Err(message) => {
@@ -161,7 +182,9 @@ async fn run_steps(
     let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
     let job_ctx = json!({"status": "success", "container": {"id": "", "network": ""}, "services": {}});
     let vars = contexts::object(&shared.facts.vars);
-    let secrets = contexts::object(&shared.secrets);
+    let mut all_secrets = shared.secrets.clone();
+    all_secrets.extend(leg.env_secrets.clone());
+    let secrets = contexts::object(&all_secrets);
     let inputs = Json::Object(shared.facts.inputs.clone());
 
     // Job environment: --env-file, then workflow env, then job env (later wins), each evaluated.

@@ -11,6 +11,7 @@ mod envfiles;
 mod eval;
 pub mod gate;
 mod job;
+mod ledger;
 mod matrix_runtime;
 mod output;
 mod shell;
@@ -50,8 +51,13 @@ pub struct Shared {
     pub parallel: usize,
     pub mode: Mode,
     pub pre_approved: Vec<String>,
-    pub decisions: Vec<gate::Decision>,
+    /// pipe.toml, when there is one: gate policy per environment.
+    pub config: Option<crate::gate::Config>,
+    /// Ask at gates (stdin is a terminal).
+    pub interactive: bool,
     pub identity: String,
+    /// The run's record, rewritten after every finished leg so a crashed run can be resumed.
+    pub record: std::sync::Mutex<crate::store::RunRecord>,
     /// Graceful stop of the whole run (first Ctrl-C).
     pub cancel: CancellationToken,
     /// Kill at once (second Ctrl-C).

@@ -1,0 +1,74 @@
+//! `pipe resume RUN`: continue a paused (gate) or interrupted run with the options it was started
+//! with. Finished jobs are not run again; their outputs are reused. Secrets are given again.
+
+use crate::Error;
+use crate::cli::{Global, OutputFormat, SecretArgs};
+use crate::output::Ui;
+use crate::plan::PlanInput;
+use crate::store::Store;
+
+use super::run::{Execution, execute, runtime};
+
+pub fn run(
+    ui: &Ui,
+    global: &Global,
+    store: &Store,
+    spec: &str,
+    secrets: &SecretArgs,
+    output: OutputFormat,
+    as_name: Option<String>,
+) -> Result<i32, Error> {
+    let id = store.resolve(spec)?;
+    let record = store.read_record(&id)?;
+    if record.status == "running" && record.pid.is_some_and(super::runs::process_alive) {
+        return Err(Error::Usage { message: format!("run {id} is still running"), hint: None });
+    }
+    if record.status == "success" {
+        ui.info(&format!("run {id} already succeeded: nothing to resume"));
+        return Ok(0);
+    }
+    let o = record.options.clone();
+    std::env::set_current_dir(&o.workdir).map_err(|e| Error::Environment {
+        message: format!("the run's directory {} is not usable: {e}", o.workdir.display()),
+        hint: None,
+    })?;
+    let file = std::path::PathBuf::from(&o.pipeline);
+    let (pipeline, config) = super::load_valid(ui, &file)?;
+    let mut platforms = o.platforms.clone();
+    if let Some(c) = &config {
+        for p in &c.platforms {
+            if !platforms.contains(p) {
+                platforms.push(p.clone());
+            }
+        }
+    }
+    let input = PlanInput {
+        pipeline_path: o.pipeline.clone(),
+        event: o.event.clone(),
+        git_ref: o.git_ref.clone(),
+        sha: o.sha.clone(),
+        changed_files: None,
+        event_payload: o.event_payload.clone(),
+        inputs: o.inputs.iter().cloned().collect(),
+        jobs: o.jobs.clone(),
+        mode: o.mode,
+        platforms,
+        executor: o.executor,
+    };
+    let plan = crate::plan::build(&pipeline, &input)?;
+    let secrets = super::secrets::load(secrets)?;
+    let env_file_vars = super::secrets::env_files(&o.env_files)?;
+    ui.info(&format!("resuming run {id} ({} job leg(s) already finished)", record.jobs.len()));
+    let execution = Execution {
+        options: o,
+        plan,
+        pipeline,
+        config,
+        secrets,
+        env_file_vars,
+        output,
+        as_name,
+        resume: Some(record),
+    };
+    runtime()?.block_on(execute(ui, global, execution))
+}
