@@ -3,6 +3,7 @@
 mod test;
 
 mod gates_config;
+mod gates_run;
 mod run_host;
 mod schema;
 mod validate;
