@@ -117,6 +117,9 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
             }
         }
     };
+    if let Some(d) = &docker {
+        preflight_images(d, &plan, options.pull).await?;
+    }
     let store = Store::new(&global.state_dir);
     let (run_id, mut record) = match resume {
         Some(r) => (r.id.clone(), r),
@@ -258,6 +261,33 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         }
         RunResult::Cancelled => 130,
     })
+}
+
+/// Every image the run needs is there (or pulled) before anything runs: an offline machine gets
+/// one clear error (exit 2) instead of a run that fails half-way.
+async fn preflight_images(
+    docker: &bollard::Docker,
+    plan: &crate::plan::Plan,
+    pull: crate::backend::PullPolicy,
+) -> Result<(), Error> {
+    let mut seen = std::collections::BTreeSet::new();
+    for job in plan.jobs.iter().filter(|j| j.executor == "docker") {
+        let Some(image) = &job.image else {
+            let label = job.runs_on.first().map_or("(none)", String::as_str);
+            return Err(Error::Usage {
+                message: format!("job `{}`: no image for runs-on `{label}`", job.id),
+                hint: Some(format!(
+                    "map the label with -P {label}=IMAGE or in pipe.toml [platforms], or run with --executor host"
+                )),
+            });
+        };
+        // Images computed by expressions are checked when their job starts.
+        if image.contains("${{") || !seen.insert(image.clone()) {
+            continue;
+        }
+        crate::backend::docker::ensure_image(docker, image, pull, None).await?;
+    }
+    Ok(())
 }
 
 /// First Ctrl-C (or SIGTERM): stop gracefully; second: kill at once.

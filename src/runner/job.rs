@@ -115,7 +115,8 @@ async fn run_leg_inner(
     let scratch = tempdir_for(&shared.run_id, &leg.key)?;
     let runner_dir = scratch.join("runner");
     let workspace = if shared.bind { shared.workdir.clone() } else { scratch.join("workspace") };
-    for d in [&runner_dir, &workspace, &scratch.join("temp")] {
+    // RUNNER_TEMP lives inside the runner dir, so a container sees it through the same mount.
+    for d in [&runner_dir, &workspace, &runner_dir.join("temp")] {
         std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
     }
     let setup = JobSetup {
@@ -175,10 +176,7 @@ async fn run_steps(
 ) -> Result<LegResult, String> {
     let paths = handle.paths();
     let github = shared.facts.github(&leg.job_id, &paths.workspace);
-    let runner = contexts::runner(
-        &format!("{}/temp", paths.runner_dir.trim_end_matches("/runner")),
-        "/opt/hostedtoolcache",
-    );
+    let runner = contexts::runner(&format!("{}/temp", paths.runner_dir), "/opt/hostedtoolcache");
     let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
     let job_ctx = json!({"status": "success", "container": {"id": "", "network": ""}, "services": {}});
     let vars = contexts::object(&shared.facts.vars);

@@ -330,7 +330,7 @@ fn builtin_env(
     let g = &state.github;
     let s = |k: &str| g.get(k).and_then(Json::as_str).unwrap_or("").to_string();
     let mut e = BTreeMap::new();
-    let temp = format!("{}/temp", runner_dir.trim_end_matches("/runner"));
+    let temp = format!("{runner_dir}/temp");
     for (k, v) in [
         ("CI", "true".to_string()),
         ("GITHUB_ACTIONS", "true".to_string()),

@@ -32,7 +32,7 @@ fn unavailable(image: &str, message: impl Into<String>) -> Error {
 
 /// Make sure `image` is present: `missing` pulls only when it is absent, `never` fails when it is
 /// absent, `always` pulls (and fails when the pull fails).
-pub(crate) async fn ensure_image(
+pub async fn ensure_image(
     docker: &Docker,
     image: &str,
     policy: PullPolicy,

@@ -30,7 +30,7 @@ use bollard::Docker;
 
 pub use connect::{available, connect, connect_to, daemon_is_remote};
 pub use container::{start_job, start_job_with};
-pub use image::build_image;
+pub use image::{build_image, ensure_image};
 pub use options::SUPPORTED_OPTIONS;
 pub use prune::{PruneReport, prune};
 
