@@ -1,5 +1,6 @@
 //! One file per command: each turns parsed flags into work and returns an exit code.
 
+mod plan;
 mod schema;
 mod validate;
 
@@ -11,8 +12,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, crate::Error> {
     match cli.command {
         Command::Validate { paths, format } => validate::run(&ui, &paths, format),
         Command::Schema => schema::run(),
-        Command::Plan { .. }
-        | Command::Run(_)
+        Command::Plan { file, select, format } => plan::run(&ui, &file, &select, format),
+        Command::Run(_)
         | Command::Approve(_)
         | Command::Reject(_)
         | Command::Resume { .. }

@@ -3,6 +3,19 @@
 //! deployment jobs, and where each runs. Pure and serialisable: `pipe plan` prints it, the runner
 //! executes it.
 
+mod build;
+pub mod context;
+pub mod filter_pattern;
+pub mod inputs;
+mod legs;
+pub mod matrix;
+pub mod platform;
+pub mod render;
+pub mod select;
+pub mod trigger;
+
+pub use build::build;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -49,8 +62,10 @@ pub struct Plan {
     /// Inputs after defaults and type checks (`inputs` context).
     pub inputs: serde_json::Map<String, Json>,
     /// Jobs in a topological order (file order among independent jobs). Jobs left out by
-    /// `--job` are not listed.
+    /// `--job` are not listed. Listed even when `triggered` is false (shown as skipped).
     pub jobs: Vec<PlannedJob>,
+    /// Ids of the jobs left out by `--job`, in file order.
+    pub not_selected: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +85,8 @@ pub struct PlannedJob {
     /// Image for Docker (from `container:` or the runs-on mapping); `None` on the host.
     pub image: Option<String>,
     pub runs_on: Vec<String>,
+    /// Why `image` is missing or what is decided at run time (e.g. "map it with -P").
+    pub platform_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,0 +1,217 @@
+//! The plan of a validated pipeline: trigger decision, inputs, `--job` selection, jobs in DAG
+//! order with their legs and placement.
+//!
+//! A workflow that `on:` does not trigger still lists its jobs (`triggered: false`), so `pipe plan`
+//! can show what would have run; the runner runs nothing for it.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::trigger::{self, Decision, Event};
+use super::{Plan, PlanInput, PlannedJob, inputs, legs, platform, select};
+use crate::Error;
+use crate::model::{Pipeline, Text};
+
+pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
+    let event = Event {
+        name: &input.event,
+        git_ref: &input.git_ref,
+        changed_files: input.changed_files.as_deref(),
+        payload: input.event_payload.as_ref(),
+    };
+    let decision = trigger::check(&p.on, event).map_err(|m| Error::Usage {
+        message: format!("{}: on: {m}", input.pipeline_path),
+        hint: Some("fix the filter pattern (see GitHub's filter pattern cheat sheet)".into()),
+    })?;
+    let inputs = if input.event == "workflow_dispatch" {
+        let declared = p.trigger("workflow_dispatch").map_or(&[][..], |t| &t.inputs[..]);
+        inputs::resolve(declared, &input.inputs)?
+    } else {
+        inputs::refuse(&input.event, &input.inputs)?
+    };
+    let keep = select::select(p, &input.jobs)?;
+    let mut jobs = Vec::new();
+    for i in order(p)? {
+        if keep[i] {
+            jobs.push(plan_job(p, i, input)?);
+        }
+    }
+    let not_selected =
+        p.jobs.iter().zip(&keep).filter(|(_, k)| !**k).map(|(j, _)| j.id.value.clone()).collect();
+    let (triggered, not_triggered_reason) = match decision {
+        Decision::Runs => (true, None),
+        Decision::Skipped(reason) => (false, Some(reason)),
+    };
+    Ok(Plan {
+        pipeline: input.pipeline_path.clone(),
+        workflow_name: p.name.as_ref().map_or_else(|| input.pipeline_path.clone(), |n| n.value.clone()),
+        event: input.event.clone(),
+        git_ref: input.git_ref.clone(),
+        sha: input.sha.clone(),
+        mode: input.mode,
+        triggered,
+        not_triggered_reason,
+        inputs,
+        jobs,
+        not_selected,
+    })
+}
+
+fn plan_job(p: &Pipeline, i: usize, input: &PlanInput) -> Result<PlannedJob, Error> {
+    let job = &p.jobs[i];
+    let legs = legs::legs(job).map_err(|m| Error::Usage {
+        message: format!("{}: job `{}`: {m}", input.pipeline_path, job.id.value),
+        hint: None,
+    })?;
+    let place = platform::place(job, &input.platforms, input.executor);
+    Ok(PlannedJob {
+        id: job.id.value.clone(),
+        name: job.display_name().to_string(),
+        needs: job.needs.iter().map(|n| n.value.clone()).collect(),
+        condition: job.condition.as_ref().map(|c| c.value.clone()),
+        legs,
+        environment: job.environment.as_ref().map(|e| e.name.value.clone()),
+        environment_url: job.environment.as_ref().and_then(|e| e.url.as_ref()).map(|u| u.value.clone()),
+        executor: place.executor.to_string(),
+        image: place.image,
+        runs_on: job.runs_on.iter().map(|l| l.value.clone()).collect(),
+        platform_note: place.note,
+    })
+}
+
+/// Job positions in a topological order, file order among jobs that are ready together (Kahn's
+/// algorithm with a min-heap). A cycle is an error naming its jobs, never a panic.
+pub fn order(p: &Pipeline) -> Result<Vec<usize>, Error> {
+    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(p.jobs.len(), p.jobs.len());
+    let nodes: Vec<NodeIndex> = (0..p.jobs.len()).map(|i| graph.add_node(i)).collect();
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(p.jobs.len());
+    for (i, j) in p.jobs.iter().enumerate() {
+        index.entry(j.id.as_str()).or_insert(i);
+    }
+    for (i, j) in p.jobs.iter().enumerate() {
+        // Unknown needs are the validator's business; they add no edge here.
+        for need in j.needs.iter().map(Text::as_str).filter_map(|n| index.get(n)) {
+            graph.update_edge(nodes[*need], nodes[i], ());
+        }
+    }
+    let mut waiting: Vec<usize> =
+        nodes.iter().map(|n| graph.neighbors_directed(*n, Direction::Incoming).count()).collect();
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        waiting.iter().enumerate().filter(|(_, w)| **w == 0).map(|(i, _)| Reverse(i)).collect();
+    let mut out = Vec::with_capacity(p.jobs.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        out.push(i);
+        for next in graph.neighbors_directed(nodes[i], Direction::Outgoing) {
+            let n = next.index();
+            waiting[n] -= 1;
+            if waiting[n] == 0 {
+                ready.push(Reverse(n));
+            }
+        }
+    }
+    if out.len() < p.jobs.len() {
+        return Err(cycle_error(p, &graph));
+    }
+    Ok(out)
+}
+
+fn cycle_error(p: &Pipeline, graph: &DiGraph<usize, ()>) -> Error {
+    let cycle = petgraph::algo::tarjan_scc(graph)
+        .into_iter()
+        .find(|scc| scc.len() > 1 || scc.iter().any(|n| graph.contains_edge(*n, *n)))
+        .unwrap_or_default();
+    let mut ids: Vec<&str> = cycle.iter().map(|n| p.jobs[n.index()].id.as_str()).collect();
+    ids.sort_unstable();
+    Error::Usage {
+        message: format!("the jobs {} need each other in a cycle", ids.join(", ")),
+        hint: Some("`pipe validate` shows where".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+
+    fn pipeline(jobs: &str) -> Pipeline {
+        let yaml = format!("on: push\njobs:\n{jobs}");
+        crate::load::load(&Source::new("t.yml", yaml)).pipeline.expect("pipeline")
+    }
+
+    fn job(id: &str, needs: &str) -> String {
+        format!("  {id}:\n    needs: [{needs}]\n    runs-on: ubuntu-latest\n    steps: [{{run: x}}]\n")
+    }
+
+    fn ids(p: &Pipeline) -> Result<Vec<String>, String> {
+        order(p).map(|o| o.into_iter().map(|i| p.jobs[i].id.value.clone()).collect()).map_err(|e| e.to_string())
+    }
+
+    /// One row per case: jobs as (id, needs) in file order → expected order or error.
+    macro_rules! cases {
+        ($($name:ident: [$(($id:expr, $needs:expr)),+] => $want:expr;)+) => {
+            $(
+                #[test]
+                fn $name() {
+                    let p = pipeline(&[$(job($id, $needs)),+].concat());
+                    let want: Result<Vec<&str>, &str> = $want;
+                    assert_eq!(ids(&p), want.map(|v| v.iter().map(|s| s.to_string()).collect()).map_err(String::from));
+                }
+            )+
+        };
+    }
+
+    cases! {
+        file_order: [("a", ""), ("b", ""), ("c", "")] => Ok(vec!["a", "b", "c"]);
+        needs_first: [("deploy", "build"), ("build", "")] => Ok(vec!["build", "deploy"]);
+        diamond: [("d", "b, c"), ("c", "a"), ("b", "a"), ("a", "")] => Ok(vec!["a", "c", "b", "d"]);
+        ready_in_file_order: [("x", "a"), ("a", ""), ("y", "")] => Ok(vec!["a", "x", "y"]);
+        unknown_need_ignored: [("a", "ghost")] => Ok(vec!["a"]);
+        cycle: [("a", "b"), ("b", "a"), ("c", "")] => Err("the jobs a, b need each other in a cycle");
+        self_cycle: [("a", "a")] => Err("the jobs a need each other in a cycle");
+    }
+
+    fn input() -> PlanInput {
+        PlanInput {
+            pipeline_path: "t.yml".into(),
+            event: "push".into(),
+            git_ref: "refs/heads/main".into(),
+            sha: "0".repeat(40),
+            ..PlanInput::default()
+        }
+    }
+
+    #[test]
+    fn plan_of_a_small_pipeline() {
+        let p = pipeline(&[job("build", ""), job("deploy", "build"), job("docs", "")].concat());
+        let mut i = input();
+        i.jobs = vec!["deploy".into()];
+        let plan = build(&p, &i).expect("plan");
+        assert!(plan.triggered);
+        assert_eq!(plan.jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["build", "deploy"]);
+        assert_eq!(plan.not_selected, ["docs"]);
+        assert_eq!(plan.jobs[1].needs, ["build"]);
+        assert_eq!(plan.jobs[0].image.as_deref(), Some("ubuntu:24.04"));
+    }
+
+    #[test]
+    fn not_triggered_still_lists_jobs() {
+        let p = pipeline(&job("a", ""));
+        let mut i = input();
+        i.event = "pull_request".into();
+        let plan = build(&p, &i).expect("plan");
+        assert!(!plan.triggered);
+        assert_eq!(plan.jobs.len(), 1);
+        assert!(plan.not_triggered_reason.is_some());
+    }
+
+    #[test]
+    fn inputs_only_for_dispatch() {
+        let p = pipeline(&job("a", ""));
+        let mut i = input();
+        i.inputs.insert("x".into(), "1".into());
+        assert!(build(&p, &i).is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! Where each job runs: the executor (`docker` or `host`) and the image.
+//!
+//! Order: `--executor host` puts everything on the host; a job's `container:` image wins; then
+//! the `runs-on` labels: a `-P`/`pipe.toml` mapping for any of them (mappings are tried before
+//! built-in defaults, labels in order), then the built-in defaults. A label nobody maps is planned
+//! as `docker` without an image and a note telling the user to map it with `-P`.
+//!
+//! `--executor auto` plans like `docker`: whether the daemon answers is only known when running,
+//! and the runner falls back to the host then, with a notice.
+
+use crate::cli::ExecutorChoice;
+use crate::model::Job;
+
+pub const DOCKER: &str = "docker";
+pub const HOST: &str = "host";
+
+/// Built-in label → image defaults (`host` means run on this machine).
+const DEFAULTS: &[(&str, &str)] = &[
+    ("ubuntu-latest", "ubuntu:24.04"),
+    ("ubuntu-24.04", "ubuntu:24.04"),
+    ("ubuntu-22.04", "ubuntu:22.04"),
+    ("self-hosted", HOST),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub executor: &'static str,
+    pub image: Option<String>,
+    /// Why there is no image, or what is decided at run time.
+    pub note: Option<String>,
+}
+
+impl Placement {
+    fn docker(image: Option<String>, note: Option<String>) -> Self {
+        Placement { executor: DOCKER, image, note }
+    }
+
+    fn host(note: Option<String>) -> Self {
+        Placement { executor: HOST, image: None, note }
+    }
+}
+
+pub fn place(job: &Job, platforms: &[(String, String)], executor: ExecutorChoice) -> Placement {
+    if executor == ExecutorChoice::Host {
+        let note = job.container.as_ref().map(|_| "container: is ignored with --executor host".to_string());
+        return Placement::host(note);
+    }
+    if let Some(c) = &job.container {
+        let image = c.image.as_str();
+        if image.contains("${{") {
+            return Placement::docker(None, Some(format!("container image `{image}` is chosen at run time")));
+        }
+        return Placement::docker(Some(image.to_string()), None);
+    }
+    if job.uses.is_some() {
+        return Placement::docker(None, Some("calls a reusable workflow".into()));
+    }
+    let labels: Vec<&str> = job.runs_on.iter().map(|l| l.as_str()).collect();
+    let Some(first) = labels.first() else {
+        return Placement::docker(None, Some("no runs-on label".into()));
+    };
+    if let Some(dynamic) = labels.iter().find(|l| l.contains("${{")) {
+        return Placement::docker(None, Some(format!("runs-on `{dynamic}` is chosen at run time")));
+    }
+    let user = platforms.iter().map(|(l, i)| (l.as_str(), i.as_str()));
+    for table in [user.collect::<Vec<_>>(), DEFAULTS.to_vec()] {
+        for label in &labels {
+            if let Some((_, image)) = table.iter().find(|(l, _)| l.eq_ignore_ascii_case(label)) {
+                return if *image == HOST {
+                    Placement::host(None)
+                } else {
+                    Placement::docker(Some(image.to_string()), None)
+                };
+            }
+        }
+    }
+    Placement::docker(
+        None,
+        Some(format!("no image for runs-on `{first}`: map it with -P {first}=IMAGE (or -P {first}=host)")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+
+    fn job(body: &str) -> Job {
+        let yaml = format!("on: push\njobs:\n  j:\n{body}\n    steps: [{{run: x}}]\n");
+        let p = crate::load::load(&Source::new("t.yml", yaml)).pipeline.expect("pipeline");
+        p.jobs.into_iter().next().expect("job")
+    }
+
+    fn maps(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    /// One row per case: job body, -P mappings, executor choice → executor, image, has a note.
+    macro_rules! cases {
+        ($($name:ident: $body:expr, $maps:expr, $exec:expr => $executor:expr, $image:expr, $note:expr;)+) => {
+            $(
+                #[test]
+                fn $name() {
+                    let p = place(&job($body), &maps($maps), $exec);
+                    assert_eq!((p.executor, p.image.as_deref(), p.note.is_some()), ($executor, $image, $note), "{p:?}");
+                }
+            )+
+        };
+    }
+
+    use ExecutorChoice::{Auto, Docker, Host};
+
+    cases! {
+        latest: "    runs-on: ubuntu-latest", &[], Auto => "docker", Some("ubuntu:24.04"), false;
+        u2404: "    runs-on: ubuntu-24.04", &[], Docker => "docker", Some("ubuntu:24.04"), false;
+        u2204: "    runs-on: ubuntu-22.04", &[], Auto => "docker", Some("ubuntu:22.04"), false;
+        self_hosted: "    runs-on: [self-hosted, linux]", &[], Auto => "host", None, false;
+        mapped: "    runs-on: ubuntu-latest", &[("ubuntu-latest", "debian:12")], Auto => "docker", Some("debian:12"), false;
+        mapped_host: "    runs-on: macos-latest", &[("macos-latest", "host")], Auto => "host", None, false;
+        mapping_beats_default_of_earlier_label: "    runs-on: [self-hosted, gpu]", &[("gpu", "cuda:12")], Auto
+            => "docker", Some("cuda:12"), false;
+        label_case: "    runs-on: Ubuntu-Latest", &[], Auto => "docker", Some("ubuntu:24.04"), false;
+        unmapped: "    runs-on: macos-latest", &[], Auto => "docker", None, true;
+        container_wins: "    runs-on: ubuntu-latest\n    container: node:20", &[], Auto => "docker", Some("node:20"), false;
+        container_map: "    runs-on: ubuntu-latest\n    container:\n      image: alpine:3", &[], Auto
+            => "docker", Some("alpine:3"), false;
+        host_everything: "    runs-on: ubuntu-latest\n    container: node:20", &[], Host => "host", None, true;
+        dynamic_label: "    runs-on: ${{ matrix.os }}", &[], Auto => "docker", None, true;
+        dynamic_image: "    runs-on: x\n    container: ${{ matrix.img }}", &[], Auto => "docker", None, true;
+    }
+
+    #[test]
+    fn unmapped_note_says_how() {
+        let p = place(&job("    runs-on: macos-latest"), &[], Auto);
+        assert_eq!(
+            p.note.as_deref(),
+            Some("no image for runs-on `macos-latest`: map it with -P macos-latest=IMAGE (or -P macos-latest=host)")
+        );
+    }
+}

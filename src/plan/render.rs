@@ -1,0 +1,249 @@
+//! `pipe plan --format text|json|mermaid|dot`: the plan for humans, for scripts, and as a graph.
+
+use std::fmt::Write as _;
+
+use super::{Legs, Plan, PlannedJob};
+use crate::cli::{Mode, PlanFormat};
+
+pub fn render(plan: &Plan, format: PlanFormat) -> String {
+    match format {
+        PlanFormat::Text => text(plan),
+        PlanFormat::Json => json(plan),
+        PlanFormat::Mermaid => mermaid(plan),
+        PlanFormat::Dot => dot(plan),
+    }
+}
+
+/// How a deployment job's gate behaves. One small function on purpose: the gate policy from
+/// `pipe.toml` (approval, reviewers) will refine it.
+pub fn gate_line(job: &PlannedJob, mode: Mode) -> String {
+    let env = job.environment.as_deref().unwrap_or_default();
+    match mode {
+        Mode::Delivery => format!("environment: {env}, waits for approval ({env})"),
+        Mode::Deployment => format!("environment: {env}, deploys automatically (deployment mode)"),
+    }
+}
+
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    let sha = plan.sha.get(..12).unwrap_or(&plan.sha);
+    let _ = writeln!(out, "plan: {} ({})", plan.workflow_name, plan.pipeline);
+    let _ = writeln!(out, "event: {} on {} at {sha}, mode {}", plan.event, plan.git_ref, mode_name(plan.mode));
+    match &plan.not_triggered_reason {
+        Some(reason) if !plan.triggered => {
+            let _ = writeln!(out, "not triggered: {reason}; every job is skipped");
+        }
+        _ => {}
+    }
+    if !plan.inputs.is_empty() {
+        let list: Vec<String> = plan.inputs.iter().map(|(k, v)| format!("{k}={}", scalar(v))).collect();
+        let _ = writeln!(out, "inputs: {}", list.join(", "));
+    }
+    if !plan.not_selected.is_empty() {
+        let _ = writeln!(out, "not selected (--job): {}", plan.not_selected.join(", "));
+    }
+    let _ = writeln!(out, "\n{} job(s) in order:", plan.jobs.len());
+    for job in &plan.jobs {
+        job_text(&mut out, job, plan);
+    }
+    out
+}
+
+fn job_text(out: &mut String, job: &PlannedJob, plan: &Plan) {
+    let title = if job.name == job.id { job.id.clone() } else { format!("{} ({})", job.id, job.name) };
+    let skipped = if plan.triggered { "" } else { "  [skipped: not triggered]" };
+    let _ = writeln!(out, "\n  {title}{skipped}");
+    if !job.needs.is_empty() {
+        let _ = writeln!(out, "    needs: {}", job.needs.join(", "));
+    }
+    if let Some(c) = &job.condition {
+        let _ = writeln!(out, "    if: {c}");
+    }
+    match &job.legs {
+        Legs::Single => {}
+        Legs::Dynamic { expression } => {
+            let _ = writeln!(out, "    matrix: from {expression} (expanded at run time)");
+        }
+        Legs::Matrix { legs, fail_fast, max_parallel } => {
+            let mut extra = vec![if *fail_fast { "fail-fast" } else { "no fail-fast" }.to_string()];
+            if let Some(n) = max_parallel {
+                extra.push(format!("max-parallel {n}"));
+            }
+            let _ = writeln!(out, "    matrix: {} leg(s), {}", legs.len(), extra.join(", "));
+            for leg in legs {
+                let _ = writeln!(out, "      - {}", leg.name);
+            }
+        }
+    }
+    let place = match &job.image {
+        Some(image) => format!("{} {image}", job.executor),
+        None => job.executor.clone(),
+    };
+    let _ = writeln!(out, "    runs: {place}");
+    if let Some(note) = &job.platform_note {
+        let _ = writeln!(out, "    note: {note}");
+    }
+    if job.environment.is_some() {
+        let _ = writeln!(out, "    {}", gate_line(job, plan.mode));
+    }
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Delivery => "delivery",
+        Mode::Deployment => "deployment",
+    }
+}
+
+fn scalar(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub fn json(plan: &Plan) -> String {
+    // Serialising plain data with string keys cannot fail; fall back to `null` rather than panic.
+    let mut s = serde_json::to_string_pretty(plan).unwrap_or_else(|_| "null".into());
+    s.push('\n');
+    s
+}
+
+/// The label of a job in graphs: its name, and its legs or gate.
+fn graph_label(job: &PlannedJob) -> String {
+    let mut label = job.name.clone();
+    match &job.legs {
+        Legs::Matrix { legs, .. } => label.push_str(&format!(" ×{}", legs.len())),
+        Legs::Dynamic { .. } => label.push_str(" ×?"),
+        Legs::Single => {}
+    }
+    if let Some(env) = &job.environment {
+        label.push_str(&format!(" [{env}]"));
+    }
+    label
+}
+
+/// Mermaid `flowchart LR`. Nodes get positional ids (`j0`, `j1`, ...) so job ids such as `end`
+/// cannot clash with Mermaid keywords; gated jobs are hexagons.
+pub fn mermaid(plan: &Plan) -> String {
+    let mut out = String::from("flowchart LR\n");
+    if let Some(reason) = plan.not_triggered_reason.as_ref().filter(|_| !plan.triggered) {
+        let _ = writeln!(out, "  %% not triggered: {}", reason.replace('\n', " "));
+    }
+    let ids: std::collections::HashMap<&str, usize> =
+        plan.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i)).collect();
+    for (i, job) in plan.jobs.iter().enumerate() {
+        let label = graph_label(job).replace('"', "#quot;");
+        if job.environment.is_some() {
+            let _ = writeln!(out, "  j{i}{{{{\"{label}\"}}}}");
+        } else {
+            let _ = writeln!(out, "  j{i}[\"{label}\"]");
+        }
+    }
+    for (i, job) in plan.jobs.iter().enumerate() {
+        for need in job.needs.iter().filter_map(|n| ids.get(n.as_str())) {
+            let _ = writeln!(out, "  j{need} --> j{i}");
+        }
+    }
+    out
+}
+
+/// Graphviz `digraph`, left to right; gated jobs are hexagons.
+pub fn dot(plan: &Plan) -> String {
+    let mut out = format!("digraph {} {{\n  rankdir=LR;\n", quote(&plan.workflow_name));
+    for job in &plan.jobs {
+        let shape = if job.environment.is_some() { ", shape=hexagon" } else { "" };
+        let _ = writeln!(out, "  {} [label={}{shape}];", quote(&job.id), quote(&graph_label(job)));
+    }
+    for job in &plan.jobs {
+        for need in &job.needs {
+            if plan.jobs.iter().any(|j| j.id == *need) {
+                let _ = writeln!(out, "  {} -> {};", quote(need), quote(&job.id));
+            }
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::PlanInput;
+    use crate::source::Source;
+
+    fn plan(mode: Mode) -> Plan {
+        let yaml = "name: demo\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        os: [a, b]\n    steps: [{run: x}]\n  deploy:\n    needs: build\n    if: github.ref == 'refs/heads/main'\n    runs-on: macos-latest\n    environment: production\n    steps: [{run: x}]\n";
+        let p = crate::load::load(&Source::new("t.yml", yaml)).pipeline.expect("pipeline");
+        let input = PlanInput {
+            pipeline_path: "t.yml".into(),
+            event: "push".into(),
+            git_ref: "refs/heads/main".into(),
+            sha: "0123456789abcdef".into(),
+            mode,
+            ..PlanInput::default()
+        };
+        crate::plan::build(&p, &input).expect("plan")
+    }
+
+    #[test]
+    fn text_shows_everything() {
+        let t = text(&plan(Mode::Delivery));
+        let expected = "plan: demo (t.yml)
+event: push on refs/heads/main at 0123456789ab, mode delivery
+
+2 job(s) in order:
+
+  build
+    matrix: 2 leg(s), fail-fast
+      - build (a)
+      - build (b)
+    runs: docker ubuntu:24.04
+
+  deploy
+    needs: build
+    if: github.ref == 'refs/heads/main'
+    runs: docker
+    note: no image for runs-on `macos-latest`: map it with -P macos-latest=IMAGE (or -P macos-latest=host)
+    environment: production, waits for approval (production)
+";
+        assert_eq!(t, expected);
+    }
+
+    #[test]
+    fn gate_line_follows_mode() {
+        let p = plan(Mode::Deployment);
+        assert_eq!(gate_line(&p.jobs[1], Mode::Deployment), "environment: production, deploys automatically (deployment mode)");
+        assert_eq!(gate_line(&p.jobs[1], Mode::Delivery), "environment: production, waits for approval (production)");
+    }
+
+    #[test]
+    fn graphs() {
+        let p = plan(Mode::Delivery);
+        assert_eq!(
+            mermaid(&p),
+            "flowchart LR\n  j0[\"build ×2\"]\n  j1{{\"deploy [production]\"}}\n  j0 --> j1\n"
+        );
+        assert_eq!(
+            dot(&p),
+            "digraph \"demo\" {\n  rankdir=LR;\n  \"build\" [label=\"build ×2\"];\n  \"deploy\" [label=\"deploy [production]\", shape=hexagon];\n  \"build\" -> \"deploy\";\n}\n"
+        );
+    }
+
+    #[test]
+    fn json_round_trips_the_legs() {
+        let v: serde_json::Value = serde_json::from_str(&json(&plan(Mode::Delivery))).expect("json");
+        assert_eq!(v["jobs"][0]["legs"]["kind"], "matrix");
+        assert_eq!(v["jobs"][0]["legs"]["legs"][1]["name"], "build (b)");
+        assert_eq!(v["jobs"][0]["legs"]["legs"][1]["matrix"]["os"], "b");
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    }
+}
