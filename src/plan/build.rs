@@ -146,7 +146,9 @@ mod tests {
     }
 
     fn ids(p: &Pipeline) -> Result<Vec<String>, String> {
-        order(p).map(|o| o.into_iter().map(|i| p.jobs[i].id.value.clone()).collect()).map_err(|e| e.to_string())
+        order(p)
+            .map(|o| o.into_iter().map(|i| p.jobs[i].id.value.clone()).collect())
+            .map_err(|e| e.to_string())
     }
 
     /// One row per case: jobs as (id, needs) in file order → expected order or error.

@@ -33,7 +33,9 @@ pub fn plan_input(file: &Path, select: &Selection, executor: ExecutorChoice) -> 
         None => current_ref(),
     };
     let sha = match &select.sha {
-        Some(s) => git(&["rev-parse", "--verify", "-q", &format!("{s}^{{commit}}")]).unwrap_or_else(|| s.clone()),
+        Some(s) => {
+            git(&["rev-parse", "--verify", "-q", &format!("{s}^{{commit}}")]).unwrap_or_else(|| s.clone())
+        }
         None => git(&["rev-parse", "--verify", "-q", "HEAD"]).unwrap_or_else(|| NO_SHA.to_string()),
     };
     let changed_files = if sha == NO_SHA { None } else { changed_files(&sha) };
@@ -74,7 +76,8 @@ fn current_ref() -> String {
 }
 
 fn read_payload(path: &Path) -> Result<serde_json::Value, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     serde_json::from_str(&text).map_err(|e| Error::Usage {
         message: format!("--eventpath {}: not valid JSON: {e}", path.display()),
         hint: Some("the file should hold a webhook payload such as {\"action\": \"opened\"}".into()),

@@ -29,7 +29,8 @@ pub fn legs(job: &Job) -> Result<Legs, String> {
             }
         }
     }
-    let mut row_values = axes.include.iter().chain(&axes.exclude).flat_map(|r| r.entries.iter().map(|(_, v)| v));
+    let mut row_values =
+        axes.include.iter().chain(&axes.exclude).flat_map(|r| r.entries.iter().map(|(_, v)| v));
     if let Some(e) = row_values.find_map(expression_in) {
         return Ok(Legs::Dynamic { expression: e });
     }
@@ -38,7 +39,11 @@ pub fn legs(job: &Job) -> Result<Legs, String> {
     let combos = matrix::expand(&lists, &include, &exclude)?;
     let name = job.display_name();
     let legs = combos.into_iter().map(|c| Leg { name: matrix::leg_name(name, &c), matrix: c }).collect();
-    Ok(Legs::Matrix { legs, fail_fast: fail_fast(&strategy.fail_fast), max_parallel: max_parallel(&strategy.max_parallel) })
+    Ok(Legs::Matrix {
+        legs,
+        fail_fast: fail_fast(&strategy.fail_fast),
+        max_parallel: max_parallel(&strategy.max_parallel),
+    })
 }
 
 fn rows(rows: &[MatrixRow]) -> Vec<Map<String, Json>> {
@@ -76,7 +81,9 @@ mod tests {
     use crate::source::Source;
 
     fn job_legs(strategy: &str) -> Legs {
-        let yaml = format!("on: push\njobs:\n  test:\n    runs-on: x\n    strategy:\n{strategy}\n    steps: [{{run: x}}]\n");
+        let yaml = format!(
+            "on: push\njobs:\n  test:\n    runs-on: x\n    strategy:\n{strategy}\n    steps: [{{run: x}}]\n"
+        );
         let p = crate::load::load(&Source::new("t.yml", yaml)).pipeline.expect("pipeline");
         legs(&p.jobs[0]).expect("legs")
     }
@@ -90,7 +97,9 @@ mod tests {
 
     #[test]
     fn static_matrix() {
-        let l = job_legs("      fail-fast: false\n      max-parallel: 2\n      matrix:\n        os: [linux, mac]\n        py: ['3.11', '3.12']\n        exclude:\n          - {os: mac, py: '3.11'}");
+        let l = job_legs(
+            "      fail-fast: false\n      max-parallel: 2\n      matrix:\n        os: [linux, mac]\n        py: ['3.11', '3.12']\n        exclude:\n          - {os: mac, py: '3.11'}",
+        );
         assert_eq!(names(&l), ["test (linux, 3.11)", "test (linux, 3.12)", "test (mac, 3.12)"]);
         assert!(matches!(l, Legs::Matrix { fail_fast: false, max_parallel: Some(2), .. }));
     }

@@ -28,7 +28,9 @@ pub fn expand(
         axes.iter().try_fold(1usize, |acc, (_, values)| acc.checked_mul(values.len())).unwrap_or(usize::MAX);
     let has_axes = !axes.is_empty();
     if has_axes && product > MAX_PRODUCT {
-        return Err(format!("a matrix may have at most {MAX_JOBS} jobs (the axes make {product} combinations)"));
+        return Err(format!(
+            "a matrix may have at most {MAX_JOBS} jobs (the axes make {product} combinations)"
+        ));
     }
     let mut combos: Vec<Map<String, Json>> = if has_axes { vec![Map::new()] } else { Vec::new() };
     for (name, values) in axes {
@@ -315,7 +317,10 @@ mod tests {
     fn leg_names() {
         assert_eq!(leg_name("test", &map(json!({"os": "linux", "py": "3.12"}))), "test (linux, 3.12)");
         assert_eq!(leg_name("test", &map(json!({"v": 3.1, "ok": true}))), "test (3.1, true)");
-        assert_eq!(leg_name("build", &map(json!({"cfg": {"cc": "gcc", "v": 12}, "x": [1, 2]}))), "build (gcc, 12, 1, 2)");
+        assert_eq!(
+            leg_name("build", &map(json!({"cfg": {"cc": "gcc", "v": 12}, "x": [1, 2]}))),
+            "build (gcc, 12, 1, 2)"
+        );
         assert_eq!(leg_name("T ${{ matrix.os }}", &map(json!({"os": "a"}))), "T ${{ matrix.os }}");
         assert_eq!(leg_name("t", &Map::new()), "t");
     }

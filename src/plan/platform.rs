@@ -134,7 +134,9 @@ mod tests {
         let p = place(&job("    runs-on: macos-latest"), &[], Auto);
         assert_eq!(
             p.note.as_deref(),
-            Some("no image for runs-on `macos-latest`: map it with -P macos-latest=IMAGE (or -P macos-latest=host)")
+            Some(
+                "no image for runs-on `macos-latest`: map it with -P macos-latest=IMAGE (or -P macos-latest=host)"
+            )
         );
     }
 }

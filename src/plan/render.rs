@@ -28,7 +28,8 @@ pub fn text(plan: &Plan) -> String {
     let mut out = String::new();
     let sha = plan.sha.get(..12).unwrap_or(&plan.sha);
     let _ = writeln!(out, "plan: {} ({})", plan.workflow_name, plan.pipeline);
-    let _ = writeln!(out, "event: {} on {} at {sha}, mode {}", plan.event, plan.git_ref, mode_name(plan.mode));
+    let _ =
+        writeln!(out, "event: {} on {} at {sha}, mode {}", plan.event, plan.git_ref, mode_name(plan.mode));
     match &plan.not_triggered_reason {
         Some(reason) if !plan.triggered => {
             let _ = writeln!(out, "not triggered: {reason}; every job is skipped");
@@ -217,8 +218,14 @@ event: push on refs/heads/main at 0123456789ab, mode delivery
     #[test]
     fn gate_line_follows_mode() {
         let p = plan(Mode::Deployment);
-        assert_eq!(gate_line(&p.jobs[1], Mode::Deployment), "environment: production, deploys automatically (deployment mode)");
-        assert_eq!(gate_line(&p.jobs[1], Mode::Delivery), "environment: production, waits for approval (production)");
+        assert_eq!(
+            gate_line(&p.jobs[1], Mode::Deployment),
+            "environment: production, deploys automatically (deployment mode)"
+        );
+        assert_eq!(
+            gate_line(&p.jobs[1], Mode::Delivery),
+            "environment: production, waits for approval (production)"
+        );
     }
 
     #[test]

@@ -100,7 +100,9 @@ fn refs(t: &Trigger, e: Event<'_>) -> Result<Decision, String> {
             return Ok(Decision::Skipped(format!("{what}: the workflow filters branches only")));
         }
     } else if has_branches || has_tags {
-        return Ok(Decision::Skipped(format!("{what}: neither a branch nor a tag, and the workflow filters them")));
+        return Ok(Decision::Skipped(format!(
+            "{what}: neither a branch nor a tag, and the workflow filters them"
+        )));
     }
     Ok(Decision::Runs)
 }
@@ -194,7 +196,13 @@ mod tests {
         loaded.pipeline.expect("pipeline").on
     }
 
-    fn decide(yaml: &str, name: &str, git_ref: &str, files: Option<&[&str]>, payload: Option<Json>) -> Decision {
+    fn decide(
+        yaml: &str,
+        name: &str,
+        git_ref: &str,
+        files: Option<&[&str]>,
+        payload: Option<Json>,
+    ) -> Decision {
         let files: Option<Vec<String>> = files.map(|f| f.iter().map(|s| s.to_string()).collect());
         let e = Event { name, git_ref, changed_files: files.as_deref(), payload: payload.as_ref() };
         check(&on(yaml), e).expect("valid patterns")

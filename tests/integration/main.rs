@@ -2,5 +2,6 @@
 
 mod test;
 
+mod plan;
 mod schema;
 mod validate;
