@@ -58,13 +58,6 @@ fn main() {
     assert_eq!(problems, 0, "the generated workflows should be valid");
     let rate = FILES as f64 / elapsed.as_secs_f64();
     let rss = peak_rss_kib().unwrap_or(0);
-    println!(
-        "validate: {FILES} files in {:.1} ms = {rate:.0} files/s (goal >= 5000)",
-        elapsed.as_secs_f64() * 1e3
-    );
-    println!(
-        "peak RSS: {:.1} MB (before validating: {:.1} MB; goal <= 50 MB)",
-        rss as f64 / 1024.0,
-        rss_before as f64 / 1024.0
-    );
+    println!("validate: {FILES} files in {:.1} ms = {rate:.0} files/s (goal >= 5000)", elapsed.as_secs_f64() * 1e3);
+    println!("peak RSS: {:.1} MB (before validating: {:.1} MB; goal <= 50 MB)", rss as f64 / 1024.0, rss_before as f64 / 1024.0);
 }
