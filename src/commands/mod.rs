@@ -3,6 +3,7 @@
 mod decide;
 mod history;
 mod logs;
+mod plan;
 mod prune;
 mod resume;
 mod run;
@@ -34,10 +35,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             resume::run(&ui, &cli.global, &store, &run, &secrets, output, as_name)
         }
         Command::Prune => prune::run(&ui),
-        Command::Plan { .. } => Err(Error::Usage {
-            message: "this command is not implemented yet".into(),
-            hint: Some("`pipe validate`, `pipe run`, `pipe runs`, `pipe logs`, `pipe history` and `pipe schema` work in this version".into()),
-        }),
+        Command::Plan { file, select, format } => plan::run(&ui, &file, &select, format),
     }
 }
 

@@ -27,7 +27,8 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
     if let Some(c) = &config {
         input.platforms.extend(c.platforms.iter().cloned());
     }
-    let plan = crate::plan::build(&pipeline, &input)?;
+    let mut plan = crate::plan::build(&pipeline, &input)?;
+    crate::plan::describe_gates(&mut plan, config.as_ref(), &args.select.approve);
     if args.dry_run {
         ui.stdout(&crate::plan::render::text(&plan));
         return Ok(0);

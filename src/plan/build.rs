@@ -79,6 +79,7 @@ fn plan_job(p: &Pipeline, i: usize, input: &PlanInput) -> Result<PlannedJob, Err
         image: place.image,
         runs_on: job.runs_on.iter().map(|l| l.value.clone()).collect(),
         platform_note: place.note,
+        gate: None,
     })
 }
 

@@ -52,7 +52,7 @@ pub fn expand(
         let mut added = false;
         for combo in combos.iter_mut().take(originals) {
             if fits(combo, entry, &axis_names) {
-                merge(combo, entry);
+                merge(combo, entry, &axis_names);
                 added = true;
             }
         }
@@ -82,9 +82,10 @@ fn fits(combo: &Map<String, Json>, entry: &Map<String, Json>, axes: &[&str]) -> 
     })
 }
 
-/// Add or overwrite the entry's keys, keeping an existing key's spelling and position.
-fn merge(combo: &mut Map<String, Json>, entry: &Map<String, Json>) {
-    for (k, v) in entry {
+/// Add or overwrite the entry's keys, keeping an existing key's spelling and position. Original
+/// axis values stay as they are (they are equal anyway, but may be spelt `16` vs `16.0`).
+fn merge(combo: &mut Map<String, Json>, entry: &Map<String, Json>, axes: &[&str]) {
+    for (k, v) in entry.iter().filter(|(k, _)| !axes.iter().any(|a| a.eq_ignore_ascii_case(k))) {
         match combo.keys().find(|ck| ck.eq_ignore_ascii_case(k)).cloned() {
             Some(existing) => {
                 combo.insert(existing, v.clone());

@@ -87,6 +87,10 @@ pub struct PlannedJob {
     pub runs_on: Vec<String>,
     /// Why `image` is missing or what is decided at run time (e.g. "map it with -P").
     pub platform_note: Option<String>,
+    /// How the job's environment gate behaves under pipe.toml and the mode ("waits for approval
+    /// (production; reviewers: alice)"); set by [`describe_gates`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,4 +110,14 @@ pub struct Leg {
     pub matrix: serde_json::Map<String, Json>,
     /// Display name, e.g. `test (linux, 3.12)`.
     pub name: String,
+}
+
+/// Word each deployment job's gate with the policy of pipe.toml, the mode and `--approve`.
+pub fn describe_gates(plan: &mut Plan, config: Option<&crate::gate::Config>, pre_approved: &[String]) {
+    let (mode, git_ref) = (plan.mode, plan.git_ref.clone());
+    for job in &mut plan.jobs {
+        if let Some(env) = &job.environment {
+            job.gate = Some(crate::gate::describe(env, config, mode, pre_approved, &git_ref));
+        }
+    }
 }

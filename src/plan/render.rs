@@ -18,6 +18,9 @@ pub fn render(plan: &Plan, format: PlanFormat) -> String {
 /// `pipe.toml` (approval, reviewers) will refine it.
 pub fn gate_line(job: &PlannedJob, mode: Mode) -> String {
     let env = job.environment.as_deref().unwrap_or_default();
+    if let Some(gate) = &job.gate {
+        return format!("environment: {env}, {gate}");
+    }
     match mode {
         Mode::Delivery => format!("environment: {env}, waits for approval ({env})"),
         Mode::Deployment => format!("environment: {env}, deploys automatically (deployment mode)"),
@@ -134,7 +137,7 @@ pub fn mermaid(plan: &Plan) -> String {
     let ids: std::collections::HashMap<&str, usize> =
         plan.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i)).collect();
     for (i, job) in plan.jobs.iter().enumerate() {
-        let label = graph_label(job).replace('"', "#quot;");
+        let label = graph_label(job).replace('"', "#quot;").replace('\n', " ");
         if job.environment.is_some() {
             let _ = writeln!(out, "  j{i}{{{{\"{label}\"}}}}");
         } else {
@@ -156,9 +159,10 @@ pub fn dot(plan: &Plan) -> String {
         let shape = if job.environment.is_some() { ", shape=hexagon" } else { "" };
         let _ = writeln!(out, "  {} [label={}{shape}];", quote(&job.id), quote(&graph_label(job)));
     }
+    let listed: std::collections::HashSet<&str> = plan.jobs.iter().map(|j| j.id.as_str()).collect();
     for job in &plan.jobs {
         for need in &job.needs {
-            if plan.jobs.iter().any(|j| j.id == *need) {
+            if listed.contains(need.as_str()) {
                 let _ = writeln!(out, "  {} -> {};", quote(need), quote(&job.id));
             }
         }

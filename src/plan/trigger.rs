@@ -30,6 +30,9 @@ pub struct Event<'a> {
 /// Activity types GitHub uses for `pull_request`/`pull_request_target` when `types` is absent.
 const PR_DEFAULT_TYPES: &[&str] = &["opened", "synchronize", "reopened"];
 
+/// One family of filters: `types`, `branches`/`tags`, `paths`.
+type Filter = fn(&Trigger, Event<'_>) -> Result<Decision, String>;
+
 /// Decide whether `on` runs the workflow; `Err` for a filter pattern that cannot be compiled.
 pub fn check(on: &[Trigger], event: Event<'_>) -> Result<Decision, String> {
     let Some(trigger) = on.iter().find(|t| t.event.value == event.name) else {
@@ -40,7 +43,7 @@ pub fn check(on: &[Trigger], event: Event<'_>) -> Result<Decision, String> {
             if names.is_empty() { "nothing".to_string() } else { names.join(", ") }
         )));
     };
-    let steps: [fn(&Trigger, Event<'_>) -> Result<Decision, String>; 3] = [types, refs, paths];
+    let steps: [Filter; 3] = [types, refs, paths];
     for step in steps {
         let d = step(trigger, event)?;
         if d != Decision::Runs {

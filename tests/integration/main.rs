@@ -4,6 +4,7 @@ mod test;
 
 mod gates_config;
 mod gates_run;
+mod plan;
 mod run_docker;
 mod run_host;
 mod schema;
