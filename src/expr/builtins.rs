@@ -104,10 +104,10 @@ fn case<'a>(ev: &Evaluator<'a>, args: &'a [Expr]) -> Result<Value, EvalError> {
         return Ok(Value::Null);
     };
     for pair in pairs.chunks_exact(2) {
-        if let [predicate, value] = pair {
-            if ev.arg(predicate)?.is_truthy() {
-                return ev.arg(value).map(|v| v.into_owned());
-            }
+        if let [predicate, value] = pair
+            && ev.arg(predicate)?.is_truthy()
+        {
+            return ev.arg(value).map(|v| v.into_owned());
         }
     }
     ev.arg(default).map(|v| v.into_owned())

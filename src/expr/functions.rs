@@ -59,7 +59,7 @@ impl FunctionSpec {
         if self.max_args.is_some_and(|max| argc > max) {
             return Err(format!("too many arguments to `{}`: expected {expected}, found {argc}", self.name));
         }
-        if self.odd_args && argc % 2 == 0 {
+        if self.odd_args && argc.is_multiple_of(2) {
             return Err(format!(
                 "`{}` expects predicate/value pairs followed by a default (an odd number of arguments), found {argc}",
                 self.name

@@ -50,10 +50,10 @@ fn object_ref(object: &Object, defs: &mut BTreeMap<String, Value>) -> Value {
         let mut properties = Map::new();
         for key in object.keys {
             let mut s = shape_schema(&key.shape, defs);
-            if !key.description.is_empty() {
-                if let Value::Object(m) = &mut s {
-                    m.insert("description".into(), json!(key.description));
-                }
+            if !key.description.is_empty()
+                && let Value::Object(m) = &mut s
+            {
+                m.insert("description".into(), json!(key.description));
             }
             properties.insert(key.name.into(), s);
         }

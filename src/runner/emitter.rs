@@ -51,10 +51,10 @@ impl Emitter {
             Ok(i) => i,
             Err(p) => p.into_inner(),
         };
-        if let Some(path) = inner.events_file.clone() {
-            if let Err(e) = store::append_line(&path, &masked.to_string()) {
-                inner.write_error.get_or_insert(e.to_string());
-            }
+        if let Some(path) = inner.events_file.clone()
+            && let Err(e) = store::append_line(&path, &masked.to_string())
+        {
+            inner.write_error.get_or_insert(e.to_string());
         }
         for r in &mut inner.reporters {
             r.report(&envelope);

@@ -13,17 +13,17 @@ pub fn tree_files(root: &Path, state_dir: &Path) -> Result<Vec<PathBuf>, Error> 
         .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
         .current_dir(root)
         .output();
-    if let Ok(out) = out {
-        if out.status.success() {
-            return Ok(out
-                .stdout
-                .split(|b| *b == 0)
-                .filter(|p| !p.is_empty())
-                .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
-                // Tracked files deleted in the working tree are not copied.
-                .filter(|p| root.join(p).symlink_metadata().is_ok())
-                .collect());
-        }
+    if let Ok(out) = out
+        && out.status.success()
+    {
+        return Ok(out
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
+            // Tracked files deleted in the working tree are not copied.
+            .filter(|p| root.join(p).symlink_metadata().is_ok())
+            .collect());
     }
     let mut files = Vec::new();
     let state = state_dir.canonicalize().unwrap_or_else(|_| state_dir.to_path_buf());

@@ -330,22 +330,21 @@ fn check_needs(
         out.push(d);
         return;
     };
-    if names.get(1).map(String::as_str) == Some("outputs") {
-        if let (Some(output), Some(dep)) = (names.get(2), p.job(&need.value)) {
-            if !dep.outputs.iter().any(|(k, _)| k.value.eq_ignore_ascii_case(output)) {
-                let declared: Vec<&str> = dep.outputs.iter().map(|(k, _)| k.as_str()).collect();
-                let mut d = Diagnostic::error(
-                    "needs-output",
-                    at,
-                    format!("job `{}` declares no output `{output}`", dep.id.value),
-                );
-                d = match did_you_mean(output, declared.iter().copied()) {
-                    Some(m) => d.with_help(format!("did you mean `{m}`?")),
-                    None => d.with_help(format!("its outputs: {}", list(&declared))),
-                };
-                out.push(d);
-            }
-        }
+    if names.get(1).map(String::as_str) == Some("outputs")
+        && let (Some(output), Some(dep)) = (names.get(2), p.job(&need.value))
+        && !dep.outputs.iter().any(|(k, _)| k.value.eq_ignore_ascii_case(output))
+    {
+        let declared: Vec<&str> = dep.outputs.iter().map(|(k, _)| k.as_str()).collect();
+        let mut d = Diagnostic::error(
+            "needs-output",
+            at,
+            format!("job `{}` declares no output `{output}`", dep.id.value),
+        );
+        d = match did_you_mean(output, declared.iter().copied()) {
+            Some(m) => d.with_help(format!("did you mean `{m}`?")),
+            None => d.with_help(format!("its outputs: {}", list(&declared))),
+        };
+        out.push(d);
     }
 }
 

@@ -118,10 +118,10 @@ fn ancestors<'p>(p: &'p Pipeline, job: &'p Job) -> BTreeSet<&'p str> {
     let mut seen = BTreeSet::new();
     let mut stack: Vec<&str> = job.needs_ids().collect();
     while let Some(id) = stack.pop() {
-        if seen.insert(id) {
-            if let Some(j) = p.job(id) {
-                stack.extend(j.needs_ids());
-            }
+        if seen.insert(id)
+            && let Some(j) = p.job(id)
+        {
+            stack.extend(j.needs_ids());
         }
     }
     seen

@@ -136,14 +136,14 @@ fn env_pairs(pairs: &[(Text, Text)], out: &mut Vec<Diagnostic>) {
 }
 
 fn timeout(t: Option<&Number>, out: &mut Vec<Diagnostic>) {
-    if let Some(Number::Value(v, span)) = t {
-        if *v <= 0.0 || !v.is_finite() {
-            out.push(Diagnostic::error(
-                "invalid-timeout",
-                *span,
-                format!("`timeout-minutes` must be a positive number, found {v}"),
-            ));
-        }
+    if let Some(Number::Value(v, span)) = t
+        && (*v <= 0.0 || !v.is_finite())
+    {
+        out.push(Diagnostic::error(
+            "invalid-timeout",
+            *span,
+            format!("`timeout-minutes` must be a positive number, found {v}"),
+        ));
     }
 }
 

@@ -133,11 +133,11 @@ pub fn run_in(exec: Exec, dir: tempfile::TempDir, yaml: &str, extra: &[&str]) ->
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}")))
         .collect();
-    if exec == Exec::Docker {
-        if let Some(id) = events.first().and_then(|e| e["run_id"].as_str()) {
-            let left = labelled_containers(id);
-            assert!(left.is_empty(), "containers of run {id} left behind: {left:?}");
-        }
+    if exec == Exec::Docker
+        && let Some(id) = events.first().and_then(|e| e["run_id"].as_str())
+    {
+        let left = labelled_containers(id);
+        assert!(left.is_empty(), "containers of run {id} left behind: {left:?}");
     }
     Ran {
         code: out.status.code().unwrap_or(-1),

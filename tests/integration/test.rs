@@ -132,15 +132,15 @@ impl Test {
         if output.status.code() != Some(self.status) {
             problems.push(format!("status: expected {}, got {:?}", self.status, output.status.code()));
         }
-        if let Some(expected) = &self.stdout {
-            if &stdout != expected {
-                problems.push(format!("stdout differs:\n--- expected\n{expected}\n--- actual\n{stdout}"));
-            }
+        if let Some(expected) = &self.stdout
+            && &stdout != expected
+        {
+            problems.push(format!("stdout differs:\n--- expected\n{expected}\n--- actual\n{stdout}"));
         }
-        if let Some(expected) = &self.stderr {
-            if &stderr != expected {
-                problems.push(format!("stderr differs:\n--- expected\n{expected}\n--- actual\n{stderr}"));
-            }
+        if let Some(expected) = &self.stderr
+            && &stderr != expected
+        {
+            problems.push(format!("stderr differs:\n--- expected\n{expected}\n--- actual\n{stderr}"));
         }
         for s in &self.stdout_contains {
             if !stdout.contains(s.as_str()) {
