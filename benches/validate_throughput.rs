@@ -20,7 +20,7 @@ fn workflow(i: usize) -> String {
     s.push_str(
         "  build:\n    needs: [lint, test, scan, test-matrix]\n    runs-on: ubuntu-latest\n    outputs:\n      image: ${{ steps.meta.outputs.image }}\n    steps:\n      - id: meta\n        run: echo \"image=$REGISTRY/$APP:$GITHUB_SHA\" >> \"$GITHUB_OUTPUT\"\n      - run: docker build -t ${{ steps.meta.outputs.image }} .\n",
     );
-    for (env, needs) in [("staging", "build"), ("production", "deploy-staging")] {
+    for (env, needs) in [("staging", "build"), ("production", "build, deploy-staging")] {
         s.push_str(&format!(
             "  deploy-{env}:\n    needs: [{needs}]\n    runs-on: ubuntu-latest\n    environment:\n      name: {env}\n      url: https://{env}.example.com\n    concurrency: deploy-{env}\n    steps:\n      - run: ./deploy.sh {env} ${{{{ needs.build.outputs.image }}}}\n        env:\n          TOKEN: ${{{{ secrets.DEPLOY_TOKEN }}}}\n"
         ));

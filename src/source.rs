@@ -49,14 +49,24 @@ pub struct Source {
     pub text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
+    /// Character offset of the start of each line (positions count characters).
+    line_char_starts: Vec<usize>,
 }
 
 impl Source {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Source { path: path.into(), text, line_starts }
+        let mut line_char_starts = vec![0];
+        let mut chars = 0;
+        for (i, c) in text.char_indices() {
+            chars += 1;
+            if c == '\n' {
+                line_starts.push(i + 1);
+                line_char_starts.push(chars);
+            }
+        }
+        Source { path: path.into(), text, line_starts, line_char_starts }
     }
 
     /// The text of a 1-based line, without its line break.
@@ -85,8 +95,7 @@ impl Source {
     /// The position `n` characters after the start of a 1-based line, 1-based column `col`.
     pub fn pos_at(&self, line: usize, col: usize) -> Pos {
         let line = line.clamp(1, self.line_count());
-        let start_byte = self.line_starts[line - 1];
-        let offset = self.text[..start_byte].chars().count() + col.saturating_sub(1);
+        let offset = self.line_char_starts[line - 1] + col.saturating_sub(1);
         Pos { offset, line, col }
     }
 }

@@ -52,10 +52,18 @@ struct Site<'a> {
     condition: bool,
 }
 
+/// What every site's checks look up: jobs by id (a map, so big pipelines stay linear) and the
+/// declared inputs.
+struct Index<'a> {
+    jobs: std::collections::HashMap<&'a str, &'a Job>,
+    inputs: Option<Vec<String>>,
+}
+
 pub fn check(p: &Pipeline, source: &Source, out: &mut Vec<Diagnostic>) {
-    let inputs = declared_inputs(p);
+    let index =
+        Index { jobs: p.jobs.iter().map(|j| (j.id.as_str(), j)).collect(), inputs: declared_inputs(p) };
     for site in sites(p) {
-        check_site(p, &site, source, &inputs, out);
+        check_site(&index, &site, source, out);
     }
 }
 
@@ -181,13 +189,7 @@ fn declared_inputs(p: &Pipeline) -> Option<Vec<String>> {
     Some(triggers.iter().flat_map(|t| t.inputs.iter().map(|i| i.name.value.clone())).collect())
 }
 
-fn check_site(
-    p: &Pipeline,
-    site: &Site<'_>,
-    source: &Source,
-    inputs: &Option<Vec<String>>,
-    out: &mut Vec<Diagnostic>,
-) {
+fn check_site(index: &Index<'_>, site: &Site<'_>, source: &Source, out: &mut Vec<Diagnostic>) {
     let text = site.text;
     let span = |s: expr::Span| text.span_of(source, s.start, s.end);
     let exprs: Vec<expr::Expr> = if site.condition {
@@ -239,7 +241,7 @@ fn check_site(
             }
         }
         for r in expr::references(e) {
-            check_reference(p, site, &r, &allowed, span(r.span), inputs, out);
+            check_reference(index, site, &r, &allowed, span(r.span), out);
         }
     }
 }
@@ -249,14 +251,14 @@ fn list(items: &[&str]) -> String {
 }
 
 fn check_reference(
-    p: &Pipeline,
+    index: &Index<'_>,
     site: &Site<'_>,
     r: &Reference,
     allowed: &expr::Availability,
     at: crate::source::Span,
-    inputs: &Option<Vec<String>>,
     out: &mut Vec<Diagnostic>,
 ) {
+    let inputs = &index.inputs;
     let ctx = r.context.as_str();
     if !CONTEXTS.contains(&ctx) {
         let mut d = Diagnostic::error("expression-unknown-context", at, format!("unknown context `{ctx}`"));
@@ -281,7 +283,7 @@ fn check_reference(
     }
     let names = r.names();
     match ctx {
-        "needs" => check_needs(p, site, &names, at, out),
+        "needs" => check_needs(index, site, &names, at, out),
         "steps" => check_steps(site, &names, at, out),
         "matrix" => check_matrix(site, &names, at, out),
         "inputs" => {
@@ -309,7 +311,7 @@ fn check_reference(
 }
 
 fn check_needs(
-    p: &Pipeline,
+    index: &Index<'_>,
     site: &Site<'_>,
     names: &[String],
     at: crate::source::Span,
@@ -331,7 +333,7 @@ fn check_needs(
         return;
     };
     if names.get(1).map(String::as_str) == Some("outputs")
-        && let (Some(output), Some(dep)) = (names.get(2), p.job(&need.value))
+        && let (Some(output), Some(dep)) = (names.get(2), index.jobs.get(need.value.as_str()))
         && !dep.outputs.iter().any(|(k, _)| k.value.eq_ignore_ascii_case(output))
     {
         let declared: Vec<&str> = dep.outputs.iter().map(|(k, _)| k.as_str()).collect();

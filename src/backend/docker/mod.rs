@@ -32,7 +32,7 @@ pub use connect::{available, connect, connect_to, daemon_is_remote};
 pub use container::{start_job, start_job_with};
 pub use image::{build_image, ensure_image};
 pub use options::SUPPORTED_OPTIONS;
-pub use prune::{PruneReport, prune};
+pub use prune::{PruneReport, prune, prune_run};
 
 use super::{JobPaths, RUNNER_DIR_IN_CONTAINER, WORKSPACE_IN_CONTAINER};
 use crate::Error;

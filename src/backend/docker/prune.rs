@@ -22,7 +22,16 @@ pub struct PruneReport {
 /// Remove every container (running or not), network and volume labelled
 /// `dev.pipe.managed=true`. Containers go first, since they hold networks and volumes.
 pub async fn prune(docker: &Docker) -> Result<PruneReport, Error> {
-    let filters = HashMap::from([("label", vec![format!("{LABEL_MANAGED}=true")])]);
+    prune_run(docker, None).await
+}
+
+/// [`prune`], limited to one run's leftovers when `run_id` is given.
+pub async fn prune_run(docker: &Docker, run_id: Option<&str>) -> Result<PruneReport, Error> {
+    let mut labels = vec![format!("{LABEL_MANAGED}=true")];
+    if let Some(id) = run_id {
+        labels.push(format!("{}={id}", super::LABEL_RUN_ID));
+    }
+    let filters = HashMap::from([("label", labels)]);
     let mut report = PruneReport::default();
 
     let containers = docker
@@ -33,7 +42,7 @@ pub async fn prune(docker: &Docker) -> Result<PruneReport, Error> {
     for id in containers.iter().filter_map(|c| c.id.as_deref()) {
         match docker.remove_container(id, Some(remove.clone())).await {
             Ok(()) => report.containers += 1,
-            Err(e) if is_not_found(&e) => {}
+            Err(e) if is_not_found(&e) || is_conflict(&e) => {}
             Err(e) => return Err(docker_error(&format!("removing container {id}"), &e)),
         }
     }
@@ -45,7 +54,7 @@ pub async fn prune(docker: &Docker) -> Result<PruneReport, Error> {
     for id in networks.iter().filter_map(|n| n.id.as_deref()) {
         match docker.remove_network(id).await {
             Ok(()) => report.networks += 1,
-            Err(e) if is_not_found(&e) => {}
+            Err(e) if is_not_found(&e) || is_conflict(&e) => {}
             Err(e) => return Err(docker_error(&format!("removing network {id}"), &e)),
         }
     }
@@ -58,11 +67,16 @@ pub async fn prune(docker: &Docker) -> Result<PruneReport, Error> {
         let options = RemoveVolumeOptionsBuilder::default().force(true).build();
         match docker.remove_volume(&volume.name, Some(options)).await {
             Ok(()) => report.volumes += 1,
-            Err(e) if is_not_found(&e) => {}
+            Err(e) if is_not_found(&e) || is_conflict(&e) => {}
             Err(e) => {
                 return Err(docker_error(&format!("removing volume {}", volume.name), &e));
             }
         }
     }
     Ok(report)
+}
+
+/// 409: another prune or teardown is removing the same thing right now; it will be gone.
+fn is_conflict(err: &bollard::errors::Error) -> bool {
+    matches!(err, bollard::errors::Error::DockerResponseServerError { status_code: 409, .. })
 }
