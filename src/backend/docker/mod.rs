@@ -31,6 +31,7 @@ use bollard::Docker;
 pub use connect::{available, connect, connect_to, daemon_is_remote};
 pub use container::{start_job, start_job_with};
 pub use image::build_image;
+pub(crate) use image::ensure_image;
 pub use options::SUPPORTED_OPTIONS;
 pub use prune::{PruneReport, prune};
 
