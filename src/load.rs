@@ -318,7 +318,8 @@ fn container(node: &Node) -> Option<Container> {
     })
 }
 
-fn step(node: &Node) -> Step {
+/// A step mapping (of a workflow, or of a composite action's `runs.steps`).
+pub(crate) fn step(node: &Node) -> Step {
     Step {
         id: text_at(node, "id"),
         name: text_at(node, "name"),

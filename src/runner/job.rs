@@ -56,6 +56,8 @@ pub struct JobState {
     pub github: Json,
     pub runner: Json,
     pub job_ctx: Json,
+    /// Work actions left for after the last step (GitHub's post steps), run last first.
+    pub post: Vec<super::actions::Post>,
 }
 
 pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: CancellationToken) -> LegResult {
@@ -225,6 +227,7 @@ async fn run_steps(
         github,
         runner,
         job_ctx,
+        post: Vec::new(),
     };
     for (index, step) in job.steps.iter().enumerate() {
         let cancelled_now = job_cancel.is_cancelled();
@@ -244,6 +247,7 @@ async fn run_steps(
             inputs: &inputs,
             matrix: &matrix,
             cancel: job_cancel.clone(),
+            scope: String::new(),
         };
         let StepResult { outcome, conclusion } = run_step(&run, &mut state).await;
         if conclusion == Conclusion::Failure && state.status == Status::Success {
@@ -252,6 +256,26 @@ async fn run_steps(
         if outcome == Conclusion::Cancelled && state.status != Status::Failure {
             state.status = if cancel.is_cancelled() { Status::Cancelled } else { Status::Failure };
         }
+    }
+    // Post steps (e.g. saving a cache), last registered first, attributed to their step.
+    for post in std::mem::take(&mut state.post).into_iter().rev() {
+        let Some(step) = job.steps.get(post.step()) else { continue };
+        let run = StepRun {
+            shared,
+            job,
+            leg,
+            step,
+            index: post.step(),
+            handle,
+            scratch,
+            vars: &vars,
+            secrets: &secrets,
+            inputs: &inputs,
+            matrix: &matrix,
+            cancel: job_cancel.clone(),
+            scope: String::new(),
+        };
+        super::actions::run_post(&run, state.status, post).await;
     }
     timer.abort();
     let timed_out = job_cancel.is_cancelled() && !cancel.is_cancelled();

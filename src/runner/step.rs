@@ -31,6 +31,9 @@ pub struct StepRun<'a> {
     pub inputs: &'a Json,
     pub matrix: &'a Json,
     pub cancel: CancellationToken,
+    /// Empty for a workflow step; `.K` per level of composite action (`.2.0`: step 0 of the action
+    /// run by step 2 of the action run by this step). Names the step's files and counts nesting.
+    pub scope: String,
 }
 
 pub struct StepResult {
@@ -63,7 +66,7 @@ impl StepRun<'_> {
         )
     }
 
-    fn emit_output(&self, stream: &str, line: String) {
+    pub(super) fn emit_output(&self, stream: &str, line: String) {
         self.shared.emitter.emit(Event::StepOutput {
             job: self.leg.job_id.clone(),
             name: self.leg.name.clone(),
@@ -173,7 +176,7 @@ fn step_files(run: &StepRun<'_>) -> Result<StepFiles, String> {
     let mut host = BTreeMap::new();
     let mut seen = BTreeMap::new();
     for (var, stem) in FILE_VARS {
-        let name = format!("{stem}-{}", run.index);
+        let name = format!("{stem}-{}{}", run.index, run.scope);
         let p = paths.host_runner_dir.join(&name);
         std::fs::write(&p, "").map_err(|e| format!("cannot create {}: {e}", p.display()))?;
         host.insert(var, p);
@@ -182,7 +185,9 @@ fn step_files(run: &StepRun<'_>) -> Result<StepFiles, String> {
     Ok(StepFiles { host, seen })
 }
 
-async fn execute(
+/// Run a step's `run:` or `uses:` (no `if:`, no events): composite actions run their steps
+/// through here too, with their own [`JobState`].
+pub(super) async fn execute(
     run: &StepRun<'_>,
     state: &mut JobState,
     ctx: &MapContext,
@@ -215,18 +220,26 @@ async fn execute(
         None => None,
     };
 
+    let mut action_outputs = Map::new();
     let outcome = if let Some(uses) = &step.uses {
         let with: Vec<(String, String)> = step
             .with
             .iter()
             .map(|(k, v)| Ok((k.value.clone(), eval::text(&v.value, ctx)?)))
             .collect::<Result<_, String>>()?;
-        let action = actions::Invocation { uses: &uses.value, with: &with };
-        let lines = actions::run(run, &action).await?;
-        for line in lines {
-            run.emit_output("stdout", run.shared.masker.mask(&line));
-        }
-        Conclusion::Success
+        let action = actions::Invocation {
+            uses: &uses.value,
+            with: &with,
+            env: &env,
+            full_env: &full_env,
+            ctx,
+            timeout,
+        };
+        let done = actions::run(run, state, &action).await?;
+        action_outputs.extend(done.outputs.into_iter().map(|(k, v)| (k, Json::String(v))));
+        state.env.extend(done.env);
+        state.path_prepend.extend(done.path);
+        done.outcome
     } else {
         let script = eval::text(step.run.as_ref().map_or("", |r| r.value.as_str()), ctx)?;
         let shell = step
@@ -236,7 +249,7 @@ async fn execute(
             .or(run.shared.pipeline.defaults.shell.as_ref())
             .map(|s| eval::text(&s.value, ctx))
             .transpose()?;
-        let script_name = format!("step-{}", run.index);
+        let script_name = format!("step-{}{}", run.index, run.scope);
         let (argv, ext) = shell::command(shell.as_deref(), &format!("{}/{script_name}", paths.runner_dir))?;
         let (argv, script_name) = if ext.is_empty() {
             (argv, script_name)
@@ -278,11 +291,13 @@ async fn execute(
 
     // What the step wrote to its env files.
     let read = |var: &str| std::fs::read_to_string(&files.host[var]).unwrap_or_default();
-    let outputs: Map<String, Json> = envfiles::parse_pairs(&read("GITHUB_OUTPUT"))
-        .map_err(|e| format!("GITHUB_OUTPUT: {e}"))?
-        .into_iter()
-        .map(|(k, v)| (k, Json::String(v)))
-        .collect();
+    let mut outputs = action_outputs;
+    outputs.extend(
+        envfiles::parse_pairs(&read("GITHUB_OUTPUT"))
+            .map_err(|e| format!("GITHUB_OUTPUT: {e}"))?
+            .into_iter()
+            .map(|(k, v)| (k, Json::String(v))),
+    );
     for (k, v) in envfiles::parse_pairs(&read("GITHUB_ENV")).map_err(|e| format!("GITHUB_ENV: {e}"))? {
         state.env.insert(k, v);
     }

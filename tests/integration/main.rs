@@ -2,6 +2,7 @@
 
 mod test;
 
+mod actions;
 mod gates_config;
 mod gates_run;
 mod plan;

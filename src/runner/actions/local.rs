@@ -1,0 +1,91 @@
+//! `uses: ./path`: an action in the workspace (so usually after `actions/checkout`), described by
+//! `action.yml` or `action.yaml`. Its inputs are the step's `with:` over the defaults of
+//! `action.yml` (evaluated in the step's context); then it runs as a composite or a docker action.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value as Json};
+
+use super::metadata::{self, Action, Runs};
+use super::transfer::copy_out;
+use super::{Done, Invocation, composite, docker_action, say, workspace_path};
+use crate::backend::JobHandle;
+use crate::runner::eval;
+use crate::runner::job::JobState;
+use crate::runner::step::StepRun;
+
+pub async fn run(run: &StepRun<'_>, state: &mut JobState, action: &Invocation<'_>) -> Result<Done, String> {
+    let rel = action.uses.trim();
+    if rel.contains('@') {
+        return Err(format!("`{rel}`: a local action takes no `@ref` (it is the workspace's version)"));
+    }
+    let job_dir = workspace_path(run, Some(rel))?;
+    let host_dir = fetch(run, &job_dir, rel).await?;
+    let (text, file) = ["action.yml", "action.yaml"]
+        .iter()
+        .find_map(|f| std::fs::read_to_string(host_dir.join(f)).ok().map(|t| (t, *f)))
+        .ok_or_else(|| {
+            format!(
+                "no action.yml or action.yaml in `{rel}` of the workspace (did a step run actions/checkout?)"
+            )
+        })?;
+    let meta = metadata::parse(&text, &format!("{}/{file}", rel.trim_end_matches('/')))?;
+    let inputs = inputs(run, action, &meta)?;
+    let done = match &meta.runs {
+        Runs::Composite(steps) => composite::run(run, state, action, &meta, steps, &inputs, &job_dir).await,
+        Runs::Docker { .. } => docker_action::run(run, action, &meta, &host_dir, &inputs).await,
+        Runs::Other(using) => Err(format!(
+            "`{rel}` is a `{using}` action: pipe runs composite and docker actions, not JavaScript ones"
+        )),
+    };
+    if matches!(run.handle, JobHandle::Docker(_)) {
+        let _ = std::fs::remove_dir_all(&host_dir);
+    }
+    done
+}
+
+/// The action's folder on the host (copied out of a job container).
+async fn fetch(run: &StepRun<'_>, job_dir: &str, rel: &str) -> Result<PathBuf, String> {
+    match run.handle {
+        JobHandle::Host(_) => Ok(PathBuf::from(job_dir)),
+        JobHandle::Docker(_) => {
+            let dir = run.scratch.join(format!("action-{}{}", run.index, run.scope));
+            let _ = std::fs::remove_dir_all(&dir);
+            if copy_out(run.handle, job_dir, &dir).await? == 0 {
+                return Err(format!(
+                    "no action at `{rel}` in the workspace (did a step run actions/checkout?)"
+                ));
+            }
+            Ok(dir)
+        }
+    }
+}
+
+/// The `inputs` context: `with:` values, else defaults; unknown and missing required inputs are
+/// warned about, as GitHub does.
+fn inputs(run: &StepRun<'_>, action: &Invocation<'_>, meta: &Action) -> Result<Json, String> {
+    let mut out = Map::new();
+    for def in &meta.inputs {
+        let given =
+            action.with.iter().find(|(k, _)| k.eq_ignore_ascii_case(&def.name)).map(|(_, v)| v.clone());
+        let value = match (given, &def.default) {
+            (Some(v), _) => v,
+            (None, Some(default)) => eval::text(default, action.ctx)
+                .map_err(|e| format!("default of input `{}`: {e}", def.name))?,
+            (None, None) => {
+                if def.required {
+                    say(run, &format!("warning: input `{}` is required but not provided", def.name));
+                }
+                String::new()
+            }
+        };
+        out.insert(def.name.clone(), Json::String(value));
+    }
+    for (k, v) in action.with {
+        if !meta.inputs.iter().any(|d| d.name.eq_ignore_ascii_case(k)) {
+            say(run, &format!("warning: unexpected input `{k}`: the action does not declare it"));
+            out.insert(k.clone(), Json::String(v.clone()));
+        }
+    }
+    Ok(Json::Object(out))
+}
