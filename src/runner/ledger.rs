@@ -21,6 +21,20 @@ pub fn record_deployment(
         None,
     );
     let eval = |s: &String| super::eval::text(s, &ctx).unwrap_or_else(|_| s.clone());
+    // The artifact: the job's own outputs, else what its needs handed it (`build.image`), so the
+    // ledger answers "which artifact runs there" without extra wiring in the workflow.
+    let mut outputs = done.outputs.clone();
+    if outputs.is_empty()
+        && let Some(needs) = leg.needs.as_object()
+    {
+        for (need, v) in needs {
+            if let Some(o) = v.get("outputs").and_then(|o| o.as_object()) {
+                for (k, val) in o {
+                    outputs.insert(format!("{need}.{k}"), val.clone());
+                }
+            }
+        }
+    }
     let record = DeploymentRecord {
         v: ledger::VERSION,
         ts: ledger::now(),
@@ -31,7 +45,7 @@ pub fn record_deployment(
         job: pj.id.clone(),
         outputs: shared
             .masker
-            .mask_json(&serde_json::Value::Object(done.outputs.clone()))
+            .mask_json(&serde_json::Value::Object(outputs))
             .as_object()
             .cloned()
             .unwrap_or_default(),
