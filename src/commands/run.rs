@@ -203,6 +203,36 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         cancel: cancel.clone(),
         force,
     });
+    // A workflow-level concurrency group: wait for (or stop) the run that holds it.
+    let _group = match &shared.pipeline.concurrency {
+        Some(c) => {
+            let github = shared.facts.github("", "");
+            let inputs = serde_json::Value::Object(shared.facts.inputs.clone());
+            let vars = crate::runner::contexts_object(&shared.facts.vars);
+            let group = crate::runner::eval_text(
+                &c.group.value,
+                &[("github", &github), ("inputs", &inputs), ("vars", &vars)],
+            )
+            .map_err(|e| Error::env(format!("concurrency group: {e}")))?;
+            let cancel_older = matches!(c.cancel_in_progress, Some(crate::model::Flag::Value(true, _)));
+            let guard = crate::runner::concurrency::acquire(store.root(), &group, cancel_older, |holder| {
+                let who = holder.map(|p| format!(" (pipe process {p})")).unwrap_or_default();
+                if cancel_older {
+                    ui.info(&format!(
+                        "concurrency group `{group}` is busy{who}: cancelling the run in progress"
+                    ));
+                } else {
+                    ui.info(&format!("concurrency group `{group}` is busy{who}: waiting for it"));
+                }
+            });
+            let guard = tokio::select! {
+                g = guard => Some(g?),
+                () = cancel.cancelled() => return Ok(130),
+            };
+            guard
+        }
+        None => None,
+    };
     let started = Instant::now();
     emitter.emit(Event::RunStarted {
         pipeline: options.pipeline.clone(),

@@ -85,11 +85,27 @@ pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: Cancella
             () = cancel.cancelled() => {}
         }
     }
+    // A job-level concurrency group: queue behind (or stop) whoever holds it.
+    let group = match job_group(&shared, job, leg).await {
+        Ok(g) => g,
+        Err(e) => {
+            emit_finished(Conclusion::Failure, &Map::new());
+            shared.emitter.emit(Event::Annotation {
+                job: leg.job_id.clone(),
+                name: leg.name.clone(),
+                step: 0,
+                level: "error".into(),
+                message: e,
+            });
+            return LegResult { result: Conclusion::Failure, outputs: Map::new() };
+        }
+    };
     let result = if cancel.is_cancelled() {
         Ok(LegResult { result: Conclusion::Cancelled, outputs: Map::new() })
     } else {
         run_leg_inner(&shared, job, leg, cancel).await
     };
+    drop(group);
     let (result, outputs) = match result {
         Ok(r) => (r.result, r.outputs),
         Err(message) => {
@@ -157,6 +173,46 @@ async fn run_leg_inner(
         let _ = std::fs::remove_dir_all(&runner_dir);
     }
     result
+}
+
+async fn job_group(
+    shared: &Shared,
+    job: &Job,
+    leg: &Leg,
+) -> Result<Option<super::concurrency::GroupGuard>, String> {
+    let Some(c) = &job.concurrency else { return Ok(None) };
+    let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
+    let github = shared.facts.github(&leg.job_id, "");
+    let inputs = Json::Object(shared.facts.inputs.clone());
+    let vars = contexts::object(&shared.facts.vars);
+    let ctx = contexts::build(
+        &[
+            ("github", &github),
+            ("inputs", &inputs),
+            ("vars", &vars),
+            ("matrix", &matrix),
+            ("needs", &leg.needs),
+        ],
+        Status::Success,
+        None,
+    );
+    let group = eval::text(&c.group.value, &ctx)?;
+    let cancel_older = matches!(c.cancel_in_progress, Some(crate::model::Flag::Value(true, _)));
+    let emitter = shared.emitter.clone();
+    let (job_id, name) = (leg.job_id.clone(), leg.name.clone());
+    let g = group.clone();
+    super::concurrency::acquire(shared.store.root(), &group, cancel_older, move |_| {
+        emitter.emit(Event::StepOutput {
+            job: job_id,
+            name,
+            step: 0,
+            stream: "stderr".into(),
+            line: format!("concurrency group `{g}` is busy: waiting for it"),
+        });
+    })
+    .await
+    .map(Some)
+    .map_err(|e| e.to_string())
 }
 
 fn tempdir_for(run_id: &str, key: &str) -> Result<PathBuf, String> {

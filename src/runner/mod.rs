@@ -3,6 +3,7 @@
 
 mod actions;
 mod commands;
+pub mod concurrency;
 mod contexts;
 mod dispatcher;
 mod docker_setup;
@@ -62,4 +63,14 @@ pub struct Shared {
     pub cancel: CancellationToken,
     /// Kill at once (second Ctrl-C).
     pub force: CancellationToken,
+}
+
+/// A JSON object of strings (for contexts built outside the runner).
+pub fn contexts_object(map: &BTreeMap<String, String>) -> serde_json::Value {
+    contexts::object(map)
+}
+
+/// Interpolate `${{ }}` in `text` with the given contexts.
+pub fn eval_text(text: &str, parts: &[(&str, &serde_json::Value)]) -> Result<String, String> {
+    eval::text(text, &contexts::build(parts, crate::expr::Status::Success, None))
 }

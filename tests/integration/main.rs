@@ -3,6 +3,7 @@
 mod test;
 
 mod actions;
+mod concurrency;
 mod gates_config;
 mod gates_run;
 mod plan;
