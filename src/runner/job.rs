@@ -148,9 +148,11 @@ async fn run_leg_inner(
         services: Vec::new(),
         pull: shared.pull,
     };
+    let mut setup_for_context = setup.clone();
     let handle = match (&shared.docker, leg.executor.as_str()) {
         (Some(docker), "docker") => {
             let setup = super::docker_setup::complete(setup, job, shared, leg)?;
+            setup_for_context = setup.clone();
             JobHandle::Docker(crate::backend::docker::start_job(docker, &setup).await.map_err(|e| {
                 let hint = e.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default();
                 format!("{e}{hint}")
@@ -165,7 +167,13 @@ async fn run_leg_inner(
         executor: handle.executor().into(),
         image: if matches!(handle, JobHandle::Docker(_)) { leg.image.clone() } else { None },
     });
-    let result = run_steps(shared, job, leg, &handle, &scratch, cancel).await;
+    let mut job_ctx = json!({"status": "success", "container": {"id": "", "network": ""}, "services": {}});
+    if let JobHandle::Docker(d) = &handle {
+        let c = d.job_context(&setup_for_context).await;
+        job_ctx["container"] = c["container"].clone();
+        job_ctx["services"] = c["services"].clone();
+    }
+    let result = run_steps(shared, job, leg, &handle, &scratch, job_ctx, cancel).await;
     handle.teardown().await;
     if !shared.bind {
         let _ = std::fs::remove_dir_all(&scratch);
@@ -230,13 +238,13 @@ async fn run_steps(
     leg: &Leg,
     handle: &JobHandle,
     scratch: &std::path::Path,
+    job_ctx: Json,
     cancel: CancellationToken,
 ) -> Result<LegResult, String> {
     let paths = handle.paths();
     let github = shared.facts.github(&leg.job_id, &paths.workspace);
     let runner = contexts::runner(&format!("{}/temp", paths.runner_dir), "/opt/hostedtoolcache");
     let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
-    let job_ctx = json!({"status": "success", "container": {"id": "", "network": ""}, "services": {}});
     let vars = contexts::object(&shared.facts.vars);
     let mut all_secrets = shared.secrets.clone();
     all_secrets.extend(leg.env_secrets.clone());

@@ -67,6 +67,7 @@ jobs:
             sleep 1
           done
           echo "$out" | tail -1
+      - run: echo "service-id=${{{{ job.services.web.id != '' }}}} network=${{{{ job.container.network != '' }}}}"
 "#
         ),
         &[],
@@ -88,6 +89,8 @@ jobs:
         "{:?}",
         r.output_lines("with-service")
     );
+    let lines = r.output_lines("with-service");
+    assert!(lines.contains(&"service-id=true network=true".to_string()), "{lines:?}");
 }
 
 #[test]

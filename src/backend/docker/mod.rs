@@ -76,6 +76,39 @@ impl DockerJob {
         &self.container_id
     }
 
+    /// The `job.container` and `job.services` contexts: ids, the job network, and each service's
+    /// published ports (container port → host port), as GitHub provides them.
+    pub async fn job_context(&self, setup: &super::JobSetup) -> serde_json::Value {
+        let network = if setup.services.is_empty() {
+            String::new()
+        } else {
+            docker_name(&["pipe", &setup.run_id, &setup.job_key])
+        };
+        let mut services = serde_json::Map::new();
+        for service in &setup.services {
+            let name = docker_name(&["pipe", &setup.run_id, &setup.job_key, &service.id]);
+            let Ok(info) = self.docker.inspect_container(&name, None).await else { continue };
+            let mut ports = serde_json::Map::new();
+            if let Some(map) = info.network_settings.and_then(|n| n.ports) {
+                for (port, bindings) in map {
+                    let host = bindings.unwrap_or_default().into_iter().find_map(|b| b.host_port);
+                    if let Some(host) = host {
+                        let key = port.split('/').next().unwrap_or(&port).to_string();
+                        ports.insert(key, serde_json::Value::String(host));
+                    }
+                }
+            }
+            services.insert(
+                service.id.clone(),
+                serde_json::json!({"id": info.id.unwrap_or_default(), "network": network, "ports": ports}),
+            );
+        }
+        serde_json::json!({
+            "container": {"id": self.container_id, "network": network},
+            "services": services,
+        })
+    }
+
     /// Remove the job container, the service containers, the network and the volumes the job
     /// created. Safe to call more than once; never fails (problems are reported on stderr).
     pub async fn teardown(&self) {
