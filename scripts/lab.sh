@@ -16,6 +16,8 @@ pipe=target/release/pipe
 
 executor=host
 platform=()
+# A pid file of this script's own: at the end it stops only a daemon it started itself.
+export PIPE_DOCKERD_PIDFILE="${TMPDIR:-/tmp}/pipe-lab-dockerd-$$.pid"
 if [ "$(id -u)" = 0 ] && scripts/docker-daemon.sh ensure >/dev/null 2>&1 && scripts/test-images.sh >/dev/null 2>&1; then
   executor=docker
   trap 'scripts/docker-daemon.sh stop >/dev/null 2>&1 || true' EXIT
