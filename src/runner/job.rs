@@ -293,26 +293,28 @@ async fn run_steps(
         job_ctx,
         post: Vec::new(),
     };
+    // Every step (and post step) of the leg sees the same job-wide parts.
+    let step_run = |step, index| StepRun {
+        shared,
+        job,
+        leg,
+        step,
+        index,
+        handle,
+        scratch,
+        vars: &vars,
+        secrets: &secrets,
+        inputs: &inputs,
+        matrix: &matrix,
+        cancel: job_cancel.clone(),
+        scope: String::new(),
+    };
     for (index, step) in job.steps.iter().enumerate() {
         let cancelled_now = job_cancel.is_cancelled();
         if cancelled_now && state.status != Status::Cancelled {
             state.status = if cancel.is_cancelled() { Status::Cancelled } else { Status::Failure };
         }
-        let run = StepRun {
-            shared,
-            job,
-            leg,
-            step,
-            index,
-            handle,
-            scratch,
-            vars: &vars,
-            secrets: &secrets,
-            inputs: &inputs,
-            matrix: &matrix,
-            cancel: job_cancel.clone(),
-            scope: String::new(),
-        };
+        let run = step_run(step, index);
         let StepResult { outcome, conclusion } = run_step(&run, &mut state).await;
         if conclusion == Conclusion::Failure && state.status == Status::Success {
             state.status = Status::Failure;
@@ -324,21 +326,7 @@ async fn run_steps(
     // Post steps (e.g. saving a cache), last registered first, attributed to their step.
     for post in std::mem::take(&mut state.post).into_iter().rev() {
         let Some(step) = job.steps.get(post.step()) else { continue };
-        let run = StepRun {
-            shared,
-            job,
-            leg,
-            step,
-            index: post.step(),
-            handle,
-            scratch,
-            vars: &vars,
-            secrets: &secrets,
-            inputs: &inputs,
-            matrix: &matrix,
-            cancel: job_cancel.clone(),
-            scope: String::new(),
-        };
+        let run = step_run(step, post.step());
         super::actions::run_post(&run, state.status, post).await;
     }
     timer.abort();

@@ -275,18 +275,7 @@ pub(super) async fn execute(
         let cmd = StepCommand { argv, env: full_env, workdir, timeout };
         let exit = exec_streaming(run, &cmd).await?;
         let _ = std::fs::remove_file(&script_path);
-        match exit {
-            Exit::Code(0) => Conclusion::Success,
-            Exit::Code(code) => {
-                run.emit_output("stderr", format!("Process completed with exit code {code}."));
-                Conclusion::Failure
-            }
-            Exit::TimedOut => {
-                run.emit_output("stderr", "The step exceeded its timeout-minutes and was stopped.".into());
-                Conclusion::Failure
-            }
-            Exit::Cancelled => Conclusion::Cancelled,
-        }
+        exit_outcome(run, exit)
     };
 
     // What the step wrote to its env files.
@@ -308,6 +297,22 @@ pub(super) async fn execute(
         let _ = crate::store::append_line(&path, run.shared.masker.mask(&summary).trim_end());
     }
     Ok((outcome, outputs))
+}
+
+/// How a step's process (or container) ended, as an outcome, with the line GitHub prints.
+pub(super) fn exit_outcome(run: &StepRun<'_>, exit: Exit) -> Conclusion {
+    match exit {
+        Exit::Code(0) => Conclusion::Success,
+        Exit::Code(code) => {
+            run.emit_output("stderr", format!("Process completed with exit code {code}."));
+            Conclusion::Failure
+        }
+        Exit::TimedOut => {
+            run.emit_output("stderr", "The step exceeded its timeout-minutes and was stopped.".into());
+            Conclusion::Failure
+        }
+        Exit::Cancelled => Conclusion::Cancelled,
+    }
 }
 
 /// Run a command, turning its output into masked lines, log lines and events.

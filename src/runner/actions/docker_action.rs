@@ -12,13 +12,13 @@ use serde_json::Value as Json;
 
 use super::container::{OneOff, container_env, input_env, run_container};
 use super::daemon::docker;
-use super::docker_step::outcome;
 use super::metadata::{Action, Runs};
 use super::{Done, Invocation, say};
 use crate::backend::docker::docker_name;
 use crate::runner::eval;
 use crate::runner::job::json_to_env;
 use crate::runner::step::StepRun;
+use crate::runner::step::exit_outcome;
 
 pub async fn run(
     run: &StepRun<'_>,
@@ -84,5 +84,5 @@ pub async fn run(
             say(run, &format!("warning: could not remove the action image {image}: {e}"));
         }
     }
-    Ok(Done::with(outcome(run, exit?)))
+    Ok(Done::with(exit_outcome(run, exit?)))
 }

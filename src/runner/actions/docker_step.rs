@@ -6,9 +6,8 @@
 use super::container::{OneOff, container_env, input_env, run_container};
 use super::daemon::docker;
 use super::{Done, Invocation};
-use crate::backend::Exit;
-use crate::event::Conclusion;
 use crate::runner::step::StepRun;
+use crate::runner::step::exit_outcome;
 
 pub async fn run(run: &StepRun<'_>, action: &Invocation<'_>, image: &str) -> Result<Done, String> {
     let image = image.trim();
@@ -36,23 +35,7 @@ pub async fn run(run: &StepRun<'_>, action: &Invocation<'_>, image: &str) -> Res
         timeout: action.timeout,
     };
     let exit = run_container(run, &docker, &spec).await?;
-    Ok(Done::with(outcome(run, exit)))
-}
-
-/// A container's end as a step outcome (with the line GitHub prints for a failure).
-pub fn outcome(run: &StepRun<'_>, exit: Exit) -> Conclusion {
-    match exit {
-        Exit::Code(0) => Conclusion::Success,
-        Exit::Code(code) => {
-            run.emit_output("stderr", format!("Process completed with exit code {code}."));
-            Conclusion::Failure
-        }
-        Exit::TimedOut => {
-            run.emit_output("stderr", "The step exceeded its timeout-minutes and was stopped.".into());
-            Conclusion::Failure
-        }
-        Exit::Cancelled => Conclusion::Cancelled,
-    }
+    Ok(Done::with(exit_outcome(run, exit)))
 }
 
 /// `args` as words: white space separates, single or double quotes group (a backslash escapes a
