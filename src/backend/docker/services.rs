@@ -58,6 +58,9 @@ pub(crate) async fn start_service(
     wait_ready(docker, &id, &what, options).await
 }
 
+/// How long a service without a health check must stay running to count as started.
+const NO_HEALTHCHECK_SETTLE: Duration = Duration::from_millis(1000);
+
 /// Wait until a service is healthy (it has a health check) or running (it has none).
 async fn wait_ready(docker: &Docker, id: &str, what: &str, options: &RunOptions) -> Result<(), Error> {
     let started = Instant::now();
@@ -100,7 +103,10 @@ async fn wait_ready(docker: &Docker, id: &str, what: &str, options: &RunOptions)
                 });
             }
             Some(HealthStatusEnum::STARTING) => {}
-            _ => return Ok(()),
+            // No health check: a service is ready once it has stayed up for a moment, so one
+            // that exits right after starting is reported instead of accepted.
+            _ if started.elapsed() >= NO_HEALTHCHECK_SETTLE => return Ok(()),
+            _ => {}
         }
         if started.elapsed() >= limit {
             return Err(Error::Docker {
