@@ -18,6 +18,7 @@ pub mod mask;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod reusable;
 pub mod render;
 pub mod report;
 pub mod runner;

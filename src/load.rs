@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 use crate::diagnostic::Diagnostic;
 use crate::format;
 use crate::model::{
-    AxisValues, Concurrency, Container, Env, Environment, Flag, Input, Job, Matrix, MatrixAxes, MatrixRow,
+    AxisValues, CallSecrets, Concurrency, Container, Env, Environment, Flag, Input, Job, Matrix, MatrixAxes, MatrixRow,
     Number, Pairs, Pipeline, RunDefaults, Step, Strategy, Text, Trigger,
 };
 use crate::source::{Source, Span};
@@ -239,6 +239,12 @@ fn job(key: &Node, node: &Node) -> Option<Job> {
             .map(|s| s.iter().map(step).collect())
             .unwrap_or_default(),
         uses: text_at(node, "uses"),
+        with: pairs(node.get("with")),
+        secrets: match node.get("secrets") {
+            Some(s) if s.as_map().is_some() => CallSecrets::Pairs(pairs(Some(s))),
+            Some(s) if s.as_str() == Some("inherit") => CallSecrets::Inherit(s.span),
+            _ => CallSecrets::None,
+        },
         span: node.span,
     })
 }

@@ -130,10 +130,22 @@ pub struct Job {
     pub continue_on_error: Option<Flag>,
     pub concurrency: Option<Concurrency>,
     pub steps: Vec<Step>,
-    /// A reusable workflow call (`uses:` on the job).
+    /// A reusable workflow call (`uses:` on the job), with its `with:` inputs and `secrets:`.
     pub uses: Option<Text>,
+    pub with: Pairs,
+    pub secrets: CallSecrets,
     /// The span of the job's mapping.
     pub span: Span,
+}
+
+/// `secrets:` of a job that calls a reusable workflow.
+#[derive(Debug, Clone, Default)]
+pub enum CallSecrets {
+    #[default]
+    None,
+    /// `secrets: inherit`: every secret of the caller.
+    Inherit(Span),
+    Pairs(Pairs),
 }
 
 #[derive(Debug, Clone)]

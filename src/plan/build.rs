@@ -11,6 +11,7 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::trigger::{self, Decision, Event};
+use super::call::{self, Chain};
 use super::{Plan, PlanInput, PlannedJob, inputs, legs, platform, select};
 use crate::Error;
 use crate::model::{Pipeline, Text};
@@ -34,9 +35,10 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
     };
     let keep = select::select(p, &input.jobs)?;
     let mut jobs = Vec::new();
+    let mut chain = Chain::new(&input.pipeline_path);
     for i in order(p)? {
         if keep[i] {
-            jobs.push(plan_job(p, i, input)?);
+            jobs.push(plan_job(p, i, input, &mut chain)?);
         }
     }
     let not_selected =
@@ -60,14 +62,22 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
     })
 }
 
-fn plan_job(p: &Pipeline, i: usize, input: &PlanInput) -> Result<PlannedJob, Error> {
+pub(super) fn plan_job(p: &Pipeline, i: usize, input: &PlanInput, chain: &mut Chain) -> Result<PlannedJob, Error> {
     let job = &p.jobs[i];
     let legs = legs::legs(job).map_err(|m| Error::Usage {
         message: format!("{}: job `{}`: {m}", input.pipeline_path, job.id.value),
         hint: None,
     })?;
-    let place = platform::place(job, &input.platforms, input.executor);
-    Ok(PlannedJob {
+    let mut place = platform::place(job, &input.platforms, input.executor);
+    let call = match &job.uses {
+        Some(uses) => {
+            // A caller runs no steps itself: its called jobs are placed one by one.
+            place = platform::Placement { executor: "none", image: None, note: None };
+            Some(call::plan_call(job, &uses.value, input, chain)?)
+        }
+        None => None,
+    };
+    let mut planned = PlannedJob {
         id: job.id.value.clone(),
         name: job.display_name().to_string(),
         needs: job.needs.iter().map(|n| n.value.clone()).collect(),
@@ -80,7 +90,12 @@ fn plan_job(p: &Pipeline, i: usize, input: &PlanInput) -> Result<PlannedJob, Err
         runs_on: job.runs_on.iter().map(|l| l.value.clone()).collect(),
         platform_note: place.note,
         gate: None,
-    })
+        call,
+    };
+    if let Some(call) = &mut planned.call {
+        call.jobs = call::shown_jobs(&planned.id, &planned.name, &call.plan);
+    }
+    Ok(planned)
 }
 
 /// Job positions in a topological order, file order among jobs that are ready together (Kahn's

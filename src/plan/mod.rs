@@ -4,6 +4,7 @@
 //! executes it.
 
 mod build;
+pub mod call;
 pub mod context;
 pub mod filter_pattern;
 pub mod inputs;
@@ -91,6 +92,9 @@ pub struct PlannedJob {
     /// (production; reviewers: alice)"); set by [`describe_gates`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<String>,
+    /// The reusable workflow this job calls (`uses:`), with its planned jobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<call::PlannedCall>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -115,9 +119,18 @@ pub struct Leg {
 /// Word each deployment job's gate with the policy of pipe.toml, the mode and `--approve`.
 pub fn describe_gates(plan: &mut Plan, config: Option<&crate::gate::Config>, pre_approved: &[String]) {
     let (mode, git_ref) = (plan.mode, plan.git_ref.clone());
-    for job in &mut plan.jobs {
+    describe_job_gates(&mut plan.jobs, &|env| crate::gate::describe(env, config, mode, pre_approved, &git_ref));
+}
+
+/// Gates of these jobs and of the jobs they call (both copies of a called plan).
+fn describe_job_gates(jobs: &mut [PlannedJob], describe: &dyn Fn(&str) -> String) {
+    for job in jobs {
         if let Some(env) = &job.environment {
-            job.gate = Some(crate::gate::describe(env, config, mode, pre_approved, &git_ref));
+            job.gate = Some(describe(env));
+        }
+        if let Some(call) = &mut job.call {
+            describe_job_gates(&mut std::sync::Arc::make_mut(&mut call.plan).jobs, describe);
+            describe_job_gates(&mut call.jobs, describe);
         }
     }
 }

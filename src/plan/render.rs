@@ -54,41 +54,54 @@ pub fn text(plan: &Plan) -> String {
 }
 
 fn job_text(out: &mut String, job: &PlannedJob, plan: &Plan) {
+    job_text_at(out, job, plan, "  ");
+}
+
+/// One job at `indent`; the jobs of a reusable workflow it calls follow, one level deeper.
+fn job_text_at(out: &mut String, job: &PlannedJob, plan: &Plan, indent: &str) {
     let title = if job.name == job.id { job.id.clone() } else { format!("{} ({})", job.id, job.name) };
     let skipped = if plan.triggered { "" } else { "  [skipped: not triggered]" };
-    let _ = writeln!(out, "\n  {title}{skipped}");
+    let _ = writeln!(out, "\n{indent}{title}{skipped}");
     if !job.needs.is_empty() {
-        let _ = writeln!(out, "    needs: {}", job.needs.join(", "));
+        let _ = writeln!(out, "{indent}  needs: {}", job.needs.join(", "));
     }
     if let Some(c) = &job.condition {
-        let _ = writeln!(out, "    if: {c}");
+        let _ = writeln!(out, "{indent}  if: {c}");
     }
     match &job.legs {
         Legs::Single => {}
         Legs::Dynamic { expression } => {
-            let _ = writeln!(out, "    matrix: from {expression} (expanded at run time)");
+            let _ = writeln!(out, "{indent}  matrix: from {expression} (expanded at run time)");
         }
         Legs::Matrix { legs, fail_fast, max_parallel } => {
             let mut extra = vec![if *fail_fast { "fail-fast" } else { "no fail-fast" }.to_string()];
             if let Some(n) = max_parallel {
                 extra.push(format!("max-parallel {n}"));
             }
-            let _ = writeln!(out, "    matrix: {} leg(s), {}", legs.len(), extra.join(", "));
+            let _ = writeln!(out, "{indent}  matrix: {} leg(s), {}", legs.len(), extra.join(", "));
             for leg in legs {
-                let _ = writeln!(out, "      - {}", leg.name);
+                let _ = writeln!(out, "{indent}    - {}", leg.name);
             }
         }
+    }
+    if let Some(call) = &job.call {
+        let _ = writeln!(out, "{indent}  calls: {} ({} job(s))", call.uses, call.jobs.len());
+        let deeper = format!("{indent}  ");
+        for called in &call.jobs {
+            job_text_at(out, called, plan, &deeper);
+        }
+        return;
     }
     let place = match &job.image {
         Some(image) => format!("{} {image}", job.executor),
         None => job.executor.clone(),
     };
-    let _ = writeln!(out, "    runs: {place}");
+    let _ = writeln!(out, "{indent}  runs: {place}");
     if let Some(note) = &job.platform_note {
-        let _ = writeln!(out, "    note: {note}");
+        let _ = writeln!(out, "{indent}  note: {note}");
     }
     if job.environment.is_some() {
-        let _ = writeln!(out, "    {}", gate_line(job, plan.mode));
+        let _ = writeln!(out, "{indent}  {}", gate_line(job, plan.mode));
     }
 }
 
@@ -134,9 +147,10 @@ pub fn mermaid(plan: &Plan) -> String {
     if let Some(reason) = plan.not_triggered_reason.as_ref().filter(|_| !plan.triggered) {
         let _ = writeln!(out, "  %% not triggered: {}", reason.replace('\n', " "));
     }
+    let jobs = graph_jobs(plan);
     let ids: std::collections::HashMap<&str, usize> =
-        plan.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i)).collect();
-    for (i, job) in plan.jobs.iter().enumerate() {
+        jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i)).collect();
+    for (i, job) in jobs.iter().enumerate() {
         let label = graph_label(job).replace('"', "#quot;").replace('\n', " ");
         if job.environment.is_some() {
             let _ = writeln!(out, "  j{i}{{{{\"{label}\"}}}}");
@@ -144,24 +158,48 @@ pub fn mermaid(plan: &Plan) -> String {
             let _ = writeln!(out, "  j{i}[\"{label}\"]");
         }
     }
-    for (i, job) in plan.jobs.iter().enumerate() {
-        for need in job.needs.iter().filter_map(|n| ids.get(n.as_str())) {
+    for (i, job) in jobs.iter().enumerate() {
+        for need in graph_needs(job).iter().filter_map(|n| ids.get(n.as_str())) {
             let _ = writeln!(out, "  j{need} --> j{i}");
         }
     }
     out
 }
 
+/// The jobs drawn in graphs: every job, and after a caller the jobs it calls (as shown).
+fn graph_jobs(plan: &Plan) -> Vec<&PlannedJob> {
+    fn add<'a>(out: &mut Vec<&'a PlannedJob>, job: &'a PlannedJob) {
+        out.push(job);
+        for called in job.call.iter().flat_map(|c| &c.jobs) {
+            add(out, called);
+        }
+    }
+    let mut out = Vec::new();
+    for job in &plan.jobs {
+        add(&mut out, job);
+    }
+    out
+}
+
+/// The edges into a job in graphs: its needs; a called job that needs nothing hangs off its caller.
+fn graph_needs(job: &PlannedJob) -> Vec<String> {
+    match job.id.rsplit_once('/') {
+        Some((caller, _)) if job.needs.is_empty() => vec![caller.to_string()],
+        _ => job.needs.clone(),
+    }
+}
+
 /// Graphviz `digraph`, left to right; gated jobs are hexagons.
 pub fn dot(plan: &Plan) -> String {
     let mut out = format!("digraph {} {{\n  rankdir=LR;\n", quote(&plan.workflow_name));
-    for job in &plan.jobs {
+    let jobs = graph_jobs(plan);
+    for job in &jobs {
         let shape = if job.environment.is_some() { ", shape=hexagon" } else { "" };
         let _ = writeln!(out, "  {} [label={}{shape}];", quote(&job.id), quote(&graph_label(job)));
     }
-    let listed: std::collections::HashSet<&str> = plan.jobs.iter().map(|j| j.id.as_str()).collect();
-    for job in &plan.jobs {
-        for need in &job.needs {
+    let listed: std::collections::HashSet<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    for job in &jobs {
+        for need in &graph_needs(job) {
             if listed.contains(need.as_str()) {
                 let _ = writeln!(out, "  {} -> {};", quote(need), quote(&job.id));
             }

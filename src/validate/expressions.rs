@@ -57,11 +57,21 @@ struct Site<'a> {
 struct Index<'a> {
     jobs: std::collections::HashMap<&'a str, &'a Job>,
     inputs: Option<Vec<String>>,
+    /// Outputs of the workflows that callers call (`needs.<caller>.outputs`).
+    call_outputs: &'a super::reusable::CallOutputs,
 }
 
-pub fn check(p: &Pipeline, source: &Source, out: &mut Vec<Diagnostic>) {
-    let index =
-        Index { jobs: p.jobs.iter().map(|j| (j.id.as_str(), j)).collect(), inputs: declared_inputs(p) };
+pub fn check(
+    p: &Pipeline,
+    source: &Source,
+    call_outputs: &super::reusable::CallOutputs,
+    out: &mut Vec<Diagnostic>,
+) {
+    let index = Index {
+        jobs: p.jobs.iter().map(|j| (j.id.as_str(), j)).collect(),
+        inputs: declared_inputs(p),
+        call_outputs,
+    };
     for site in sites(p) {
         check_site(&index, &site, source, out);
     }
@@ -332,15 +342,22 @@ fn check_needs(
         out.push(d);
         return;
     };
+    let Some(dep) = index.jobs.get(need.value.as_str()) else { return };
+    // A caller's outputs are those of the workflow it calls (unknown when it cannot be read).
+    let declared: Vec<&str> = match (&dep.uses, index.call_outputs.get(&dep.id.value)) {
+        (Some(_), Some(outputs)) => outputs.iter().map(String::as_str).collect(),
+        (Some(_), None) => return,
+        (None, _) => dep.outputs.iter().map(|(k, _)| k.as_str()).collect(),
+    };
     if names.get(1).map(String::as_str) == Some("outputs")
-        && let (Some(output), Some(dep)) = (names.get(2), index.jobs.get(need.value.as_str()))
-        && !dep.outputs.iter().any(|(k, _)| k.value.eq_ignore_ascii_case(output))
+        && let Some(output) = names.get(2)
+        && !declared.iter().any(|k| k.eq_ignore_ascii_case(output))
     {
-        let declared: Vec<&str> = dep.outputs.iter().map(|(k, _)| k.as_str()).collect();
+        let whose = if dep.uses.is_some() { "the workflow called by job" } else { "job" };
         let mut d = Diagnostic::error(
             "needs-output",
             at,
-            format!("job `{}` declares no output `{output}`", dep.id.value),
+            format!("{whose} `{}` declares no output `{output}`", dep.id.value),
         );
         d = match did_you_mean(output, declared.iter().copied()) {
             Some(m) => d.with_help(format!("did you mean `{m}`?")),

@@ -3,6 +3,7 @@
 mod expressions;
 mod gates;
 mod references;
+mod reusable;
 mod structure;
 
 use crate::diagnostic::Diagnostic;
@@ -34,11 +35,12 @@ pub fn check_source(source: Source) -> Checked {
 
 /// Load and check one file, and its gates against pipe.toml when there is one.
 pub fn check_source_with_config(source: Source, config: Option<&crate::gate::Config>) -> Checked {
-    let Loaded { pipeline, diagnostics: mut diags, .. } = load(&source);
+    let Loaded { pipeline, root, diagnostics: mut diags } = load(&source);
     if let Some(p) = &pipeline {
         structure::check(p, &mut diags);
         references::check(p, &mut diags);
-        expressions::check(p, &source, &mut diags);
+        let call_outputs = reusable::check(p, root.as_ref(), &mut diags);
+        expressions::check(p, &source, &call_outputs, &mut diags);
         gates::check(p, &source, config, &mut diags);
     }
     diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
