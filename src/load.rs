@@ -6,8 +6,8 @@ use serde_json::Value as Json;
 use crate::diagnostic::Diagnostic;
 use crate::format;
 use crate::model::{
-    AxisValues, CallSecrets, Concurrency, Container, Env, Environment, Flag, Input, Job, Matrix, MatrixAxes, MatrixRow,
-    Number, Pairs, Pipeline, RunDefaults, Step, Strategy, Text, Trigger,
+    AxisValues, CallSecrets, Concurrency, Container, Env, Environment, Flag, Input, Job, Matrix, MatrixAxes,
+    MatrixRow, Number, Pairs, Pipeline, RunDefaults, Step, Strategy, Text, Trigger,
 };
 use crate::source::{Source, Span};
 use crate::yaml::{self, Node, Typed, Value};

@@ -106,7 +106,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         ExecutorChoice::Host => None,
         ExecutorChoice::Docker => Some(crate::backend::docker::connect().await?),
         ExecutorChoice::Auto => {
-            if plan.jobs.iter().any(|j| j.executor == "docker") {
+            if crate::plan::call::runnable_jobs(&plan).iter().any(|j| j.executor == "docker") {
                 if crate::backend::docker::available().await {
                     crate::backend::docker::connect().await.ok()
                 } else {
@@ -199,9 +199,10 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         config,
         interactive: crate::runner::gate::interactive(),
         identity: crate::gate::identity(as_name.as_deref()),
-        record: std::sync::Mutex::new(record.clone()),
+        record: Arc::new(std::sync::Mutex::new(record.clone())),
         cancel: cancel.clone(),
         force,
+        frame: crate::runner::Frame::default(),
     });
     // A workflow-level concurrency group: wait for (or stop) the run that holds it.
     let _group = match &shared.pipeline.concurrency {
@@ -302,7 +303,7 @@ async fn preflight_images(
     pull: crate::backend::PullPolicy,
 ) -> Result<(), Error> {
     let mut seen = std::collections::BTreeSet::new();
-    for job in plan.jobs.iter().filter(|j| j.executor == "docker") {
+    for job in crate::plan::call::runnable_jobs(plan).into_iter().filter(|j| j.executor == "docker") {
         let Some(image) = &job.image else {
             let label = job.runs_on.first().map_or("(none)", String::as_str);
             return Err(Error::Usage {

@@ -10,8 +10,8 @@ use std::collections::{BinaryHeap, HashMap};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::trigger::{self, Decision, Event};
 use super::call::{self, Chain};
+use super::trigger::{self, Decision, Event};
 use super::{Plan, PlanInput, PlannedJob, inputs, legs, platform, select};
 use crate::Error;
 use crate::model::{Pipeline, Text};
@@ -62,7 +62,12 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
     })
 }
 
-pub(super) fn plan_job(p: &Pipeline, i: usize, input: &PlanInput, chain: &mut Chain) -> Result<PlannedJob, Error> {
+pub(super) fn plan_job(
+    p: &Pipeline,
+    i: usize,
+    input: &PlanInput,
+    chain: &mut Chain,
+) -> Result<PlannedJob, Error> {
     let job = &p.jobs[i];
     let legs = legs::legs(job).map_err(|m| Error::Usage {
         message: format!("{}: job `{}`: {m}", input.pipeline_path, job.id.value),

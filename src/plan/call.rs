@@ -71,7 +71,9 @@ pub fn plan_call(job: &Job, uses: &str, input: &PlanInput, chain: &mut Chain) ->
         let names: Vec<&str> = chain.stack.iter().map(|(_, s)| s.as_str()).chain([shown.as_str()]).collect();
         return Err(fail(
             format!("reusable workflows nest deeper than {MAX_DEPTH} levels: {}", names.join(" → ")),
-            Some(format!("GitHub connects at most {MAX_DEPTH} levels of workflows (the caller and 9 called ones)")),
+            Some(format!(
+                "GitHub connects at most {MAX_DEPTH} levels of workflows (the caller and 9 called ones)"
+            )),
         ));
     }
     chain.seen.insert(file.clone());

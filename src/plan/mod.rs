@@ -119,7 +119,9 @@ pub struct Leg {
 /// Word each deployment job's gate with the policy of pipe.toml, the mode and `--approve`.
 pub fn describe_gates(plan: &mut Plan, config: Option<&crate::gate::Config>, pre_approved: &[String]) {
     let (mode, git_ref) = (plan.mode, plan.git_ref.clone());
-    describe_job_gates(&mut plan.jobs, &|env| crate::gate::describe(env, config, mode, pre_approved, &git_ref));
+    describe_job_gates(&mut plan.jobs, &|env| {
+        crate::gate::describe(env, config, mode, pre_approved, &git_ref)
+    });
 }
 
 /// Gates of these jobs and of the jobs they call (both copies of a called plan).

@@ -78,7 +78,9 @@ pub fn resolve(
 ) -> Result<Map<String, Json>, String> {
     for (name, _) in given {
         if interface.input(name).is_none() {
-            return Err(format!("input `{name}` is not declared by the called workflow's `on.workflow_call.inputs`"));
+            return Err(format!(
+                "input `{name}` is not declared by the called workflow's `on.workflow_call.inputs`"
+            ));
         }
     }
     let mut out = Map::new();
@@ -180,8 +182,12 @@ mod tests {
     #[test]
     fn resolve_refuses() {
         let i = interface();
-        assert_eq!(resolve(&i, &[], |d| Ok(d.clone())), Err("input `who` is required by the called workflow".into()));
-        let unknown = resolve(&i, &[("who".into(), json!("a")), ("nope".into(), json!(1))], |d| Ok(d.clone()));
+        assert_eq!(
+            resolve(&i, &[], |d| Ok(d.clone())),
+            Err("input `who` is required by the called workflow".into())
+        );
+        let unknown =
+            resolve(&i, &[("who".into(), json!("a")), ("nope".into(), json!(1))], |d| Ok(d.clone()));
         assert!(unknown.unwrap_err().contains("`nope` is not declared"));
         let typed = resolve(&i, &[("who".into(), json!("a")), ("n".into(), json!("x"))], |d| Ok(d.clone()));
         assert_eq!(typed, Err("input `n`: `x` (a string) is not a number".into()));

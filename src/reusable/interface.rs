@@ -67,7 +67,8 @@ impl Interface {
 pub fn parse(root: &Node) -> Option<Interface> {
     let on = root.get("on")?;
     match &on.value {
-        Value::Scalar(_) => (on.as_str() == Some("workflow_call")).then(|| Interface { span: on.span, ..Interface::default() }),
+        Value::Scalar(_) => (on.as_str() == Some("workflow_call"))
+            .then(|| Interface { span: on.span, ..Interface::default() }),
         Value::Seq(items) => items
             .iter()
             .find(|i| i.as_str() == Some("workflow_call"))
@@ -79,10 +80,14 @@ pub fn parse(root: &Node) -> Option<Interface> {
                 span: key.span,
                 inputs: entries(body.get("inputs")).filter_map(|(k, v)| input(k, v)).collect(),
                 secrets: entries(body.get("secrets"))
-                    .filter_map(|(k, v)| Some(SecretDecl { name: text(k)?, required: flag(v.get("required")) }))
+                    .filter_map(|(k, v)| {
+                        Some(SecretDecl { name: text(k)?, required: flag(v.get("required")) })
+                    })
                     .collect(),
                 outputs: entries(body.get("outputs"))
-                    .filter_map(|(k, v)| Some(OutputDecl { name: text(k)?, value: v.get("value").and_then(text) }))
+                    .filter_map(|(k, v)| {
+                        Some(OutputDecl { name: text(k)?, value: v.get("value").and_then(text) })
+                    })
                     .collect(),
             })
         }
@@ -135,7 +140,10 @@ mod tests {
         assert!(i.input("who").is_some_and(|w| w.required));
         assert!(i.secret("token").is_some_and(|s| s.required));
         assert!(i.secret("extra").is_some_and(|s| !s.required));
-        assert_eq!(i.output("image").and_then(|o| o.value.clone()).map(|v| v.value), Some("${{ jobs.b.outputs.i }}".into()));
+        assert_eq!(
+            i.output("image").and_then(|o| o.value.clone()).map(|v| v.value),
+            Some("${{ jobs.b.outputs.i }}".into())
+        );
         assert!(i.output("broken").is_some_and(|o| o.value.is_none()));
     }
 

@@ -4,8 +4,15 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reference {
     /// A path from the repository root, as written (starting with `./`).
-    Local { path: String },
-    Remote { owner: String, repo: String, path: String, git_ref: String },
+    Local {
+        path: String,
+    },
+    Remote {
+        owner: String,
+        repo: String,
+        path: String,
+        git_ref: String,
+    },
 }
 
 pub fn parse(uses: &str) -> Result<Reference, String> {
@@ -31,7 +38,9 @@ pub fn parse(uses: &str) -> Result<Reference, String> {
     let mut parts = target.splitn(3, '/');
     let (owner, repo, path) = (parts.next(), parts.next(), parts.next());
     match (owner, repo, path) {
-        (Some(o), Some(r), Some(p)) if !o.is_empty() && !r.is_empty() && workflow_file(p) && !git_ref.is_empty() => {
+        (Some(o), Some(r), Some(p))
+            if !o.is_empty() && !r.is_empty() && workflow_file(p) && !git_ref.is_empty() =>
+        {
             Ok(Reference::Remote {
                 owner: o.to_string(),
                 repo: r.to_string(),

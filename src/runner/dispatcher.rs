@@ -31,6 +31,8 @@ enum JobState {
         remaining: usize,
         failed: bool,
         cancelled: bool,
+        /// A gate inside a called workflow waits for an answer.
+        waiting: bool,
         outputs: Map<String, Json>,
         cancel: CancellationToken,
     },
@@ -53,7 +55,9 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
     // Jobs finished in an earlier attempt of this run are not run again (resume).
     for (i, job) in plan.jobs.iter().enumerate() {
         let legs: Vec<&JobRecord> = already.values().filter(|r| r.job == job.id).collect();
-        if legs.is_empty() || legs.iter().any(|r| r.result == Conclusion::Cancelled) {
+        // A caller always runs again: its called jobs that finished are not re-run, and its
+        // outputs are evaluated again from theirs.
+        if legs.is_empty() || legs.iter().any(|r| r.result == Conclusion::Cancelled) || job.call.is_some() {
             continue;
         }
         let failed = legs.iter().any(|r| r.result == Conclusion::Failure);
@@ -75,7 +79,7 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
     }
     let mut queue: VecDeque<(usize, Leg)> = VecDeque::new();
     let mut running_per_job: Vec<usize> = vec![0; plan.jobs.len()];
-    let mut tasks: JoinSet<(usize, Leg, LegResult)> = JoinSet::new();
+    let mut tasks: JoinSet<(usize, Leg, LegResult, bool)> = JoinSet::new();
     let mut interrupted = false;
     let mut waiting = false;
     // Who approved each deployment job's gate (for the ledger).
@@ -107,7 +111,8 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                         waiting = true;
                         states[i] = JobState::Waiting;
                         if let Ok(mut r) = shared.record.lock() {
-                            r.waiting.insert(pj.id.clone(), pj.environment.clone().unwrap_or_default());
+                            let id = format!("{}{}", shared.frame.id_prefix, pj.id);
+                            r.waiting.insert(id, pj.environment.clone().unwrap_or_default());
                         }
                     }
                     Start::Legs(legs, approved_by) => {
@@ -117,6 +122,7 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                             remaining: legs.len(),
                             failed: false,
                             cancelled: false,
+                            waiting: false,
                             outputs: Map::new(),
                             cancel,
                         };
@@ -137,13 +143,18 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
             }
             running_per_job[i] += 1;
             let job = shared.pipeline.job(&plan.jobs[i].id).cloned();
+            let call = plan.jobs[i].call.clone();
             let (shared2, cancel) = (shared.clone(), cancel.clone());
             tasks.spawn(async move {
-                let result = match job {
-                    Some(job) => run_leg(shared2, &job, &leg, cancel).await,
-                    None => LegResult { result: Conclusion::Failure, outputs: Map::new() },
+                let (result, waiting) = match (job, call) {
+                    (Some(job), Some(call)) => {
+                        let done = super::call::run_call(shared2, &job, &leg, &call, cancel).await;
+                        (done.leg, done.waiting)
+                    }
+                    (Some(job), None) => (run_leg(shared2, &job, &leg, cancel).await, false),
+                    (None, _) => (LegResult { result: Conclusion::Failure, outputs: Map::new() }, false),
                 };
-                (i, leg, result)
+                (i, leg, result, waiting)
             });
         }
         deferred.extend(queue.drain(..));
@@ -158,21 +169,25 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
 
         tokio::select! {
             Some(joined) = tasks.join_next() => {
-                let Ok((i, leg, result)) = joined else { continue };
+                let Ok((i, leg, result, leg_waits)) = joined else { continue };
                 running_per_job[i] = running_per_job[i].saturating_sub(1);
-                let record = JobRecord {
-                    job: leg.job_id.clone(),
-                    name: leg.name.clone(),
-                    matrix: leg.matrix.clone().map(Json::Object),
-                    result: result.result,
-                    outputs: Json::Object(result.outputs.clone()),
-                };
-                persist(&shared, &record);
-                records.push(record);
+                // A leg that waits at a gate has not finished: nothing to record yet.
+                if !leg_waits {
+                    let record = JobRecord {
+                        job: leg.job_id.clone(),
+                        name: leg.name.clone(),
+                        matrix: leg.matrix.clone().map(Json::Object),
+                        result: result.result,
+                        outputs: Json::Object(result.outputs.clone()),
+                    };
+                    persist(&shared, &record);
+                    records.push(record);
+                }
                 let pj = &plan.jobs[i];
                 let continue_on_error = continue_on_error(&shared, pj, &leg);
-                if let JobState::Running { remaining, failed, cancelled, outputs, cancel } = &mut states[i] {
+                if let JobState::Running { remaining, failed, cancelled, waiting: job_waits, outputs, cancel } = &mut states[i] {
                     *remaining -= 1;
+                    *job_waits |= leg_waits;
                     outputs.extend(result.outputs);
                     match result.result {
                         Conclusion::Failure if !continue_on_error => {
@@ -186,7 +201,10 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                         Conclusion::Cancelled => *cancelled = true,
                         _ => {}
                     }
-                    if *remaining == 0 {
+                    if *remaining == 0 && *job_waits && !*failed {
+                        waiting = true;
+                        states[i] = JobState::Waiting;
+                    } else if *remaining == 0 {
                         let result = if *failed {
                             Conclusion::Failure
                         } else if *cancelled {
@@ -273,7 +291,11 @@ fn persist(shared: &Shared, record: &JobRecord) {
         Some(m) => format!("{} {}", record.job, m),
         None => record.job.clone(),
     };
-    r.jobs.insert(key, record.clone());
+    // Inside a called workflow, ids and keys carry the caller's prefixes.
+    let frame = &shared.frame;
+    let job = format!("{}{}", frame.id_prefix, record.job);
+    let name = format!("{}{}", frame.name_prefix, record.name);
+    r.jobs.insert(format!("{}{key}", frame.record_prefix), JobRecord { job, name, ..record.clone() });
     if let Err(e) = shared.store.write_record(&r) {
         eprintln!("warning: the run record could not be saved: {e}");
     }
@@ -351,6 +373,7 @@ fn start_job(
         Ok(l) if l.is_empty() => Start::Skip,
         Ok(mut l) => {
             for leg in &mut l {
+                leg.key = format!("{}{}", shared.frame.key_prefix, leg.key);
                 leg.env_secrets = env_secrets.clone();
                 leg.delay = delay;
             }

@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use serde_json::Value as Json;
+
 use crate::event::{Envelope, Event};
 use crate::mask::Masker;
 use crate::store;
@@ -17,6 +19,8 @@ pub struct Emitter {
     inner: Arc<Mutex<Inner>>,
     masker: Masker,
     run_id: String,
+    /// Prefixes of job ids and names for the jobs of a called workflow (`caller/`, `caller / `).
+    scope: Option<Arc<(String, String)>>,
 }
 
 struct Inner {
@@ -37,15 +41,31 @@ impl Emitter {
             inner: Arc::new(Mutex::new(Inner { events_file, reporters, write_error: None })),
             masker,
             run_id: run_id.to_string(),
+            scope: None,
         }
+    }
+
+    /// The same consumers, for the jobs of a called workflow: their `job` ids start with
+    /// `id_prefix` and their names with `name_prefix` (after this emitter's own prefixes).
+    pub fn within(&self, id_prefix: &str, name_prefix: &str) -> Emitter {
+        let (id, name) = self.scope.as_deref().cloned().unwrap_or_default();
+        Emitter { scope: Some(Arc::new((id + id_prefix, name + name_prefix))), ..self.clone() }
     }
 
     pub fn emit(&self, event: Event) {
         let envelope = Envelope { v: 1, event, run_id: self.run_id.clone(), ts: crate::event::now_rfc3339() };
-        let masked = match serde_json::to_value(&envelope) {
-            Ok(v) => self.masker.mask_json(&v),
+        let mut value = match serde_json::to_value(&envelope) {
+            Ok(v) => v,
             Err(_) => return,
         };
+        if let Some((id, name)) = self.scope.as_deref() {
+            for (field, prefix) in [("job", id), ("name", name)] {
+                if let Some(Json::String(s)) = value.get_mut(field) {
+                    s.insert_str(0, prefix);
+                }
+            }
+        }
+        let masked = self.masker.mask_json(&value);
         let Ok(envelope) = serde_json::from_value::<Envelope>(masked.clone()) else { return };
         let mut inner = match self.inner.lock() {
             Ok(i) => i,

@@ -2,6 +2,7 @@
 //! through a backend; everything that happens is an event.
 
 mod actions;
+mod call;
 mod commands;
 pub mod concurrency;
 mod contexts;
@@ -24,6 +25,7 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
+pub use call::Frame;
 pub use contexts::RunFacts;
 pub use dispatcher::{Finished, JobDone, dispatch};
 
@@ -58,11 +60,13 @@ pub struct Shared {
     pub interactive: bool,
     pub identity: String,
     /// The run's record, rewritten after every finished leg so a crashed run can be resumed.
-    pub record: std::sync::Mutex<crate::store::RunRecord>,
+    pub record: std::sync::Arc<std::sync::Mutex<crate::store::RunRecord>>,
     /// Graceful stop of the whole run (first Ctrl-C).
     pub cancel: CancellationToken,
     /// Kill at once (second Ctrl-C).
     pub force: CancellationToken,
+    /// The run itself, or a reusable workflow called inside it.
+    pub frame: Frame,
 }
 
 /// A JSON object of strings (for contexts built outside the runner).

@@ -43,7 +43,9 @@ pub fn check(p: &Pipeline, root: Option<&Node>, out: &mut Vec<Diagnostic>) -> Ca
             Err(e @ Unavailable::Missing { .. }) => {
                 out.push(
                     Diagnostic::error("call-file-missing", uses.span, format!("the called workflow: {e}"))
-                        .with_help("the path is relative to the repository root, e.g. ./.github/workflows/build.yml"),
+                        .with_help(
+                            "the path is relative to the repository root, e.g. ./.github/workflows/build.yml",
+                        ),
                 );
                 continue;
             }
@@ -54,7 +56,10 @@ pub fn check(p: &Pipeline, root: Option<&Node>, out: &mut Vec<Diagnostic>) -> Ca
                     Diagnostic::error(
                         "call-not-reusable",
                         uses.span,
-                        format!("`{}` cannot be called: its `on:` has no `workflow_call`", called.source.path),
+                        format!(
+                            "`{}` cannot be called: its `on:` has no `workflow_call`",
+                            called.source.path
+                        ),
                     )
                     .with_help("add `on: workflow_call` to the called workflow"),
                 );
@@ -63,7 +68,8 @@ pub fn check(p: &Pipeline, root: Option<&Node>, out: &mut Vec<Diagnostic>) -> Ca
         };
         call_inputs(job, uses, interface, out);
         call_secrets(job, uses, interface, out);
-        outputs.insert(job.id.value.clone(), interface.outputs.iter().map(|o| o.name.value.clone()).collect());
+        outputs
+            .insert(job.id.value.clone(), interface.outputs.iter().map(|o| o.name.value.clone()).collect());
     }
     outputs
 }
@@ -95,7 +101,10 @@ fn call_inputs(job: &Job, uses: &Text, interface: &Interface, out: &mut Vec<Diag
             );
             d = match did_you_mean(&name.value, declared) {
                 Some(m) => d.with_help(format!("did you mean `{m}`?")),
-                None => d.with_help(format!("its inputs: {}", list(interface.inputs.iter().map(|i| i.name.as_str())))),
+                None => d.with_help(format!(
+                    "its inputs: {}",
+                    list(interface.inputs.iter().map(|i| i.name.as_str()))
+                )),
             };
             out.push(d);
             continue;
@@ -181,10 +190,13 @@ fn declarations(i: &Interface, out: &mut Vec<Diagnostic>) {
                     k.span,
                     format!("`{}` is not a type of `workflow_call` inputs", k.value),
                 )
-                .with_help("use string, number or boolean (choice and environment are for workflow_dispatch)"),
+                .with_help(
+                    "use string, number or boolean (choice and environment are for workflow_dispatch)",
+                ),
             ),
             Some(k) => {
-                let default = input.default.as_ref().filter(|(d, _)| !d.as_str().is_some_and(|s| s.contains("${{")));
+                let default =
+                    input.default.as_ref().filter(|(d, _)| !d.as_str().is_some_and(|s| s.contains("${{")));
                 if let Some((d, span)) = default
                     && let Some(why) = inputs::literal_mismatch(k.as_str(), d)
                 {

@@ -1,0 +1,248 @@
+//! A job leg that calls a reusable workflow: its `with:` and `secrets:` evaluated in the caller's
+//! contexts, the called workflow's jobs dispatched as a run of their own inside this one (same
+//! run id, state, masks, backends; `inputs` and `secrets` of the call; the caller's `github`),
+//! then its `on.workflow_call.outputs` evaluated over the called jobs as the caller's outputs.
+//!
+//! Called jobs are named `caller / job` in events, logs and the run record, and their ids are
+//! `caller/job`; a [`Frame`] carries those prefixes down, one level per call.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Map, Value as Json, json};
+use tokio_util::sync::CancellationToken;
+
+use super::dispatcher::{Finished, dispatch};
+use super::job::{Leg, LegResult};
+use super::{Shared, contexts, eval};
+use crate::event::{Conclusion, Event, RunResult};
+use crate::expr::Status;
+use crate::model::{CallSecrets, Job};
+use crate::plan::call::PlannedCall;
+use crate::reusable::{Interface, inputs};
+use crate::store::JobRecord;
+
+/// Where a dispatcher runs: the top of the run, or inside a call (then every id, key and
+/// record it writes carries the caller's prefix).
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// Added to job ids in the run record: `caller/` (nested: `outer/inner/`).
+    pub id_prefix: String,
+    /// Added to job names in the run record: `caller / ` (with the caller leg's matrix values).
+    pub name_prefix: String,
+    /// Added to run-record keys: unique per caller leg, so matrix legs of a caller do not mix.
+    pub record_prefix: String,
+    /// Added to leg keys (scratch folders, container names, log folders).
+    pub key_prefix: String,
+}
+
+/// How a call ended: the caller leg's result, and whether a gate inside waits for an answer.
+pub struct CallResult {
+    pub leg: LegResult,
+    pub waiting: bool,
+}
+
+/// Run the called workflow for one leg of its caller. Boxed: a called workflow may call others.
+pub fn run_call<'a>(
+    shared: Arc<Shared>,
+    job: &'a Job,
+    leg: &'a Leg,
+    call: &'a PlannedCall,
+    cancel: CancellationToken,
+) -> Pin<Box<dyn Future<Output = CallResult> + Send + 'a>> {
+    Box::pin(async move {
+        let started = Instant::now();
+        let finish = |result: Conclusion, outputs: Map<String, Json>, waiting: bool| {
+            if !waiting {
+                shared.emitter.emit(Event::JobFinished {
+                    job: leg.job_id.clone(),
+                    name: leg.name.clone(),
+                    matrix: leg.matrix.clone().map(Json::Object),
+                    result,
+                    outputs: Json::Object(outputs.clone()),
+                    duration_ms: started.elapsed().as_millis() as u64,
+                });
+            }
+            CallResult { leg: LegResult { result, outputs }, waiting }
+        };
+        let child = match called_shared(&shared, job, leg, call, cancel) {
+            Ok(c) => Arc::new(c),
+            Err(message) => {
+                shared.emitter.emit(Event::Annotation {
+                    job: leg.job_id.clone(),
+                    name: leg.name.clone(),
+                    step: 0,
+                    level: "error".into(),
+                    message: shared.masker.mask(&format!("calling `{}`: {message}", call.uses)),
+                });
+                return finish(Conclusion::Failure, Map::new(), false);
+            }
+        };
+        let already = earlier_records(&shared, &child.frame);
+        let finished = dispatch(child.clone(), &call.plan, &already).await;
+        let result = match finished.result {
+            RunResult::Success => Conclusion::Success,
+            RunResult::Failure => Conclusion::Failure,
+            RunResult::Cancelled => Conclusion::Cancelled,
+            RunResult::Waiting => return finish(Conclusion::Success, Map::new(), true),
+        };
+        let outputs = match &call.workflow.interface {
+            Some(i) => outputs(&child, i, &finished),
+            None => Map::new(),
+        };
+        finish(result, outputs, false)
+    })
+}
+
+/// The `Shared` of the called workflow's run: the called file, the call's inputs and secrets,
+/// the caller's `github`, and a frame one level down.
+fn called_shared(
+    shared: &Shared,
+    job: &Job,
+    leg: &Leg,
+    call: &PlannedCall,
+    cancel: CancellationToken,
+) -> Result<Shared, String> {
+    let workflow = &call.workflow;
+    let (Some(pipeline), Some(interface)) = (&workflow.pipeline, &workflow.interface) else {
+        return Err(format!("`{}` has no `on.workflow_call`", workflow.source.path));
+    };
+    let github = shared.facts.github(&leg.job_id, "");
+    let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
+    let caller_inputs = Json::Object(shared.facts.inputs.clone());
+    let vars = contexts::object(&shared.facts.vars);
+    let mut caller_secrets = shared.secrets.clone();
+    caller_secrets.extend(leg.env_secrets.clone());
+    let secrets_ctx = contexts::object(&caller_secrets);
+    let parts = [
+        ("github", &github),
+        ("needs", &leg.needs),
+        ("strategy", &leg.strategy),
+        ("matrix", &matrix),
+        ("inputs", &caller_inputs),
+        ("vars", &vars),
+    ];
+    let with_ctx = contexts::build(&parts, Status::Success, None);
+    let mut given = Vec::with_capacity(job.with.len());
+    for (name, value) in &job.with {
+        let v = match inputs::literal(value) {
+            Some(literal) => literal,
+            None => {
+                eval::value(&value.value, &with_ctx).map_err(|e| format!("with `{}`: {e}", name.value))?
+            }
+        };
+        given.push((name.value.clone(), v));
+    }
+    let default_ctx = contexts::build(&[("github", &github), ("vars", &vars)], Status::Success, None);
+    let called_inputs = inputs::resolve(interface, &given, |d| match d {
+        Json::String(s) if s.contains("${{") => eval::value(s, &default_ctx),
+        other => Ok(other.clone()),
+    })?;
+    let secrets = match &job.secrets {
+        CallSecrets::Inherit(_) => caller_secrets,
+        CallSecrets::None => BTreeMap::new(),
+        CallSecrets::Pairs(pairs) => {
+            let mut all = parts.to_vec();
+            all.push(("secrets", &secrets_ctx));
+            let ctx = contexts::build(&all, Status::Success, None);
+            let mut out = BTreeMap::new();
+            for (name, value) in pairs {
+                if interface.secret(&name.value).is_none() {
+                    return Err(format!("secret `{}` is not declared by the called workflow", name.value));
+                }
+                let v =
+                    eval::text(&value.value, &ctx).map_err(|e| format!("secret `{}`: {e}", name.value))?;
+                shared.masker.add(&v);
+                out.insert(name.value.clone(), v);
+            }
+            out
+        }
+    };
+    for decl in interface.secrets.iter().filter(|s| s.required) {
+        if !secrets.keys().any(|k| k.eq_ignore_ascii_case(&decl.name.value)) {
+            return Err(format!("the called workflow requires the secret `{}`", decl.name.value));
+        }
+    }
+    let record_key = match &leg.matrix {
+        Some(m) => format!("{} {}", leg.job_id, Json::Object(m.clone())),
+        None => leg.job_id.clone(),
+    };
+    let frame = Frame {
+        id_prefix: format!("{}{}/", shared.frame.id_prefix, leg.job_id),
+        name_prefix: format!("{}{} / ", shared.frame.name_prefix, leg.name),
+        record_prefix: format!("{}{record_key}/", shared.frame.record_prefix),
+        key_prefix: format!("{}--", leg.key),
+    };
+    Ok(Shared {
+        run_id: shared.run_id.clone(),
+        pipeline: pipeline.clone(),
+        facts: super::RunFacts { inputs: called_inputs, ..shared.facts.clone() },
+        store: shared.store.clone(),
+        emitter: shared.emitter.within(&format!("{}/", leg.job_id), &format!("{} / ", leg.name)),
+        masker: shared.masker.clone(),
+        secrets,
+        env_file_vars: shared.env_file_vars.clone(),
+        docker: shared.docker.clone(),
+        workdir: shared.workdir.clone(),
+        bind: shared.bind,
+        pull: shared.pull,
+        parallel: shared.parallel,
+        mode: shared.mode,
+        pre_approved: shared.pre_approved.clone(),
+        config: shared.config.clone(),
+        interactive: shared.interactive,
+        identity: shared.identity.clone(),
+        record: shared.record.clone(),
+        cancel,
+        force: shared.force.clone(),
+        frame,
+    })
+}
+
+/// Legs of this call finished in an earlier attempt of the run (resume), as the called
+/// workflow's dispatcher knows them: keys and ids without the frame's prefixes.
+fn earlier_records(shared: &Shared, frame: &Frame) -> BTreeMap<String, JobRecord> {
+    let Ok(record) = shared.record.lock() else { return BTreeMap::new() };
+    record
+        .jobs
+        .iter()
+        .filter_map(|(key, r)| {
+            let key = key.strip_prefix(&frame.record_prefix)?;
+            let job = r.job.strip_prefix(&frame.id_prefix)?;
+            // Only this level's jobs; deeper calls find their own.
+            if job.contains('/') {
+                return None;
+            }
+            let name = r.name.strip_prefix(&frame.name_prefix).unwrap_or(&r.name).to_string();
+            Some((key.to_string(), JobRecord { job: job.to_string(), name, ..r.clone() }))
+        })
+        .collect()
+}
+
+/// `on.workflow_call.outputs`, evaluated over the called jobs' results and outputs.
+fn outputs(child: &Shared, interface: &Interface, finished: &Finished) -> Map<String, Json> {
+    let jobs: Map<String, Json> = finished
+        .jobs
+        .iter()
+        .map(|(id, d)| (id.clone(), json!({"result": d.result.as_str(), "outputs": d.outputs})))
+        .collect();
+    let jobs = Json::Object(jobs);
+    let github = child.facts.github("", "");
+    let inputs = Json::Object(child.facts.inputs.clone());
+    let vars = contexts::object(&child.facts.vars);
+    let ctx = contexts::build(
+        &[("github", &github), ("jobs", &jobs), ("inputs", &inputs), ("vars", &vars)],
+        Status::Success,
+        None,
+    );
+    let mut out = Map::new();
+    for o in &interface.outputs {
+        let Some(value) = &o.value else { continue };
+        let v = eval::text(&value.value, &ctx).unwrap_or_default();
+        out.insert(o.name.value.clone(), Json::String(child.masker.mask(&v)));
+    }
+    out
+}
