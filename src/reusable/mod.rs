@@ -55,7 +55,9 @@ impl std::fmt::Display for Unavailable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Unavailable::Syntax(m) | Unavailable::Remote(m) => f.write_str(m),
-            Unavailable::Missing { path, why } => write!(f, "cannot read {}: {why}", path.display()),
+            Unavailable::Missing { path, why } => {
+                write!(f, "cannot read {}: {why}", path.strip_prefix(".").unwrap_or(path).display())
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ mod concurrency;
 mod gates_config;
 mod gates_run;
 mod plan;
+mod reusable;
 mod run_docker;
 mod run_host;
 mod schema;

@@ -109,6 +109,7 @@ macro_rules! both_backends {
         }
     };
 }
+pub(crate) use both_backends;
 
 /// Run a pipeline with JSON output, in a fresh directory.
 pub fn run_pipeline(exec: Exec, yaml: &str, extra: &[&str]) -> Ran {
