@@ -37,25 +37,11 @@ impl Compiled {
     }
 
     pub fn template(&self, text: &str) -> Result<Arc<Template>, ExprError> {
-        if let Some(t) = self.templates.read().ok().and_then(|m| m.get(text).cloned()) {
-            return Ok(t);
-        }
-        let t = Arc::new(expr::parse_template(text)?);
-        if let Ok(mut m) = self.templates.write() {
-            m.insert(text.to_string(), t.clone());
-        }
-        Ok(t)
+        cached(&self.templates, text, expr::parse_template)
     }
 
     pub fn condition(&self, text: &str) -> Result<Arc<Condition>, ExprError> {
-        if let Some(c) = self.conditions.read().ok().and_then(|m| m.get(text).cloned()) {
-            return Ok(c);
-        }
-        let c = Arc::new(expr::parse_condition(text)?);
-        if let Ok(mut m) = self.conditions.write() {
-            m.insert(text.to_string(), c.clone());
-        }
-        Ok(c)
+        cached(&self.conditions, text, expr::parse_condition)
     }
 
     /// How many distinct templates are held (for tests).
@@ -66,6 +52,22 @@ impl Compiled {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The parsed form of `text`, parsed on first use.
+fn cached<T>(
+    map: &RwLock<HashMap<String, Arc<T>>>,
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, ExprError>,
+) -> Result<Arc<T>, ExprError> {
+    if let Some(t) = map.read().ok().and_then(|m| m.get(text).cloned()) {
+        return Ok(t);
+    }
+    let t = Arc::new(parse(text)?);
+    if let Ok(mut m) = map.write() {
+        m.insert(text.to_string(), t.clone());
+    }
+    Ok(t)
 }
 
 fn collect_pipeline<'a>(p: &'a Pipeline, texts: &mut Vec<&'a Text>, conditions: &mut Vec<&'a Text>) {

@@ -218,23 +218,15 @@ fn a_missing_image_of_one_leg_stops_the_run_before_it_starts() {
 #[test]
 fn plan_shows_what_plan_time_can_evaluate() {
     let yaml = "on: push\njobs:\n  deploy:\n    name: deploy ${{ vars.APP }}\n    strategy:\n      matrix:\n        os: [small, big]\n        target: [staging]\n    runs-on: ${{ matrix.os }}\n    environment: ${{ matrix.target }}-${{ matrix.os }}\n    outputs:\n      label: ${{ steps.l.outputs.label }}\n    steps: [{id: l, run: x}]\n  later:\n    needs: deploy\n    runs-on: ${{ needs.deploy.outputs.label }}\n    steps: [{run: x}]\n";
-    let (out, _dir) = Test::new()
-        .write("wf.yml", yaml)
-        .args(&[
-            "plan",
-            "wf.yml",
-            "--format",
-            "json",
-            "--var",
-            "APP=shop",
-            "-P",
-            &format!("small={BUSYBOX}"),
-            "-P",
-            &format!("big={TEST_IMAGE}"),
-        ])
-        .run();
-    let plan: Json = serde_json::from_slice(&out.stdout).expect("json plan");
-    let legs = plan["jobs"][0]["legs"]["legs"].as_array().expect("legs");
+    let (small, big) = (format!("small={BUSYBOX}"), format!("big={TEST_IMAGE}"));
+    let plan = |format: &str| {
+        let args = ["plan", "wf.yml", "--format", format, "--var", "APP=shop", "-P", &small, "-P", &big];
+        let (out, _dir) = Test::new().write("wf.yml", yaml).args(&args).run();
+        out.stdout
+    };
+    let out = plan("json");
+    let plan_json: Json = serde_json::from_slice(&out).expect("json plan");
+    let legs = plan_json["jobs"][0]["legs"]["legs"].as_array().expect("legs");
     let seen: Vec<(&str, &str, &str)> = legs
         .iter()
         .map(|l| {
@@ -246,26 +238,13 @@ fn plan_shows_what_plan_time_can_evaluate() {
         })
         .collect();
     assert_eq!(seen, [("deploy shop", BUSYBOX, "staging-small"), ("deploy shop", TEST_IMAGE, "staging-big")]);
-    assert_eq!(plan["jobs"][0]["name"], "deploy shop");
-    assert_eq!(plan["jobs"][1]["image"], Json::Null);
+    assert_eq!(plan_json["jobs"][0]["name"], "deploy shop");
+    assert_eq!(plan_json["jobs"][1]["image"], Json::Null);
     assert_eq!(
-        plan["jobs"][1]["platform_note"],
+        plan_json["jobs"][1]["platform_note"],
         "runs-on `${{ needs.deploy.outputs.label }}` is chosen at run time"
     );
-    let (out, _dir) = Test::new()
-        .write("wf.yml", yaml)
-        .args(&[
-            "plan",
-            "wf.yml",
-            "--var",
-            "APP=shop",
-            "-P",
-            &format!("small={BUSYBOX}"),
-            "-P",
-            &format!("big={TEST_IMAGE}"),
-        ])
-        .run();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&plan("text")).to_string();
     assert!(
         text.contains(&format!("- deploy shop  [runs: docker {BUSYBOX}, environment: staging-small]")),
         "{text}"
