@@ -7,7 +7,9 @@ mod concurrency;
 mod gates_config;
 mod gates_run;
 mod plan;
-mod run_docker;
+#[macro_use]
 mod run_host;
+mod run_docker;
+mod run_scope;
 mod schema;
 mod validate;
