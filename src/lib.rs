@@ -22,6 +22,7 @@ pub mod render;
 pub mod report;
 pub mod reusable;
 pub mod runner;
+pub mod scope;
 pub mod source;
 pub mod store;
 pub mod validate;

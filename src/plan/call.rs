@@ -30,6 +30,9 @@ pub struct PlannedCall {
     pub plan: Arc<Plan>,
     #[serde(skip)]
     pub workflow: Arc<Called>,
+    /// The called file's expressions, parsed once for every leg that calls it.
+    #[serde(skip)]
+    pub compiled: Arc<crate::scope::Compiled>,
 }
 
 /// The workflow files being planned, outermost first, and every reusable workflow seen.
@@ -105,6 +108,7 @@ pub fn plan_call(job: &Job, uses: &str, input: &PlanInput, chain: &mut Chain) ->
         path: shown,
         jobs: Vec::new(),
         plan: Arc::new(plan),
+        compiled: Arc::new(crate::scope::Compiled::of(pipeline, Some(called.source.clone()))),
         workflow: Arc::new(called),
     })
 }
@@ -112,9 +116,11 @@ pub fn plan_call(job: &Job, uses: &str, input: &PlanInput, chain: &mut Chain) ->
 /// The plan of a called workflow: every job (the caller's `if:` and `needs` decide whether the
 /// call happens; `on:` filters and `--job` do not apply inside), inputs known only at run time.
 fn called_plan(p: &Pipeline, path: &str, input: &PlanInput, chain: &mut Chain) -> Result<Plan, Error> {
+    // The call's inputs are known when the caller runs; plan time evaluates without them.
+    let facts = super::build::plan_facts(p, input, &serde_json::Map::new());
     let mut jobs = Vec::with_capacity(p.jobs.len());
     for i in super::build::order(p)? {
-        jobs.push(super::build::plan_job(p, i, input, chain)?);
+        jobs.push(super::build::plan_job(p, i, input, &facts, chain)?);
     }
     Ok(Plan {
         pipeline: path.to_string(),

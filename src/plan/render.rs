@@ -80,7 +80,16 @@ fn job_text_at(out: &mut String, job: &PlannedJob, plan: &Plan, indent: &str) {
             }
             let _ = writeln!(out, "{indent}  matrix: {} leg(s), {}", legs.len(), extra.join(", "));
             for leg in legs {
-                let _ = writeln!(out, "{indent}    - {}", leg.name);
+                let mut extra = Vec::new();
+                if leg.image != job.image || leg.executor != job.executor {
+                    extra.push(format!("runs: {}", place(&leg.executor, leg.image.as_deref())));
+                }
+                if leg.environment.is_some() && leg.environment != job.environment {
+                    extra.push(format!("environment: {}", leg.environment.as_deref().unwrap_or_default()));
+                }
+                let extra =
+                    if extra.is_empty() { String::new() } else { format!("  [{}]", extra.join(", ")) };
+                let _ = writeln!(out, "{indent}    - {}{extra}", leg.name);
             }
         }
     }
@@ -92,16 +101,19 @@ fn job_text_at(out: &mut String, job: &PlannedJob, plan: &Plan, indent: &str) {
         }
         return;
     }
-    let place = match &job.image {
-        Some(image) => format!("{} {image}", job.executor),
-        None => job.executor.clone(),
-    };
-    let _ = writeln!(out, "{indent}  runs: {place}");
+    let _ = writeln!(out, "{indent}  runs: {}", place(&job.executor, job.image.as_deref()));
     if let Some(note) = &job.platform_note {
         let _ = writeln!(out, "{indent}  note: {note}");
     }
     if job.environment.is_some() {
         let _ = writeln!(out, "{indent}  {}", gate_line(job, plan.mode));
+    }
+}
+
+fn place(executor: &str, image: Option<&str>) -> String {
+    match image {
+        Some(image) => format!("{executor} {image}"),
+        None => executor.to_string(),
     }
 }
 

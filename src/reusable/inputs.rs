@@ -11,9 +11,6 @@ use super::interface::Interface;
 use crate::model::Text;
 use crate::yaml::{Scalar, Typed};
 
-/// The types a `workflow_call` input may have.
-pub const TYPES: &[&str] = &["boolean", "number", "string"];
-
 /// What a `with:` value is when it holds no expression: YAML's core types for a plain scalar, a
 /// string when quoted. `None` for a value with `${{ }}` (known when the job runs).
 pub fn literal(text: &Text) -> Option<Json> {
@@ -89,10 +86,11 @@ pub fn resolve(
         let kind = decl.kind();
         let value = match (given.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)), &decl.default) {
             (Some((_, v)), _) => v.clone(),
-            (None, Some((d, _))) => default(d)?,
-            (None, None) if decl.required => {
+            // GitHub ignores the default of a required input: the caller must give it.
+            (None, _) if decl.required => {
                 return Err(format!("input `{name}` is required by the called workflow"));
             }
+            (None, Some((d, _))) => default(d)?,
             (None, None) => empty(kind),
         };
         let value = coerce(kind, value).map_err(|e| format!("input `{name}`: {e}"))?;

@@ -15,11 +15,11 @@ use std::time::Instant;
 use serde_json::{Map, Value as Json, json};
 use tokio_util::sync::CancellationToken;
 
+use super::Shared;
 use super::dispatcher::{Finished, dispatch};
 use super::job::{Leg, LegResult};
-use super::{Shared, contexts, eval};
 use crate::event::{Conclusion, Event, RunResult};
-use crate::expr::Status;
+use crate::expr::Location;
 use crate::model::{CallSecrets, Job};
 use crate::plan::call::PlannedCall;
 use crate::reusable::{Interface, inputs};
@@ -66,7 +66,7 @@ pub fn run_call<'a>(
                     duration_ms: started.elapsed().as_millis() as u64,
                 });
             }
-            CallResult { leg: LegResult { result, outputs }, waiting }
+            CallResult { leg: LegResult { result, outputs, environment_url: None }, waiting }
         };
         let child = match called_shared(&shared, job, leg, call, cancel) {
             Ok(c) => Arc::new(c),
@@ -110,51 +110,41 @@ fn called_shared(
     let (Some(pipeline), Some(interface)) = (&workflow.pipeline, &workflow.interface) else {
         return Err(format!("`{}` has no `on.workflow_call`", workflow.source.path));
     };
-    let github = shared.facts.github(&leg.job_id, "");
-    let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
-    let caller_inputs = Json::Object(shared.facts.inputs.clone());
-    let vars = contexts::object(&shared.facts.vars);
-    let mut caller_secrets = shared.secrets.clone();
-    caller_secrets.extend(leg.env_secrets.clone());
-    let secrets_ctx = contexts::object(&caller_secrets);
-    let parts = [
-        ("github", &github),
-        ("needs", &leg.needs),
-        ("strategy", &leg.strategy),
-        ("matrix", &matrix),
-        ("inputs", &caller_inputs),
-        ("vars", &vars),
-    ];
-    let with_ctx = contexts::build(&parts, Status::Success, None);
+    // `with:` and `secrets:` are the caller's keys: they see its leg's scope.
     let mut given = Vec::with_capacity(job.with.len());
     for (name, value) in &job.with {
         let v = match inputs::literal(value) {
             Some(literal) => literal,
-            None => {
-                eval::value(&value.value, &with_ctx).map_err(|e| format!("with `{}`: {e}", name.value))?
-            }
+            None => leg
+                .scope
+                .value(Location::JobWith, value)
+                .map_err(|e| e.describe(&format!("with `{}`", name.value)))?,
         };
         given.push((name.value.clone(), v));
     }
-    let default_ctx = contexts::build(&[("github", &github), ("vars", &vars)], Status::Success, None);
+    // Defaults belong to the called file: they see the caller's `github` and `vars`.
+    let defaults = shared.facts.scope(call.compiled.clone(), &leg.job_id);
     let called_inputs = inputs::resolve(interface, &given, |d| match d {
-        Json::String(s) if s.contains("${{") => eval::value(s, &default_ctx),
+        Json::String(s) if s.contains("${{") => defaults
+            .value_str(Location::WorkflowCallInputDefault, s)
+            .map_err(|e| e.describe("an input default")),
         other => Ok(other.clone()),
     })?;
+    let mut caller_secrets = shared.secrets.clone();
+    caller_secrets.extend(leg.env_secrets.clone());
     let secrets = match &job.secrets {
         CallSecrets::Inherit(_) => caller_secrets,
         CallSecrets::None => BTreeMap::new(),
         CallSecrets::Pairs(pairs) => {
-            let mut all = parts.to_vec();
-            all.push(("secrets", &secrets_ctx));
-            let ctx = contexts::build(&all, Status::Success, None);
+            let scope = leg.scope.clone().with("secrets", &crate::scope::object(&caller_secrets));
             let mut out = BTreeMap::new();
             for (name, value) in pairs {
                 if interface.secret(&name.value).is_none() {
                     return Err(format!("secret `{}` is not declared by the called workflow", name.value));
                 }
-                let v =
-                    eval::text(&value.value, &ctx).map_err(|e| format!("secret `{}`: {e}", name.value))?;
+                let v = scope
+                    .text(Location::JobSecrets, value)
+                    .map_err(|e| e.describe(&format!("secret `{}`", name.value)))?;
                 shared.masker.add(&v);
                 out.insert(name.value.clone(), v);
             }
@@ -179,6 +169,7 @@ fn called_shared(
     Ok(Shared {
         run_id: shared.run_id.clone(),
         pipeline: pipeline.clone(),
+        compiled: call.compiled.clone(),
         facts: super::RunFacts { inputs: called_inputs, ..shared.facts.clone() },
         store: shared.store.clone(),
         emitter: shared.emitter.within(&format!("{}/", leg.job_id), &format!("{} / ", leg.name)),
@@ -189,6 +180,8 @@ fn called_shared(
         workdir: shared.workdir.clone(),
         bind: shared.bind,
         pull: shared.pull,
+        platforms: shared.platforms.clone(),
+        executor: shared.executor,
         parallel: shared.parallel,
         mode: shared.mode,
         pre_approved: shared.pre_approved.clone(),
@@ -229,19 +222,11 @@ fn outputs(child: &Shared, interface: &Interface, finished: &Finished) -> Map<St
         .iter()
         .map(|(id, d)| (id.clone(), json!({"result": d.result.as_str(), "outputs": d.outputs})))
         .collect();
-    let jobs = Json::Object(jobs);
-    let github = child.facts.github("", "");
-    let inputs = Json::Object(child.facts.inputs.clone());
-    let vars = contexts::object(&child.facts.vars);
-    let ctx = contexts::build(
-        &[("github", &github), ("jobs", &jobs), ("inputs", &inputs), ("vars", &vars)],
-        Status::Success,
-        None,
-    );
+    let scope = child.scope("").with("jobs", &Json::Object(jobs));
     let mut out = Map::new();
     for o in &interface.outputs {
         let Some(value) = &o.value else { continue };
-        let v = eval::text(&value.value, &ctx).unwrap_or_default();
+        let v = scope.text(Location::WorkflowCallOutputValue, value).unwrap_or_default();
         out.insert(o.name.value.clone(), Json::String(child.masker.mask(&v)));
     }
     out

@@ -1,9 +1,15 @@
 //! `pipe validate`: every check over a loaded pipeline, one file per family of checks.
 
+mod containers;
+mod cron;
+mod events;
 mod expressions;
 mod gates;
+mod inputs;
+mod matrix;
 mod references;
 mod reusable;
+mod runners;
 mod structure;
 
 use crate::diagnostic::Diagnostic;
@@ -36,10 +42,17 @@ pub fn check_source(source: Source) -> Checked {
 /// Load and check one file, and its gates against pipe.toml when there is one.
 pub fn check_source_with_config(source: Source, config: Option<&crate::gate::Config>) -> Checked {
     let Loaded { pipeline, root, diagnostics: mut diags } = load(&source);
-    if let Some(p) = &pipeline {
-        structure::check(p, &mut diags);
+    if let (Some(p), Some(root)) = (&pipeline, &root) {
+        let declared: Vec<String> =
+            config.map(|c| c.platforms.iter().map(|(label, _)| label.clone()).collect()).unwrap_or_default();
+        structure::check(p, root, &mut diags);
+        events::check(root, &source, &mut diags);
+        inputs::check(root, &mut diags);
+        runners::check(p, &declared, &mut diags);
+        containers::check(p, &mut diags);
+        matrix::check(root, &mut diags);
         references::check(p, &mut diags);
-        let call_outputs = reusable::check(p, root.as_ref(), &mut diags);
+        let call_outputs = reusable::check(p, Some(root), &mut diags);
         expressions::check(p, &source, &call_outputs, &mut diags);
         gates::check(p, &source, config, &mut diags);
     }

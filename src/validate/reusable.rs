@@ -1,7 +1,8 @@
 //! Reusable workflows: each call (`jobs.<id>.uses:`) checked against the called file — the file
 //! exists and can be called, `with:` names declared inputs of the right type and gives every
 //! required one, `secrets:` names declared secrets and gives every required one (`inherit` gives
-//! them all) — and a reusable workflow's own `on.workflow_call` declarations.
+//! them all), a caller job has only the keys GitHub allows. The called workflow's own
+//! `on.workflow_call` declarations are checked by the format table and `inputs`.
 //!
 //! The outputs each called workflow declares are handed back so that `needs.<caller>.outputs.X`
 //! in dependents is checked like any job's outputs (see `expressions`).
@@ -23,9 +24,6 @@ const CALLER_KEYS: &[&str] =
 pub type CallOutputs = HashMap<String, Vec<String>>;
 
 pub fn check(p: &Pipeline, root: Option<&Node>, out: &mut Vec<Diagnostic>) -> CallOutputs {
-    if let Some(i) = root.and_then(reusable::interface::parse) {
-        declarations(&i, out);
-    }
     let mut outputs = CallOutputs::new();
     for job in &p.jobs {
         let Some(uses) = &job.uses else { continue };
@@ -117,7 +115,8 @@ fn call_inputs(job: &Job, uses: &Text, interface: &Interface, out: &mut Vec<Diag
             ));
         }
     }
-    for decl in interface.inputs.iter().filter(|i| i.required && i.default.is_none()) {
+    // A required input's default is never used (the `input-default` check says so).
+    for decl in interface.inputs.iter().filter(|i| i.required) {
         if !job.with.iter().any(|(n, _)| n.value.eq_ignore_ascii_case(&decl.name.value)) {
             out.push(
                 Diagnostic::error(
@@ -168,56 +167,6 @@ fn call_secrets(job: &Job, uses: &Text, interface: &Interface, out: &mut Vec<Dia
                 )),
             );
         }
-    }
-}
-
-/// A reusable workflow's own `on.workflow_call`: typed inputs with matching defaults, outputs
-/// with a value.
-fn declarations(i: &Interface, out: &mut Vec<Diagnostic>) {
-    for input in &i.inputs {
-        match &input.kind {
-            None => out.push(
-                Diagnostic::error(
-                    "workflow-call-input",
-                    input.name.span,
-                    format!("input `{}` of `workflow_call` has no `type`", input.name.value),
-                )
-                .with_help("GitHub requires one: type: string, number or boolean"),
-            ),
-            Some(k) if !inputs::TYPES.contains(&k.as_str()) => out.push(
-                Diagnostic::error(
-                    "workflow-call-input",
-                    k.span,
-                    format!("`{}` is not a type of `workflow_call` inputs", k.value),
-                )
-                .with_help(
-                    "use string, number or boolean (choice and environment are for workflow_dispatch)",
-                ),
-            ),
-            Some(k) => {
-                let default =
-                    input.default.as_ref().filter(|(d, _)| !d.as_str().is_some_and(|s| s.contains("${{")));
-                if let Some((d, span)) = default
-                    && let Some(why) = inputs::literal_mismatch(k.as_str(), d)
-                {
-                    out.push(Diagnostic::error(
-                        "workflow-call-input",
-                        *span,
-                        format!("the default of `{}` does not fit its type: {why}", input.name.value),
-                    ));
-                }
-            }
-        }
-    }
-    for o in i.outputs.iter().filter(|o| o.value.is_none()) {
-        out.push(
-            Diagnostic::error(
-                "workflow-call-output",
-                o.name.span,
-                format!("output `{}` of `workflow_call` has no `value`", o.name.value),
-            )
-            .with_help("give the expression it takes, e.g. value: ${{ jobs.build.outputs.image }}"),
-        );
     }
 }
 

@@ -8,7 +8,9 @@ mod gates_config;
 mod gates_run;
 mod plan;
 mod reusable;
-mod run_docker;
+#[macro_use]
 mod run_host;
+mod run_docker;
+mod run_scope;
 mod schema;
 mod validate;

@@ -420,9 +420,9 @@ fn plan_shows_called_jobs_as_caller_slash_called_in_every_format() {
 
 #[test]
 fn valid_calls_validate_clean() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reusable");
     let out = Command::new(pipe_bin())
-        .args(["validate", "reusable-calls.yml", ".github/workflows/reusable-build.yml"])
+        .args(["validate", "."])
         .current_dir(&dir)
         .env("NO_COLOR", "1")
         .output()
