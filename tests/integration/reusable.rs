@@ -431,3 +431,55 @@ fn valid_calls_validate_clean() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("2 file(s) checked: no problems"), "{stdout}");
 }
+
+fn pipe_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(pipe_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("PIPE_STATE_DIR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn run_events(dir: &Path) -> Vec<Json> {
+    let run = std::fs::read_dir(dir.join(".pipe/runs")).unwrap().flatten().next().unwrap().path();
+    std::fs::read_to_string(run.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_gate_inside_a_called_workflow_waits_and_resume_finishes_the_call() {
+    let called = "on:\n  workflow_call:\n    outputs:\n      where:\n        value: ${{ jobs.deploy.outputs.where }}\njobs:\n  build:\n    runs-on: x\n    steps: [{run: echo building}]\n  deploy:\n    needs: build\n    environment: production\n    runs-on: x\n    outputs:\n      where: ${{ steps.d.outputs.where }}\n    steps:\n      - id: d\n        run: echo \"where=prod\" >> \"$GITHUB_OUTPUT\"\n";
+    let dir = dir_with(&[(".github/workflows/release.yml", called)]);
+    let top = "on: push\njobs:\n  release:\n    uses: ./.github/workflows/release.yml\n  announce:\n    needs: release\n    runs-on: x\n    steps:\n      - run: echo \"released to ${{ needs.release.outputs.where }}\"\n";
+    std::fs::write(dir.path().join("p.yml"), top).unwrap();
+    let first = pipe_in(dir.path(), &["run", "p.yml", "--executor", "host", "--output", "json"]);
+    assert_eq!(first.status.code(), Some(3), "{}", String::from_utf8_lossy(&first.stderr));
+    let ev = run_events(dir.path());
+    let count = |ev: &[Json], kind: &str, job: &str| {
+        ev.iter().filter(|e| e["event"] == kind && e["job"] == job).count()
+    };
+    assert_eq!(count(&ev, "gate_waiting", "release/deploy"), 1);
+    assert_eq!(count(&ev, "job_finished", "release/build"), 1);
+    assert_eq!(count(&ev, "job_finished", "release"), 0, "the caller waits too");
+    assert_eq!(count(&ev, "job_started", "announce"), 0);
+
+    let ok = pipe_in(dir.path(), &["approve", "last", "--env", "production", "--as", "alice"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let resumed = pipe_in(dir.path(), &["resume", "last", "--output", "json"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let ev = run_events(dir.path());
+    assert_eq!(count(&ev, "job_started", "release/build"), 1, "the finished called job was not re-run");
+    assert_eq!(count(&ev, "job_finished", "release/deploy"), 1);
+    let lines: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["event"] == "step_output" && e["job"] == "announce")
+        .filter_map(|e| e["line"].as_str())
+        .collect();
+    assert!(lines.contains(&"released to prod"), "{lines:?}");
+}
