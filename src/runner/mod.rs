@@ -24,6 +24,7 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
+pub use actions::{RemoteActions, inventory, node::host_node};
 pub use contexts::RunFacts;
 pub use dispatcher::{Finished, JobDone, dispatch};
 
@@ -63,6 +64,8 @@ pub struct Shared {
     pub cancel: CancellationToken,
     /// Kill at once (second Ctrl-C).
     pub force: CancellationToken,
+    /// Remote actions: the fetcher, what the run resolved, the node runtime.
+    pub actions: RemoteActions,
 }
 
 /// A JSON object of strings (for contexts built outside the runner).

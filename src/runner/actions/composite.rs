@@ -53,6 +53,7 @@ pub async fn run(
         runner: state.runner.clone(),
         job_ctx: state.job_ctx.clone(),
         post: Vec::new(),
+        action_state: std::mem::take(&mut state.action_state),
     };
     for (k, step) in steps.iter().enumerate() {
         let step_run = StepRun {
@@ -91,6 +92,7 @@ pub async fn run(
         .collect();
     done.path = inner.path_prepend.split_off(state.path_prepend.len().min(inner.path_prepend.len()));
     state.post.append(&mut inner.post);
+    state.action_state = std::mem::take(&mut inner.action_state);
     Ok(done)
 }
 
