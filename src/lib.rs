@@ -22,6 +22,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod scope;
 pub mod source;
 pub mod store;
 pub mod validate;

@@ -45,6 +45,14 @@ pub fn load_valid(
     ui: &Ui,
     file: &Path,
 ) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>), Error> {
+    load_valid_with_source(ui, file).map(|(p, c, _)| (p, c))
+}
+
+/// [`load_valid`], also giving the file's text (the runner points evaluation errors into it).
+pub fn load_valid_with_source(
+    ui: &Ui,
+    file: &Path,
+) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>, crate::source::Source), Error> {
     let color = ui.color_stderr();
     let (config, config_diags) = crate::gate::load(Path::new("."))?;
     let mut config_errors = 0;
@@ -65,7 +73,7 @@ pub fn load_valid(
     }
     let errors = checked.errors();
     match checked.pipeline {
-        Some(p) if errors == 0 => Ok((p, config)),
+        Some(p) if errors == 0 => Ok((p, config, checked.source)),
         _ => Err(Error::InvalidPipeline { path: file.display().to_string(), count: errors.max(1) }),
     }
 }

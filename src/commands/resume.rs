@@ -33,7 +33,7 @@ pub fn run(
         hint: None,
     })?;
     let file = std::path::PathBuf::from(&o.pipeline);
-    let (pipeline, config) = super::load_valid(ui, &file)?;
+    let (pipeline, config, source) = super::load_valid_with_source(ui, &file)?;
     let mut platforms = o.platforms.clone();
     if let Some(c) = &config {
         for p in &c.platforms {
@@ -54,6 +54,7 @@ pub fn run(
         mode: o.mode,
         platforms,
         executor: o.executor,
+        vars: o.vars.iter().cloned().collect(),
     };
     let plan = crate::plan::build(&pipeline, &input)?;
     let secrets = super::secrets::load(secrets)?;
@@ -63,6 +64,7 @@ pub fn run(
         options: o,
         plan,
         pipeline,
+        source: Some(source),
         config,
         secrets,
         env_file_vars,

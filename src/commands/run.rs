@@ -21,7 +21,7 @@ use crate::store::{RunOptions, RunRecord, Store};
 use super::secrets;
 
 pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
-    let (pipeline, config) = super::load_valid(ui, &args.file)?;
+    let (pipeline, config, source) = super::load_valid_with_source(ui, &args.file)?;
     let mut input = crate::plan::context::plan_input(&args.file, &args.select, args.executor)?;
     // -P flags first, then pipe.toml's [platforms]: the first mapping of a label wins.
     if let Some(c) = &config {
@@ -71,6 +71,7 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
         options,
         plan,
         pipeline,
+        source: Some(source),
         config,
         secrets,
         env_file_vars,
@@ -86,6 +87,8 @@ pub struct Execution {
     pub options: RunOptions,
     pub plan: crate::plan::Plan,
     pub pipeline: crate::model::Pipeline,
+    /// The pipeline file's text, for the positions of evaluation errors.
+    pub source: Option<crate::source::Source>,
     pub config: Option<crate::gate::Config>,
     pub secrets: BTreeMap<String, String>,
     pub env_file_vars: BTreeMap<String, String>,
@@ -104,8 +107,18 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// Run a plan (a new run, or a resumed one when `resume` holds its record).
 pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i32, Error> {
-    let Execution { options, plan, pipeline, config, secrets, env_file_vars, output, as_name, resume } =
-        execution;
+    let Execution {
+        options,
+        plan,
+        pipeline,
+        source,
+        config,
+        secrets,
+        env_file_vars,
+        output,
+        as_name,
+        resume,
+    } = execution;
     let docker = match options.executor {
         ExecutorChoice::Host => None,
         ExecutorChoice::Docker => Some(crate::backend::docker::connect().await?),
@@ -184,9 +197,11 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         inputs: plan.inputs.clone(),
         vars: options.vars.iter().cloned().collect(),
     };
+    let compiled = Arc::new(crate::scope::Compiled::of(&pipeline, source));
     let shared = Arc::new(Shared {
         run_id: run_id.clone(),
         pipeline,
+        compiled,
         facts,
         store: store.clone(),
         emitter: emitter.clone(),
@@ -197,6 +212,8 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         workdir: options.workdir.clone(),
         bind: options.bind,
         pull: options.pull,
+        platforms: options.platforms.clone(),
+        executor: options.executor,
         parallel: options
             .parallel
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -213,14 +230,10 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     // A workflow-level concurrency group: wait for (or stop) the run that holds it.
     let _group = match &shared.pipeline.concurrency {
         Some(c) => {
-            let github = shared.facts.github("", "");
-            let inputs = serde_json::Value::Object(shared.facts.inputs.clone());
-            let vars = crate::runner::contexts_object(&shared.facts.vars);
-            let group = crate::runner::eval_text(
-                &c.group.value,
-                &[("github", &github), ("inputs", &inputs), ("vars", &vars)],
-            )
-            .map_err(|e| Error::env(format!("concurrency group: {e}")))?;
+            let group = shared
+                .scope("")
+                .text(crate::expr::Location::Concurrency, &c.group)
+                .map_err(|e| Error::env(e.describe("concurrency group")))?;
             let cancel_older = matches!(c.cancel_in_progress, Some(crate::model::Flag::Value(true, _)));
             let guard = crate::runner::concurrency::acquire(store.root(), &group, cancel_older, |holder| {
                 let who = holder.map(|p| format!(" (pipe process {p})")).unwrap_or_default();
@@ -310,20 +323,35 @@ async fn preflight_images(
 ) -> Result<(), Error> {
     let mut seen = std::collections::BTreeSet::new();
     for job in plan.jobs.iter().filter(|j| j.executor == "docker") {
-        let Some(image) = &job.image else {
-            let label = job.runs_on.first().map_or("(none)", String::as_str);
-            return Err(Error::Usage {
-                message: format!("job `{}`: no image for runs-on `{label}`", job.id),
-                hint: Some(format!(
-                    "map the label with -P {label}=IMAGE or in pipe.toml [platforms], or run with --executor host"
-                )),
-            });
+        // Each matrix leg may run in its own image; legs on the host need none.
+        let images: Vec<(Option<&String>, Option<&String>)> = match &job.legs {
+            crate::plan::Legs::Matrix { legs, .. } => legs
+                .iter()
+                .filter(|l| l.executor == "docker")
+                .map(|l| (l.image.as_ref(), l.platform_note.as_ref()))
+                .collect(),
+            _ => vec![(job.image.as_ref(), job.platform_note.as_ref())],
         };
-        // Images computed by expressions are checked when their job starts.
-        if image.contains("${{") || !seen.insert(image.clone()) {
-            continue;
+        for (image, note) in images {
+            let Some(image) = image else {
+                // Chosen by an expression plan time cannot evaluate: checked when the leg starts.
+                let later =
+                    |n: &String| n.ends_with("is chosen at run time") || n == "calls a reusable workflow";
+                if note.is_some_and(later) || matches!(job.legs, crate::plan::Legs::Dynamic { .. }) {
+                    continue;
+                }
+                let label = job.runs_on.first().map_or("(none)", String::as_str);
+                return Err(Error::Usage {
+                    message: format!("job `{}`: no image for runs-on `{label}`", job.id),
+                    hint: Some(format!(
+                        "map the label with -P {label}=IMAGE or in pipe.toml [platforms], or run with --executor host"
+                    )),
+                });
+            };
+            if seen.insert(image.clone()) {
+                crate::backend::docker::ensure_image(docker, image, pull, None).await?;
+            }
         }
-        crate::backend::docker::ensure_image(docker, image, pull, None).await?;
     }
     Ok(())
 }

@@ -8,8 +8,10 @@ mod gates_config;
 mod gates_run;
 mod git_host;
 mod plan;
+#[macro_use]
+mod run_host;
 mod remote_actions;
 mod run_docker;
-mod run_host;
+mod run_scope;
 mod schema;
 mod validate;

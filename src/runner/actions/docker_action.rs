@@ -16,7 +16,6 @@ use super::daemon::docker;
 use super::metadata::{Action, Runs};
 use super::{Done, Invocation, say};
 use crate::backend::docker::docker_name;
-use crate::runner::eval;
 use crate::runner::job::json_to_env;
 use crate::runner::step::StepRun;
 use crate::runner::step::exit_outcome;
@@ -32,9 +31,11 @@ pub async fn run(
         return Err("not a docker action".into());
     };
     let docker = docker(run, "a docker action").await?;
-    let mut ctx = action.ctx.clone();
-    ctx.insert("inputs", crate::expr::Value::from(inputs));
-    let expand = |s: &str| eval::text(s, &ctx).map_err(|e| format!("`{}`: {e}", action.uses));
+    let ctx = action.ctx.clone().with("inputs", inputs);
+    let expand = |s: &str| {
+        ctx.text_str(crate::expr::Location::StepWith, s)
+            .map_err(|e| e.describe(&format!("`{}`", action.uses)))
+    };
 
     let (image, built) = match image.strip_prefix("docker://") {
         Some(reference) => {

@@ -11,7 +11,7 @@ use super::metadata::{self, Action, Runs};
 use super::transfer::copy_out;
 use super::{Done, Invocation, composite, docker_action, node, say, workspace_path};
 use crate::backend::JobHandle;
-use crate::runner::eval;
+use crate::expr::Location;
 use crate::runner::job::JobState;
 use crate::runner::step::StepRun;
 
@@ -72,8 +72,10 @@ pub(super) fn inputs(run: &StepRun<'_>, action: &Invocation<'_>, meta: &Action) 
             action.with.iter().find(|(k, _)| k.eq_ignore_ascii_case(&def.name)).map(|(_, v)| v.clone());
         let value = match (given, &def.default) {
             (Some(v), _) => v,
-            (None, Some(default)) => eval::text(default, action.ctx)
-                .map_err(|e| format!("default of input `{}`: {e}", def.name))?,
+            (None, Some(default)) => action
+                .ctx
+                .text_str(Location::StepWith, default)
+                .map_err(|e| e.describe(&format!("default of input `{}`", def.name)))?,
             (None, None) => {
                 if def.required {
                     say(run, &format!("warning: input `{}` is required but not provided", def.name));

@@ -42,7 +42,8 @@ use std::time::Duration;
 use super::job::JobState;
 use super::step::StepRun;
 use crate::event::Conclusion;
-use crate::expr::{MapContext, Status};
+use crate::expr::Status;
+use crate::scope::Scope;
 
 /// A `uses:` step as the action sees it.
 pub struct Invocation<'a> {
@@ -54,8 +55,8 @@ pub struct Invocation<'a> {
     pub env: &'a BTreeMap<String, String>,
     /// Everything a `run:` step would see (built-in variables and env file paths included).
     pub full_env: &'a BTreeMap<String, String>,
-    /// The step's evaluation context (input defaults of local actions are evaluated in it).
-    pub ctx: &'a MapContext,
+    /// The step's scope (input defaults of local actions are evaluated in it).
+    pub ctx: &'a Scope,
     /// The step's `timeout-minutes`.
     pub timeout: Option<Duration>,
 }

@@ -21,9 +21,10 @@ use super::metadata::NodeRuns;
 use super::{Done, Post, say};
 use crate::backend::{JobHandle, StepCommand};
 use crate::event::Conclusion;
+use crate::expr::Location;
+use crate::runner::envfiles;
 use crate::runner::job::{JobState, json_to_env};
 use crate::runner::step::{StepRun, exec_streaming, exit_outcome};
-use crate::runner::{envfiles, eval};
 
 /// Where the node binary appears inside a job container.
 pub const NODE_IN_CONTAINER: &str = "/__pipe/node/bin/node";
@@ -126,8 +127,9 @@ pub async fn post(run: &StepRun<'_>, state: &mut JobState, post: NodePost) -> Re
 
 /// `pre-if`/`post-if`: an expression without `${{ }}` needed, `always()` when absent.
 fn condition(run: &StepRun<'_>, state: &JobState, text: Option<&str>) -> Result<bool, String> {
-    let ctx = run.context(state, &state.env);
-    eval::condition(Some(text.unwrap_or("always()")), &ctx).map_err(|e| format!("pre-if/post-if: {e}"))
+    let ctx = run.scope(state, &state.env);
+    ctx.condition_str(Location::StepIf, Some(text.unwrap_or("always()")))
+        .map_err(|e| e.describe("pre-if/post-if"))
 }
 
 /// Run one script of the action with node, in the workspace. `key` names the step (its index
