@@ -192,6 +192,7 @@ fn called_shared(
         cancel,
         force: shared.force.clone(),
         frame,
+        actions: shared.actions.clone(),
     })
 }
 

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::scope::RunFacts;
+pub use actions::{RemoteActions, inventory, node::host_node};
 pub use call::Frame;
 pub use dispatcher::{Finished, JobDone, dispatch};
 
@@ -72,6 +73,8 @@ pub struct Shared {
     pub force: CancellationToken,
     /// The run itself, or a reusable workflow called inside it.
     pub frame: Frame,
+    /// Remote actions: the fetcher, what the run resolved, the node runtime.
+    pub actions: Arc<RemoteActions>,
 }
 
 impl Shared {

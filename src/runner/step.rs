@@ -198,24 +198,7 @@ pub(super) async fn execute(
 ) -> Result<(Conclusion, Map<String, Json>), String> {
     let step = run.step;
     let paths = run.handle.paths();
-    // Step environment: the job's (with GITHUB_ENV additions), then the step's own env.
-    let mut env = state.env.clone();
-    layer_env(&step.env, ctx, Location::StepEnv, &mut env)?;
-    let files = step_files(run)?;
-    let mut full_env = builtin_env(run, state, &paths.workspace, &paths.runner_dir);
-    full_env.extend(files.seen.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    full_env.extend(env.clone());
-    if !state.path_prepend.is_empty() {
-        let base = match run.handle {
-            JobHandle::Host(_) => std::env::var("PATH").unwrap_or_default(),
-            JobHandle::Docker(_) => {
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
-            }
-        };
-        let mut parts: Vec<&str> = state.path_prepend.iter().rev().map(String::as_str).collect();
-        parts.push(&base);
-        full_env.insert("PATH".into(), parts.join(":"));
-    }
+    let (env, full_env, files) = step_env(run, state, ctx)?;
     let timeout = match &step.timeout_minutes {
         Some(n) => {
             let minutes = ctx
@@ -228,12 +211,7 @@ pub(super) async fn execute(
 
     let mut action_outputs = Map::new();
     let outcome = if let Some(uses) = &step.uses {
-        let with: Vec<(String, String)> = step
-            .with
-            .iter()
-            .map(|(k, v)| Ok((k.value.clone(), ctx.text(Location::StepWith, v)?)))
-            .collect::<Result<_, crate::scope::EvalFailure>>()
-            .map_err(|e| e.describe("`with`"))?;
+        let with = evaluated_with(step, ctx)?;
         let action = actions::Invocation {
             uses: &uses.value,
             with: &with,
@@ -311,6 +289,68 @@ pub(super) async fn execute(
     Ok((outcome, outputs))
 }
 
+/// The step's environment: the job's (with GITHUB_ENV additions), then the step's own `env:`;
+/// and everything its process sees (built-in variables, env files, PATH additions).
+type StepEnv = (BTreeMap<String, String>, BTreeMap<String, String>, StepFiles);
+
+fn step_env(run: &StepRun<'_>, state: &JobState, ctx: &Scope) -> Result<StepEnv, String> {
+    let paths = run.handle.paths();
+    let mut env = state.env.clone();
+    layer_env(&run.step.env, ctx, Location::StepEnv, &mut env)?;
+    let files = step_files(run)?;
+    let mut full_env = builtin_env(run, state, &paths.workspace, &paths.runner_dir);
+    full_env.extend(files.seen.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    full_env.extend(env.clone());
+    if !state.path_prepend.is_empty() {
+        let base = match run.handle {
+            JobHandle::Host(_) => std::env::var("PATH").unwrap_or_default(),
+            JobHandle::Docker(_) => {
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
+            }
+        };
+        let mut parts: Vec<&str> = state.path_prepend.iter().rev().map(String::as_str).collect();
+        parts.push(&base);
+        full_env.insert("PATH".into(), parts.join(":"));
+    }
+    Ok((env, full_env, files))
+}
+
+fn evaluated_with(step: &Step, ctx: &Scope) -> Result<Vec<(String, String)>, String> {
+    step.with
+        .iter()
+        .map(|(k, v)| Ok((k.value.clone(), ctx.text(Location::StepWith, v)?)))
+        .collect::<Result<_, crate::scope::EvalFailure>>()
+        .map_err(|e| e.describe("`with`"))
+}
+
+/// The pre stage of a `uses:` step's action, at the start of the job: a failure fails the job
+/// (its main step then does not run, as on GitHub).
+pub(super) async fn run_pre(run: &StepRun<'_>, state: &mut JobState) {
+    let Some(uses) = &run.step.uses else { return };
+    let ctx = run.scope(state, &state.env);
+    let pre = async {
+        let (env, full_env, _files) = step_env(run, state, &ctx)?;
+        let with = evaluated_with(run.step, &ctx)?;
+        let action = actions::Invocation {
+            uses: &uses.value,
+            with: &with,
+            env: &env,
+            full_env: &full_env,
+            ctx: &ctx,
+            timeout: None,
+        };
+        actions::run_pre(run, state, &action).await
+    };
+    match pre.await {
+        Ok(Some(Conclusion::Failure | Conclusion::Cancelled)) => state.status = Status::Failure,
+        Ok(_) => {}
+        Err(message) => {
+            run.emit_output("stderr", format!("error: {}", run.shared.masker.mask(&message)));
+            state.status = Status::Failure;
+        }
+    }
+}
+
 /// How a step's process (or container) ended, as an outcome, with the line GitHub prints.
 pub(super) fn exit_outcome(run: &StepRun<'_>, exit: Exit) -> Conclusion {
     match exit {
@@ -328,7 +368,7 @@ pub(super) fn exit_outcome(run: &StepRun<'_>, exit: Exit) -> Conclusion {
 }
 
 /// Run a command, turning its output into masked lines, log lines and events.
-async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Exit, String> {
+pub(super) async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Exit, String> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let log = run.shared.store.log_path(&run.shared.run_id, &run.leg.key, run.index);
     let mut sink = LineSink::new(run, log);

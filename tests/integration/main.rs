@@ -6,10 +6,12 @@ mod actions;
 mod concurrency;
 mod gates_config;
 mod gates_run;
+mod git_host;
 mod plan;
 mod reusable;
 #[macro_use]
 mod run_host;
+mod remote_actions;
 mod run_docker;
 mod run_scope;
 mod schema;
