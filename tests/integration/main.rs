@@ -10,6 +10,7 @@ mod plan;
 #[macro_use]
 mod run_host;
 mod run_docker;
+mod run_legacy;
 mod run_scope;
 mod schema;
 mod validate;
