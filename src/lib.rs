@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod event;
 pub mod expr;
+pub mod fetch;
 pub mod format;
 pub mod gate;
 pub mod load;

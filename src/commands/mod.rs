@@ -23,7 +23,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     let ui = Ui::new(&cli.global);
     let store = Store::new(&cli.global.state_dir);
     match cli.command {
-        Command::Validate { paths, format } => validate::run(&ui, &paths, format),
+        Command::Validate { paths, format, actions } => validate::run(&ui, &paths, format, &actions),
         Command::Schema => schema::run(),
         Command::Run(args) => run::run(&ui, &cli.global, *args),
         Command::Runs => runs::run(&ui, &store),
@@ -35,7 +35,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             resume::run(&ui, &cli.global, &store, &run, &secrets, output, as_name)
         }
         Command::Prune => prune::run(&ui),
-        Command::Plan { file, select, format } => plan::run(&ui, &file, &select, format),
+        Command::Plan { file, select, format, actions } => plan::run(&ui, &file, &select, format, &actions),
     }
 }
 
@@ -89,4 +89,29 @@ pub fn pairs(values: &[String], flag: &str) -> Result<Vec<(String, String)>, Err
             })
         })
         .collect()
+}
+
+/// Where actions come from: the flags over pipe.toml's `[actions] source`.
+pub fn action_sources(
+    args: &crate::cli::ActionArgs,
+    config: Option<&crate::gate::Config>,
+) -> Result<crate::fetch::Sources, Error> {
+    let source = args.source.clone().or_else(|| config.and_then(|c| c.actions.source.clone()));
+    crate::fetch::Sources { source, local: Vec::new(), offline: args.offline }
+        .with_local_flags(&args.local)
+        .map_err(Error::usage)
+}
+
+/// The remote actions of the plan's jobs: fetched (`pipe run`) or looked up in the cache only.
+pub fn action_inventory(
+    pipeline: &crate::model::Pipeline,
+    plan: &crate::plan::Plan,
+    fetcher: &crate::fetch::Fetcher,
+    config: Option<&crate::gate::Config>,
+    fetch: bool,
+) -> crate::runner::inventory::Inventory {
+    let jobs: Vec<String> = plan.jobs.iter().map(|j| j.id.clone()).collect();
+    let disabled = config.map(|c| c.actions.disable_builtin.clone()).unwrap_or_default();
+    let workdir = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
+    crate::runner::inventory::collect(pipeline, &jobs, fetcher, &disabled, &workdir, fetch)
 }

@@ -29,8 +29,11 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
     }
     let mut plan = crate::plan::build(&pipeline, &input)?;
     crate::plan::describe_gates(&mut plan, config.as_ref(), &args.select.approve);
+    let sources = super::action_sources(&args.actions, config.as_ref())?;
     if args.dry_run {
-        ui.stdout(&crate::plan::render::text(&plan));
+        let fetcher = crate::fetch::Fetcher::new(sources);
+        let inventory = super::action_inventory(&pipeline, &plan, &fetcher, config.as_ref(), false);
+        ui.stdout(&format!("{}{}", crate::plan::render::text(&plan), super::plan::actions_text(&inventory)));
         return Ok(0);
     }
     if !plan.triggered {
@@ -61,6 +64,7 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
         bind: args.bind,
         pull: args.pull,
         workdir,
+        actions: sources,
     };
     let rt = runtime()?;
     let execution = Execution {
@@ -134,6 +138,8 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     if let Some(d) = &docker {
         preflight_images(d, &plan, options.pull).await?;
     }
+    let actions =
+        tokio::task::block_in_place(|| preflight_actions(ui, &pipeline, &plan, &options, config.as_ref()))?;
     let store = Store::new(&global.state_dir);
     let (run_id, mut record) = match resume {
         Some(r) => (r.id.clone(), r),
@@ -219,6 +225,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         record: std::sync::Mutex::new(record.clone()),
         cancel: cancel.clone(),
         force,
+        actions,
     });
     // A workflow-level concurrency group: wait for (or stop) the run that holds it.
     let _group = match &shared.pipeline.concurrency {
@@ -347,6 +354,53 @@ async fn preflight_images(
         }
     }
     Ok(())
+}
+
+/// Every remote action of the selected jobs (and the actions they use) is fetched, or found in
+/// the cache, before anything runs: a missing one stops the run at once (exit 2, with what to do).
+fn preflight_actions(
+    ui: &Ui,
+    pipeline: &crate::model::Pipeline,
+    plan: &crate::plan::Plan,
+    options: &RunOptions,
+    config: Option<&crate::gate::Config>,
+) -> Result<crate::runner::RemoteActions, Error> {
+    let fetcher = crate::fetch::Fetcher::new(options.actions.clone());
+    let inventory = super::action_inventory(pipeline, plan, &fetcher, config, true);
+    let mut missing = Vec::new();
+    for (uses, needed) in &inventory.actions {
+        match &needed.found {
+            Ok(c) => {
+                let at = match c.origin {
+                    crate::fetch::Origin::Local => c.root.display().to_string(),
+                    _ => crate::fetch::cache::short(&c.sha).to_string(),
+                };
+                ui.info(&format!("action {uses}: {} {at}", c.origin.as_str()));
+                if let Some(note) = &c.note {
+                    ui.info(&format!("notice: {note}"));
+                }
+            }
+            Err(e) => missing.push(e),
+        }
+    }
+    if let Some(first) = missing.first() {
+        let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        return Err(Error::Environment {
+            message: format!(
+                "{} action(s) not available, nothing was run: {}",
+                missing.len(),
+                list.join("; ")
+            ),
+            hint: Some(first.hint.clone()),
+        });
+    }
+    let configured = config.and_then(|c| c.actions.node.clone());
+    Ok(crate::runner::RemoteActions {
+        fetcher,
+        inventory,
+        node: crate::runner::host_node(configured.as_ref()),
+        disabled_builtin: config.map(|c| c.actions.disable_builtin.clone()).unwrap_or_default(),
+    })
 }
 
 /// First Ctrl-C (or SIGTERM): stop gracefully; second: kill at once.

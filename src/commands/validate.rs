@@ -12,7 +12,12 @@ use crate::validate::{Checked, check_source_with_config};
 /// Folders checked when no path is given.
 const DEFAULT_DIRS: &[&str] = &["pipelines", ".github/workflows"];
 
-pub fn run(ui: &Ui, paths: &[PathBuf], format: Format) -> Result<i32, Error> {
+pub fn run(
+    ui: &Ui,
+    paths: &[PathBuf],
+    format: Format,
+    _actions: &crate::cli::ActionArgs,
+) -> Result<i32, Error> {
     let files = collect(paths)?;
     let mut checked = Vec::with_capacity(files.len() + 1);
     // pipe.toml of the current directory (the repository root): checked itself, and the policy

@@ -48,6 +48,13 @@ pub fn complete(mut setup: JobSetup, job: &Job, shared: &Shared, leg: &Leg) -> R
             "no image for runs-on `{label}`: map it with -P {label}=IMAGE or in pipe.toml [platforms], or run with --executor host"
         ));
     }
+    // JavaScript actions run with pipe's node, mounted read-only (the image needs none).
+    if shared.actions.inventory.node_jobs.contains(job.id.as_str())
+        && let Some(node) = &shared.actions.node
+    {
+        let mount = format!("{}:{}:ro", node.display(), super::actions::node::NODE_IN_CONTAINER);
+        setup.container.get_or_insert_with(ContainerSpec::default).volumes.push(mount);
+    }
     for (id, c) in &job.services {
         let image = text(&scope, SERVICE.image, &c.image, &format!("service `{}` image", id.value))?;
         // A service whose image evaluates to nothing is not started (as on GitHub).

@@ -74,6 +74,9 @@ pub struct JobState {
     pub job_ctx: Json,
     /// Work actions left for after the last step (GitHub's post steps), run last first.
     pub post: Vec<super::actions::Post>,
+    /// What JavaScript actions saved with GITHUB_STATE, by step (`index` + scope): their
+    /// later stages see it as `STATE_*`.
+    pub action_state: BTreeMap<String, Vec<(String, String)>>,
 }
 
 pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: CancellationToken) -> LegResult {
@@ -292,6 +295,7 @@ async fn run_steps(
         runner,
         job_ctx,
         post: Vec::new(),
+        action_state: BTreeMap::new(),
     };
     // Every step (and post step) of the leg sees the same job-wide parts.
     let step_run = |step, index| StepRun {
@@ -306,6 +310,10 @@ async fn run_steps(
         cancel: job_cancel.clone(),
         scope: String::new(),
     };
+    // Pre stages of the steps' actions (GitHub's "Pre" steps), before the first step.
+    for (index, step) in job.steps.iter().enumerate().filter(|(_, s)| s.uses.is_some()) {
+        super::step::run_pre(&step_run(step, index), &mut state).await;
+    }
     for (index, step) in job.steps.iter().enumerate() {
         let cancelled_now = job_cancel.is_cancelled();
         if cancelled_now && state.status != Status::Cancelled {
@@ -324,7 +332,7 @@ async fn run_steps(
     for post in std::mem::take(&mut state.post).into_iter().rev() {
         let Some(step) = job.steps.get(post.step()) else { continue };
         let run = step_run(step, post.step());
-        super::actions::run_post(&run, state.status, post).await;
+        super::actions::run_post(&run, &mut state, post).await;
     }
     timer.abort();
     let timed_out = job_cancel.is_cancelled() && !cancel.is_cancelled();

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::scope::RunFacts;
+pub use actions::{RemoteActions, inventory, node::host_node};
 pub use dispatcher::{Finished, JobDone, dispatch};
 
 use crate::backend::PullPolicy;
@@ -68,6 +69,8 @@ pub struct Shared {
     pub cancel: CancellationToken,
     /// Kill at once (second Ctrl-C).
     pub force: CancellationToken,
+    /// Remote actions: the fetcher, what the run resolved, the node runtime.
+    pub actions: RemoteActions,
 }
 
 impl Shared {

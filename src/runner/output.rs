@@ -20,6 +20,8 @@ pub struct LineSink<'a> {
     unsecure_allowed: bool,
     /// A command the step may not use was given: the step fails (as on GitHub).
     refused: bool,
+    /// Host paths of the env files the command was given, by variable.
+    files: std::collections::BTreeMap<&'static str, PathBuf>,
 }
 
 const SET_OUTPUT_DEPRECATED: &str = "The `set-output` command is deprecated and will be disabled soon. Please upgrade to using Environment Files. For more information see: https://github.blog/changelog/2022-10-11-github-actions-deprecating-save-state-and-set-output-commands/";
@@ -42,13 +44,25 @@ impl<'a> LineSink<'a> {
             stopped: None,
             unsecure_allowed: false,
             refused: false,
+            files: std::collections::BTreeMap::new(),
         }
     }
 
-    /// Whether `::set-env` and `::add-path` may be used (the step's environment says so).
-    pub fn allow_unsecure_commands(&mut self, env: &std::collections::BTreeMap<String, String>) {
+    /// Read the command's environment: whether `::set-env` and `::add-path` may be used, and
+    /// which env files (GITHUB_OUTPUT ...) the old commands write to.
+    pub fn follow_env(&mut self, env: &std::collections::BTreeMap<String, String>) {
         self.unsecure_allowed =
             env.get("ACTIONS_ALLOW_UNSECURE_COMMANDS").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let paths = self.run.handle.paths();
+        for var in ["GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH"] {
+            let host = env
+                .get(var)
+                .and_then(|seen| seen.strip_prefix(&paths.runner_dir))
+                .map(|rest| paths.host_runner_dir.join(rest.trim_start_matches('/')));
+            if let Some(host) = host {
+                self.files.insert(var, host);
+            }
+        }
     }
 
     /// Whether the step used a command it may not use (it then fails).
@@ -136,21 +150,21 @@ impl<'a> LineSink<'a> {
 }
 
 impl LineSink<'_> {
-    /// The old workflow commands, done as the env files they stand for: the step's
+    /// The old workflow commands, done as the env files they stand for: the command's
     /// GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV and GITHUB_PATH files get the same lines.
     fn legacy(&mut self, cmd: Command) {
         let run = self.run;
-        let (stem, line, name) = match cmd {
+        let (var, stem, line, name) = match cmd {
             Command::SetOutput { name, value } => {
                 run.annotate("warning", SET_OUTPUT_DEPRECATED.to_string());
-                ("output", pair(&name, &value), "set-output")
+                ("GITHUB_OUTPUT", "output", pair(&name, &value), "set-output")
             }
             Command::SaveState { name, value } => {
                 run.annotate("warning", SAVE_STATE_DEPRECATED.to_string());
-                ("state", pair(&name, &value), "save-state")
+                ("GITHUB_STATE", "state", pair(&name, &value), "save-state")
             }
-            Command::SetEnv { name, value } => ("env", pair(&name, &value), "set-env"),
-            Command::AddPath(dir) => ("path", format!("{dir}\n"), "add-path"),
+            Command::SetEnv { name, value } => ("GITHUB_ENV", "env", pair(&name, &value), "set-env"),
+            Command::AddPath(dir) => ("GITHUB_PATH", "path", format!("{dir}\n"), "add-path"),
             _ => return,
         };
         if matches!(name, "set-env" | "add-path") && !self.unsecure_allowed {
@@ -163,7 +177,7 @@ impl LineSink<'_> {
             );
             return;
         }
-        let path = super::step::step_file(run, stem);
+        let path = self.files.get(var).cloned().unwrap_or_else(|| super::step::step_file(run, stem));
         let written = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

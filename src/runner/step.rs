@@ -208,24 +208,7 @@ pub(super) async fn execute(
 ) -> Result<(Conclusion, Map<String, Json>), String> {
     let step = run.step;
     let paths = run.handle.paths();
-    // Step environment: the job's (with GITHUB_ENV additions), then the step's own env.
-    let mut env = state.env.clone();
-    layer_env(&step.env, ctx, Location::StepEnv, &mut env)?;
-    let files = step_files(run)?;
-    let mut full_env = builtin_env(run, state, &paths.workspace, &paths.runner_dir);
-    full_env.extend(files.seen.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    full_env.extend(env.clone());
-    if !state.path_prepend.is_empty() {
-        let base = match run.handle {
-            JobHandle::Host(_) => std::env::var("PATH").unwrap_or_default(),
-            JobHandle::Docker(_) => {
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
-            }
-        };
-        let mut parts: Vec<&str> = state.path_prepend.iter().rev().map(String::as_str).collect();
-        parts.push(&base);
-        full_env.insert("PATH".into(), parts.join(":"));
-    }
+    let (env, full_env, files) = step_env(run, state, ctx)?;
     let timeout = match &step.timeout_minutes {
         Some(n) => {
             let minutes = ctx
@@ -238,12 +221,7 @@ pub(super) async fn execute(
 
     let mut action_outputs = Map::new();
     let outcome = if let Some(uses) = &step.uses {
-        let with: Vec<(String, String)> = step
-            .with
-            .iter()
-            .map(|(k, v)| Ok((k.value.clone(), ctx.text(Location::StepWith, v)?)))
-            .collect::<Result<_, crate::scope::EvalFailure>>()
-            .map_err(|e| e.describe("`with`"))?;
+        let with = evaluated_with(step, ctx)?;
         let action = actions::Invocation {
             uses: &uses.value,
             with: &with,
@@ -295,13 +273,9 @@ pub(super) async fn execute(
             None => paths.workspace.clone(),
         };
         let cmd = StepCommand { argv, env: full_env, workdir, timeout };
-        let (exit, refused) = exec_streaming(run, &cmd).await?;
+        let ran = exec_streaming(run, &cmd).await?;
         let _ = std::fs::remove_file(&script_path);
-        match exit_outcome(run, exit) {
-            // A disabled workflow command fails the step, as on GitHub.
-            Conclusion::Success if refused => Conclusion::Failure,
-            outcome => outcome,
-        }
+        ran.outcome(run)
     };
 
     // What the step wrote to its env files.
@@ -325,6 +299,68 @@ pub(super) async fn execute(
     Ok((outcome, outputs))
 }
 
+/// The step's environment: the job's (with GITHUB_ENV additions), then the step's own `env:`;
+/// and everything its process sees (built-in variables, env files, PATH additions).
+type StepEnv = (BTreeMap<String, String>, BTreeMap<String, String>, StepFiles);
+
+fn step_env(run: &StepRun<'_>, state: &JobState, ctx: &Scope) -> Result<StepEnv, String> {
+    let paths = run.handle.paths();
+    let mut env = state.env.clone();
+    layer_env(&run.step.env, ctx, Location::StepEnv, &mut env)?;
+    let files = step_files(run)?;
+    let mut full_env = builtin_env(run, state, &paths.workspace, &paths.runner_dir);
+    full_env.extend(files.seen.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    full_env.extend(env.clone());
+    if !state.path_prepend.is_empty() {
+        let base = match run.handle {
+            JobHandle::Host(_) => std::env::var("PATH").unwrap_or_default(),
+            JobHandle::Docker(_) => {
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
+            }
+        };
+        let mut parts: Vec<&str> = state.path_prepend.iter().rev().map(String::as_str).collect();
+        parts.push(&base);
+        full_env.insert("PATH".into(), parts.join(":"));
+    }
+    Ok((env, full_env, files))
+}
+
+fn evaluated_with(step: &Step, ctx: &Scope) -> Result<Vec<(String, String)>, String> {
+    step.with
+        .iter()
+        .map(|(k, v)| Ok((k.value.clone(), ctx.text(Location::StepWith, v)?)))
+        .collect::<Result<_, crate::scope::EvalFailure>>()
+        .map_err(|e| e.describe("`with`"))
+}
+
+/// The pre stage of a `uses:` step's action, at the start of the job: a failure fails the job
+/// (its main step then does not run, as on GitHub).
+pub(super) async fn run_pre(run: &StepRun<'_>, state: &mut JobState) {
+    let Some(uses) = &run.step.uses else { return };
+    let ctx = run.scope(state, &state.env);
+    let pre = async {
+        let (env, full_env, _files) = step_env(run, state, &ctx)?;
+        let with = evaluated_with(run.step, &ctx)?;
+        let action = actions::Invocation {
+            uses: &uses.value,
+            with: &with,
+            env: &env,
+            full_env: &full_env,
+            ctx: &ctx,
+            timeout: None,
+        };
+        actions::run_pre(run, state, &action).await
+    };
+    match pre.await {
+        Ok(Some(Conclusion::Failure | Conclusion::Cancelled)) => state.status = Status::Failure,
+        Ok(_) => {}
+        Err(message) => {
+            run.emit_output("stderr", format!("error: {}", run.shared.masker.mask(&message)));
+            state.status = Status::Failure;
+        }
+    }
+}
+
 /// How a step's process (or container) ended, as an outcome, with the line GitHub prints.
 pub(super) fn exit_outcome(run: &StepRun<'_>, exit: Exit) -> Conclusion {
     match exit {
@@ -341,13 +377,28 @@ pub(super) fn exit_outcome(run: &StepRun<'_>, exit: Exit) -> Conclusion {
     }
 }
 
-/// Run a command, turning its output into masked lines, log lines and events. Also says whether
-/// the step used a workflow command it may not use.
-async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<(Exit, bool), String> {
+/// How a command ended, and whether it used a workflow command it may not use.
+pub(super) struct Ran {
+    pub exit: Exit,
+    pub refused: bool,
+}
+
+impl Ran {
+    /// The step's outcome: a disabled workflow command fails it, as on GitHub.
+    pub(super) fn outcome(self, run: &StepRun<'_>) -> Conclusion {
+        match exit_outcome(run, self.exit) {
+            Conclusion::Success if self.refused => Conclusion::Failure,
+            outcome => outcome,
+        }
+    }
+}
+
+/// Run a command, turning its output into masked lines, log lines and events.
+pub(super) async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Ran, String> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let log = run.shared.store.log_path(&run.shared.run_id, &run.leg.key, run.index);
     let mut sink = LineSink::new(run, log);
-    sink.allow_unsecure_commands(&cmd.env);
+    sink.follow_env(&cmd.env);
     let exec = run.handle.exec(cmd, tx, run.cancel.clone());
     tokio::pin!(exec);
     let exit = loop {
@@ -365,7 +416,7 @@ async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<(Exit, b
         }
     };
     sink.flush();
-    exit.map(|e| (e, sink.refused())).map_err(|e| e.to_string())
+    exit.map(|exit| Ran { exit, refused: sink.refused() }).map_err(|e| e.to_string())
 }
 
 /// The variables every step sees (GitHub's default environment variables).

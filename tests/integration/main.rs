@@ -6,9 +6,11 @@ mod actions;
 mod concurrency;
 mod gates_config;
 mod gates_run;
+mod git_host;
 mod plan;
 #[macro_use]
 mod run_host;
+mod remote_actions;
 mod run_docker;
 mod run_legacy;
 mod run_scope;

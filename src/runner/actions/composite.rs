@@ -50,6 +50,7 @@ pub async fn run(
         runner: state.runner.clone(),
         job_ctx: state.job_ctx.clone(),
         post: Vec::new(),
+        action_state: std::mem::take(&mut state.action_state),
     };
     // The action's steps see its `inputs` and no `secrets` (their inputs carry what they need).
     let mut base = run.base.clone().with("inputs", inputs);
@@ -88,6 +89,7 @@ pub async fn run(
         .collect();
     done.path = inner.path_prepend.split_off(state.path_prepend.len().min(inner.path_prepend.len()));
     state.post.append(&mut inner.post);
+    state.action_state = std::mem::take(&mut inner.action_state);
     Ok(done)
 }
 
