@@ -13,6 +13,7 @@ mod reusable;
 mod run_host;
 mod remote_actions;
 mod run_docker;
+mod run_legacy;
 mod run_scope;
 mod schema;
 mod validate;
