@@ -121,19 +121,7 @@ fn hello_repo(host: &GitHost) -> Option<String> {
     Some(repo.sha())
 }
 
-macro_rules! both_backends {
-    ($(fn $name:ident($exec:ident) $body:block)*) => {
-        mod host {
-            use super::*;
-            $(#[test] fn $name() { let $exec = Exec::Host; $body })*
-        }
-        mod docker {
-            use super::*;
-            $(#[test] fn $name() { let Some($exec) = Exec::docker() else { return }; $body })*
-        }
-    };
-}
-
+// `both_backends!` (from run_host): each test runs on the host and in Docker.
 both_backends! {
     fn javascript_action_runs_pre_main_and_post_with_state_inputs_and_outputs(exec) {
         if !node_or_skip() {
