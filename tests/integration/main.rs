@@ -13,6 +13,7 @@ mod plan;
 mod run_host;
 mod remote_actions;
 mod run_docker;
+mod run_legacy;
 mod run_scope;
 mod schema;
 mod validate;
