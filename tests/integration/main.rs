@@ -7,6 +7,7 @@ mod concurrency;
 mod gates_config;
 mod gates_run;
 mod git_host;
+mod known_actions;
 mod plan;
 #[macro_use]
 mod run_host;
