@@ -16,7 +16,7 @@ pub fn run(
     ui: &Ui,
     paths: &[PathBuf],
     format: Format,
-    _actions: &crate::cli::ActionArgs,
+    actions: &crate::cli::ActionArgs,
 ) -> Result<i32, Error> {
     let files = collect(paths)?;
     let mut checked = Vec::with_capacity(files.len() + 1);
@@ -26,8 +26,17 @@ pub fn run(
     if let Some(source) = config.as_ref().and_then(|c| c.source.clone()) {
         checked.push(Checked { source, pipeline: None, diagnostics: config_diags });
     }
+    // What actions declare, from local actions, the action cache and pipe's table: no network.
+    let fetcher = crate::fetch::Fetcher::new(super::action_sources(actions, config.as_ref())?);
+    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let catalog = crate::validate::actions::Catalog { root, fetcher: &fetcher };
     for path in files {
-        checked.push(check_file(&path, config.as_ref())?);
+        let mut file = check_file(&path, config.as_ref())?;
+        if let Some(p) = &file.pipeline {
+            crate::validate::actions::check_metadata(p, &file.source, &catalog, &mut file.diagnostics);
+            file.diagnostics.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
+        }
+        checked.push(file);
     }
     let out = match format {
         Format::Text => render::text(&checked, ui.color_stdout()),

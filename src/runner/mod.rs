@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::scope::RunFacts;
-pub use actions::{RemoteActions, inventory, node::host_node};
+pub use actions::{RemoteActions, inventory, metadata, node::host_node};
 pub use call::Frame;
 pub use dispatcher::{Finished, JobDone, dispatch};
 

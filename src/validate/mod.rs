@@ -1,11 +1,13 @@
 //! `pipe validate`: every check over a loaded pipeline, one file per family of checks.
 
+pub mod actions;
 mod containers;
 mod cron;
 mod events;
 mod expressions;
 mod gates;
 mod inputs;
+mod known_actions;
 mod matrix;
 mod references;
 mod reusable;
@@ -55,6 +57,7 @@ pub fn check_source_with_config(source: Source, config: Option<&crate::gate::Con
         let call_outputs = reusable::check(p, Some(root), &mut diags);
         expressions::check(p, &source, &call_outputs, &mut diags);
         gates::check(p, &source, config, &mut diags);
+        actions::check(p, &source, &mut diags);
     }
     diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
     diags.dedup();

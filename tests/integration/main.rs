@@ -7,6 +7,7 @@ mod concurrency;
 mod gates_config;
 mod gates_run;
 mod git_host;
+mod known_actions;
 mod plan;
 mod reusable;
 #[macro_use]
