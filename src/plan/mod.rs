@@ -153,7 +153,7 @@ fn describe_job_gates(jobs: &mut [PlannedJob], describe: &dyn Fn(&str) -> String
             let mut per_leg = false;
             for leg in legs.iter_mut() {
                 if let Some(env) = leg.environment.as_ref().filter(|e| Some(*e) != job.environment.as_ref()) {
-                    leg.gate = Some(crate::gate::describe(env, config, mode, pre_approved, &git_ref));
+                    leg.gate = Some(describe(env));
                     per_leg = true;
                 }
             }
