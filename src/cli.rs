@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::backend::PullPolicy;
+use crate::gitlab::Syntax;
 use crate::render::Format;
 
 #[derive(Debug, Parser)]
@@ -52,6 +53,9 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Pipeline syntax: decided from the file name and shape (auto), or forced.
+        #[arg(long, value_enum, default_value_t = Syntax::Auto)]
+        syntax: Syntax,
     },
     /// Show what a run would do, without running anything.
     Plan {
@@ -157,6 +161,9 @@ pub struct Selection {
     /// Variable for the `vars` context (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Pipeline syntax: decided from the file name and shape (auto), or forced.
+    #[arg(long, value_enum, default_value_t = Syntax::Auto)]
+    pub syntax: Syntax,
 }
 
 #[derive(Debug, Args, Clone, Default)]

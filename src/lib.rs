@@ -13,6 +13,7 @@ pub mod event;
 pub mod expr;
 pub mod format;
 pub mod gate;
+pub mod gitlab;
 pub mod load;
 pub mod mask;
 pub mod model;

@@ -23,7 +23,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     let ui = Ui::new(&cli.global);
     let store = Store::new(&cli.global.state_dir);
     match cli.command {
-        Command::Validate { paths, format } => validate::run(&ui, &paths, format),
+        Command::Validate { paths, format, syntax } => validate::run(&ui, &paths, format, syntax),
         Command::Schema => schema::run(),
         Command::Run(args) => run::run(&ui, &cli.global, *args),
         Command::Runs => runs::run(&ui, &store),
@@ -41,9 +41,12 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
 
 /// Read and validate a pipeline (and pipe.toml, from the current directory) for `plan`/`run`:
 /// errors stop here (exit 2, diagnostics on stderr); warnings are printed and do not block.
+/// `context` is the pipeline being planned: a GitLab file's rules are decided for it.
 pub fn load_valid(
     ui: &Ui,
     file: &Path,
+    syntax: crate::gitlab::Syntax,
+    context: &Context,
 ) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>), Error> {
     let color = ui.color_stderr();
     let (config, config_diags) = crate::gate::load(Path::new("."))?;
@@ -54,7 +57,8 @@ pub fn load_valid(
         }
         config_errors = config_diags.iter().filter(|d| d.is_error()).count();
     }
-    let checked = validate::check_file(file, config.as_ref())?;
+    let gitlab = context.gitlab(config.as_ref());
+    let checked = validate::check_file_for(file, config.as_ref(), syntax, Some(&gitlab))?;
     for d in &checked.diagnostics {
         if d.severity != crate::diagnostic::Severity::Note || ui.verbose {
             eprint!("{}", crate::render::text_one(&checked.source, d, color));
@@ -67,6 +71,30 @@ pub fn load_valid(
     match checked.pipeline {
         Some(p) if errors == 0 => Ok((p, config)),
         _ => Err(Error::InvalidPipeline { path: file.display().to_string(), count: errors.max(1) }),
+    }
+}
+
+/// What `plan`/`run`/`resume` know about the pipeline before loading it.
+pub struct Context<'a> {
+    pub input: &'a crate::plan::PlanInput,
+    /// `--var` values.
+    pub vars: &'a [(String, String)],
+    pub secret_names: Vec<String>,
+}
+
+impl Context<'_> {
+    fn gitlab(&self, config: Option<&crate::gate::Config>) -> crate::gitlab::Context {
+        crate::gitlab::Context {
+            event: self.input.event.clone(),
+            git_ref: self.input.git_ref.clone(),
+            sha: self.input.sha.clone(),
+            changed_files: self.input.changed_files.clone(),
+            vars: self.vars.to_vec(),
+            project_vars: config.map(|c| c.variables.clone()).unwrap_or_default(),
+            project_dir: std::path::PathBuf::from("."),
+            secret_names: self.secret_names.clone(),
+            selected: self.input.jobs.clone(),
+        }
     }
 }
 

@@ -21,8 +21,11 @@ use crate::store::{RunOptions, RunRecord, Store};
 use super::secrets;
 
 pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
-    let (pipeline, config) = super::load_valid(ui, &args.file)?;
     let mut input = crate::plan::context::plan_input(&args.file, &args.select, args.executor)?;
+    let vars = super::pairs(&args.select.vars, "--var")?;
+    let secret_names = secrets::load(&args.secrets)?.into_keys().collect();
+    let context = super::Context { input: &input, vars: &vars, secret_names };
+    let (pipeline, config) = super::load_valid(ui, &args.file, args.select.syntax, &context)?;
     // -P flags first, then pipe.toml's [platforms]: the first mapping of a label wins.
     if let Some(c) = &config {
         input.platforms.extend(c.platforms.iter().cloned());

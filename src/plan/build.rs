@@ -41,10 +41,16 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
     }
     let not_selected =
         p.jobs.iter().zip(&keep).filter(|(_, k)| !**k).map(|(j, _)| j.id.value.clone()).collect();
-    let (triggered, not_triggered_reason) = match decision {
-        Decision::Runs => (true, None),
-        Decision::Skipped(reason) => (false, Some(reason)),
+    let (triggered, not_triggered_reason) = match (decision, &p.not_run) {
+        (_, Some(reason)) => (false, Some(reason.clone())),
+        (Decision::Runs, None) => (true, None),
+        (Decision::Skipped(reason), None) => (false, Some(reason)),
     };
+    let excluded = p
+        .excluded
+        .iter()
+        .map(|(job, reason)| super::Excluded { job: job.clone(), reason: reason.clone() })
+        .collect();
     Ok(Plan {
         pipeline: input.pipeline_path.clone(),
         workflow_name: p.name.as_ref().map_or_else(|| input.pipeline_path.clone(), |n| n.value.clone()),
@@ -57,6 +63,7 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
         inputs,
         jobs,
         not_selected,
+        excluded,
     })
 }
 
@@ -80,7 +87,19 @@ fn plan_job(p: &Pipeline, i: usize, input: &PlanInput) -> Result<PlannedJob, Err
         runs_on: job.runs_on.iter().map(|l| l.value.clone()).collect(),
         platform_note: place.note,
         gate: None,
+        manual: job
+            .manual
+            .then(|| format!("pipe run {} --job {}", input.pipeline_path, shell_word(&job.id.value))),
     })
+}
+
+/// A job id as one shell word (GitLab job names may hold spaces).
+fn shell_word(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Job positions in a topological order, file order among jobs that are ready together (Kahn's

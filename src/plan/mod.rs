@@ -66,6 +66,15 @@ pub struct Plan {
     pub jobs: Vec<PlannedJob>,
     /// Ids of the jobs left out by `--job`, in file order.
     pub not_selected: Vec<String>,
+    /// Jobs the pipeline file itself leaves out for this event and ref (GitLab's rules), with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<Excluded>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Excluded {
+    pub job: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,6 +100,9 @@ pub struct PlannedJob {
     /// (production; reviewers: alice)"); set by [`describe_gates`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<String>,
+    /// A job that runs only when asked for (GitLab's `when: manual`): the command that runs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manual: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

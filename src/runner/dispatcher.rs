@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::gate::{GateContext, GateOutcome, decide_gate};
-use super::job::{Leg, LegResult, run_leg};
+use super::job::{Leg, LegResult};
 use super::{Shared, contexts, eval};
 use crate::event::{Conclusion, Event, RunResult};
 use crate::expr::Status;
@@ -140,7 +140,7 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
             let (shared2, cancel) = (shared.clone(), cancel.clone());
             tasks.spawn(async move {
                 let result = match job {
-                    Some(job) => run_leg(shared2, &job, &leg, cancel).await,
+                    Some(job) => super::retry::run_leg_with_retry(shared2, &job, &leg, cancel).await,
                     None => LegResult { result: Conclusion::Failure, outputs: Map::new() },
                 };
                 (i, leg, result)
@@ -279,7 +279,7 @@ fn persist(shared: &Shared, record: &JobRecord) {
     }
 }
 
-enum Start {
+pub(super) enum Start {
     Skip,
     Fail(String),
     Wait,
@@ -292,6 +292,9 @@ fn start_job(
     needs: &Map<String, Json>,
     all_results: &BTreeMap<String, String>,
 ) -> Start {
+    if let Some(command) = &pj.manual {
+        return super::manual::not_run(shared, pj, command);
+    }
     let needs_json = Json::Object(needs.clone());
     let results: Vec<&str> = needs.values().filter_map(|n| n["result"].as_str()).collect();
     let status = if shared.cancel.is_cancelled() {

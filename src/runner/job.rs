@@ -58,6 +58,8 @@ pub struct JobState {
     pub job_ctx: Json,
     /// Work actions left for after the last step (GitHub's post steps), run last first.
     pub post: Vec<super::actions::Post>,
+    /// Exit code of the last step's process (for `allowed_exit_codes`).
+    pub last_exit: Option<i64>,
 }
 
 pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: CancellationToken) -> LegResult {
@@ -292,6 +294,7 @@ async fn run_steps(
         runner,
         job_ctx,
         post: Vec::new(),
+        last_exit: None,
     };
     // Every step (and post step) of the leg sees the same job-wide parts.
     let step_run = |step, index| StepRun {

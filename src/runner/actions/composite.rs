@@ -53,6 +53,7 @@ pub async fn run(
         runner: state.runner.clone(),
         job_ctx: state.job_ctx.clone(),
         post: Vec::new(),
+        last_exit: None,
     };
     for (k, step) in steps.iter().enumerate() {
         let step_run = StepRun {
