@@ -683,7 +683,7 @@ fn services(
         let name_node = if s.as_map().is_some() { s.get("name") } else { Some(s) };
         let Some(mut image) = name_node.and_then(text) else { continue };
         image.value = x(&image.value);
-        let alias = s.get("alias").and_then(Node::as_str).map(|a| x(a)).unwrap_or_else(|| {
+        let alias = s.get("alias").and_then(Node::as_str).map(x).unwrap_or_else(|| {
             let base = image.value.split('@').next().unwrap_or("");
             let no_tag = match base.rsplit_once(':') {
                 Some((b, tag)) if !tag.contains('/') => b,

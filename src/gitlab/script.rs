@@ -117,7 +117,7 @@ pub fn cache_steps(node: Option<&Node>, x: &dyn Fn(&str) -> String, span: Span) 
                 let files: Vec<String> =
                     lines(k.get("files")).iter().map(|f| format!("'{}'", f.replace('\'', "''"))).collect();
                 let prefix =
-                    k.get("prefix").and_then(Node::as_str).map(|p| x(p)).unwrap_or_else(|| "default".into());
+                    k.get("prefix").and_then(Node::as_str).map(x).unwrap_or_else(|| "default".into());
                 format!("{prefix}-${{{{ hashFiles({}) }}}}", files.join(", "))
             }
             Some(k) => x(k.as_str().unwrap_or("default")),
