@@ -45,6 +45,8 @@ pub enum ColorChoice {
     Never,
 }
 
+// Parsed once per process: the size of the larger variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check pipeline files and report every problem with its file:line:col.
@@ -53,6 +55,8 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        actions: ActionArgs,
         /// Pipeline syntax: decided from the file name and shape (auto), or forced.
         #[arg(long, value_enum, default_value_t = Syntax::Auto)]
         syntax: Syntax,
@@ -64,6 +68,8 @@ pub enum Command {
         select: Selection,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+        #[command(flatten)]
+        actions: ActionArgs,
     },
     /// Run a pipeline.
     Run(Box<RunArgs>),
@@ -166,6 +172,20 @@ pub struct Selection {
     pub syntax: Syntax,
 }
 
+/// Where `owner/repo` actions come from (shared by `validate`, `plan` and `run`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ActionArgs {
+    /// Git URL of `owner/repo` actions, with `{owner}` and `{repo}` (default https://github.com/{owner}/{repo}).
+    #[arg(long = "action-source", value_name = "URL")]
+    pub source: Option<String>,
+    /// Use a local folder for that action instead of fetching it (repeatable).
+    #[arg(long = "local-action", value_name = "OWNER/REPO@REF=PATH")]
+    pub local: Vec<String>,
+    /// Use only the action cache; name the actions that are missing.
+    #[arg(long)]
+    pub offline: bool,
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct SecretArgs {
     /// Secret as NAME=VALUE, or NAME to read it from the environment (repeatable).
@@ -183,6 +203,8 @@ pub struct RunArgs {
     pub select: Selection,
     #[command(flatten)]
     pub secrets: SecretArgs,
+    #[command(flatten)]
+    pub actions: ActionArgs,
     /// Print the plan and execute nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -42,6 +42,9 @@ pub struct RunOptions {
     pub pull: crate::backend::PullPolicy,
     /// The working directory the run was started in.
     pub workdir: PathBuf,
+    /// Where remote actions came from (`--action-source`, `--local-action`, `--offline`).
+    #[serde(default)]
+    pub actions: crate::fetch::Sources,
 }
 
 /// A finished (or running) job leg, as kept for `resume` and `runs`.

@@ -23,7 +23,9 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     let ui = Ui::new(&cli.global);
     let store = Store::new(&cli.global.state_dir);
     match cli.command {
-        Command::Validate { paths, format, syntax } => validate::run(&ui, &paths, format, syntax),
+        Command::Validate { paths, format, actions, syntax } => {
+            validate::run(&ui, &paths, format, &actions, syntax)
+        }
         Command::Schema => schema::run(),
         Command::Run(args) => run::run(&ui, &cli.global, *args),
         Command::Runs => runs::run(&ui, &store),
@@ -35,7 +37,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             resume::run(&ui, &cli.global, &store, &run, &secrets, output, as_name)
         }
         Command::Prune => prune::run(&ui),
-        Command::Plan { file, select, format } => plan::run(&ui, &file, &select, format),
+        Command::Plan { file, select, format, actions } => plan::run(&ui, &file, &select, format, &actions),
     }
 }
 
@@ -48,6 +50,16 @@ pub fn load_valid(
     syntax: crate::gitlab::Syntax,
     context: &Context,
 ) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>), Error> {
+    load_valid_with_source(ui, file, syntax, context).map(|(p, c, _)| (p, c))
+}
+
+/// [`load_valid`], also giving the file's text (the runner points evaluation errors into it).
+pub fn load_valid_with_source(
+    ui: &Ui,
+    file: &Path,
+    syntax: crate::gitlab::Syntax,
+    context: &Context,
+) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>, crate::source::Source), Error> {
     let color = ui.color_stderr();
     let (config, config_diags) = crate::gate::load(Path::new("."))?;
     let mut config_errors = 0;
@@ -69,7 +81,7 @@ pub fn load_valid(
     }
     let errors = checked.errors();
     match checked.pipeline {
-        Some(p) if errors == 0 => Ok((p, config)),
+        Some(p) if errors == 0 => Ok((p, config, checked.source)),
         _ => Err(Error::InvalidPipeline { path: file.display().to_string(), count: errors.max(1) }),
     }
 }
@@ -109,4 +121,29 @@ pub fn pairs(values: &[String], flag: &str) -> Result<Vec<(String, String)>, Err
             })
         })
         .collect()
+}
+
+/// Where actions come from: the flags over pipe.toml's `[actions] source`.
+pub fn action_sources(
+    args: &crate::cli::ActionArgs,
+    config: Option<&crate::gate::Config>,
+) -> Result<crate::fetch::Sources, Error> {
+    let source = args.source.clone().or_else(|| config.and_then(|c| c.actions.source.clone()));
+    crate::fetch::Sources { source, local: Vec::new(), offline: args.offline }
+        .with_local_flags(&args.local)
+        .map_err(Error::usage)
+}
+
+/// The remote actions of the plan's jobs: fetched (`pipe run`) or looked up in the cache only.
+pub fn action_inventory(
+    pipeline: &crate::model::Pipeline,
+    plan: &crate::plan::Plan,
+    fetcher: &crate::fetch::Fetcher,
+    config: Option<&crate::gate::Config>,
+    fetch: bool,
+) -> crate::runner::inventory::Inventory {
+    let jobs: Vec<String> = plan.jobs.iter().map(|j| j.id.clone()).collect();
+    let disabled = config.map(|c| c.actions.disable_builtin.clone()).unwrap_or_default();
+    let workdir = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
+    crate::runner::inventory::collect(pipeline, &jobs, fetcher, &disabled, &workdir, fetch)
 }

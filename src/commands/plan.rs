@@ -4,11 +4,18 @@
 use std::path::Path;
 
 use crate::Error;
-use crate::cli::{ExecutorChoice, PlanFormat, Selection};
+use crate::cli::{ActionArgs, ExecutorChoice, PlanFormat, Selection};
 use crate::output::Ui;
 use crate::plan;
+use crate::runner::inventory::Inventory;
 
-pub fn run(ui: &Ui, file: &Path, select: &Selection, format: PlanFormat) -> Result<i32, Error> {
+pub fn run(
+    ui: &Ui,
+    file: &Path,
+    select: &Selection,
+    format: PlanFormat,
+    actions: &ActionArgs,
+) -> Result<i32, Error> {
     // `pipe plan` has no --executor flag: plan like `auto` (Docker), as `pipe run` would by default.
     let mut input = plan::context::plan_input(file, select, ExecutorChoice::Auto)?;
     let vars = super::pairs(&select.vars, "--var")?;
@@ -19,6 +26,60 @@ pub fn run(ui: &Ui, file: &Path, select: &Selection, format: PlanFormat) -> Resu
     }
     let mut plan = plan::build(&pipeline, &input)?;
     plan::describe_gates(&mut plan, config.as_ref(), &select.approve);
-    ui.stdout(&plan::render::render(&plan, format));
+    let fetcher = crate::fetch::Fetcher::new(super::action_sources(actions, config.as_ref())?);
+    let inventory = super::action_inventory(&pipeline, &plan, &fetcher, config.as_ref(), false);
+    let rendered = plan::render::render(&plan, format);
+    ui.stdout(&match format {
+        PlanFormat::Text => format!("{rendered}{}", actions_text(&inventory)),
+        PlanFormat::Json => with_actions_json(&rendered, &inventory),
+        PlanFormat::Mermaid | PlanFormat::Dot => rendered,
+    });
     Ok(0)
+}
+
+/// The remote actions of the plan and whether each is in the cache (empty when there are none).
+pub fn actions_text(inventory: &Inventory) -> String {
+    use std::fmt::Write;
+    if inventory.actions.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\n{} remote action(s):\n", inventory.actions.len());
+    for (uses, needed) in &inventory.actions {
+        let state = match &needed.found {
+            Ok(c) if c.origin == crate::fetch::Origin::Local => format!("local folder {}", c.root.display()),
+            Ok(c) => format!("cached at {}", crate::fetch::cache::short(&c.sha)),
+            Err(_) => "not cached (pipe run fetches it; --offline would stop)".to_string(),
+        };
+        let using = needed.using.as_deref().map(|u| format!(", {u}")).unwrap_or_default();
+        let jobs: Vec<&str> = needed.jobs.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "  {uses}: {state}{using} (jobs: {})", jobs.join(", "));
+    }
+    out
+}
+
+/// The JSON plan with an `actions` list: `uses`, `cached`, `sha`, `using`, `jobs`.
+fn with_actions_json(rendered: &str, inventory: &Inventory) -> String {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(rendered) else {
+        return rendered.to_string();
+    };
+    let actions: Vec<serde_json::Value> = inventory
+        .actions
+        .iter()
+        .map(|(uses, n)| {
+            let found = n.found.as_ref().ok();
+            serde_json::json!({
+                "uses": uses,
+                "cached": found.is_some(),
+                "sha": found.map(|c| c.sha.clone()),
+                "using": n.using,
+                "jobs": n.jobs,
+            })
+        })
+        .collect();
+    value["actions"] = serde_json::Value::Array(actions);
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| rendered.to_string());
+    if rendered.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }

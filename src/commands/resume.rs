@@ -45,11 +45,13 @@ pub fn run(
         mode: o.mode,
         platforms: o.platforms.clone(),
         executor: o.executor,
+        vars: o.vars.iter().cloned().collect(),
     };
     let secrets = super::secrets::load(secrets)?;
     let context =
         super::Context { input: &input, vars: &o.vars, secret_names: secrets.keys().cloned().collect() };
-    let (pipeline, config) = super::load_valid(ui, &file, crate::gitlab::Syntax::Auto, &context)?;
+    let (pipeline, config, source) =
+        super::load_valid_with_source(ui, &file, crate::gitlab::Syntax::Auto, &context)?;
     if let Some(c) = &config {
         for p in &c.platforms {
             if !input.platforms.contains(p) {
@@ -64,6 +66,7 @@ pub fn run(
         options: o,
         plan,
         pipeline,
+        source: Some(source),
         config,
         secrets,
         env_file_vars,

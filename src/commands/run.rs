@@ -25,15 +25,19 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
     let vars = super::pairs(&args.select.vars, "--var")?;
     let secret_names = secrets::load(&args.secrets)?.into_keys().collect();
     let context = super::Context { input: &input, vars: &vars, secret_names };
-    let (pipeline, config) = super::load_valid(ui, &args.file, args.select.syntax, &context)?;
+    let (pipeline, config, source) =
+        super::load_valid_with_source(ui, &args.file, args.select.syntax, &context)?;
     // -P flags first, then pipe.toml's [platforms]: the first mapping of a label wins.
     if let Some(c) = &config {
         input.platforms.extend(c.platforms.iter().cloned());
     }
     let mut plan = crate::plan::build(&pipeline, &input)?;
     crate::plan::describe_gates(&mut plan, config.as_ref(), &args.select.approve);
+    let sources = super::action_sources(&args.actions, config.as_ref())?;
     if args.dry_run {
-        ui.stdout(&crate::plan::render::text(&plan));
+        let fetcher = crate::fetch::Fetcher::new(sources);
+        let inventory = super::action_inventory(&pipeline, &plan, &fetcher, config.as_ref(), false);
+        ui.stdout(&format!("{}{}", crate::plan::render::text(&plan), super::plan::actions_text(&inventory)));
         return Ok(0);
     }
     if !plan.triggered {
@@ -64,12 +68,14 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
         bind: args.bind,
         pull: args.pull,
         workdir,
+        actions: sources,
     };
     let rt = runtime()?;
     let execution = Execution {
         options,
         plan,
         pipeline,
+        source: Some(source),
         config,
         secrets,
         env_file_vars,
@@ -85,6 +91,8 @@ pub struct Execution {
     pub options: RunOptions,
     pub plan: crate::plan::Plan,
     pub pipeline: crate::model::Pipeline,
+    /// The pipeline file's text, for the positions of evaluation errors.
+    pub source: Option<crate::source::Source>,
     pub config: Option<crate::gate::Config>,
     pub secrets: BTreeMap<String, String>,
     pub env_file_vars: BTreeMap<String, String>,
@@ -103,8 +111,18 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// Run a plan (a new run, or a resumed one when `resume` holds its record).
 pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i32, Error> {
-    let Execution { options, plan, pipeline, config, secrets, env_file_vars, output, as_name, resume } =
-        execution;
+    let Execution {
+        options,
+        plan,
+        pipeline,
+        source,
+        config,
+        secrets,
+        env_file_vars,
+        output,
+        as_name,
+        resume,
+    } = execution;
     let docker = match options.executor {
         ExecutorChoice::Host => None,
         ExecutorChoice::Docker => Some(crate::backend::docker::connect().await?),
@@ -124,6 +142,8 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     if let Some(d) = &docker {
         preflight_images(d, &plan, options.pull).await?;
     }
+    let actions =
+        tokio::task::block_in_place(|| preflight_actions(ui, &pipeline, &plan, &options, config.as_ref()))?;
     let store = Store::new(&global.state_dir);
     let (run_id, mut record) = match resume {
         Some(r) => (r.id.clone(), r),
@@ -181,9 +201,11 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         inputs: plan.inputs.clone(),
         vars: options.vars.iter().cloned().collect(),
     };
+    let compiled = Arc::new(crate::scope::Compiled::of(&pipeline, source));
     let shared = Arc::new(Shared {
         run_id: run_id.clone(),
         pipeline,
+        compiled,
         facts,
         store: store.clone(),
         emitter: emitter.clone(),
@@ -194,6 +216,8 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         workdir: options.workdir.clone(),
         bind: options.bind,
         pull: options.pull,
+        platforms: options.platforms.clone(),
+        executor: options.executor,
         parallel: options
             .parallel
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -205,18 +229,15 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         record: std::sync::Mutex::new(record.clone()),
         cancel: cancel.clone(),
         force,
+        actions,
     });
     // A workflow-level concurrency group: wait for (or stop) the run that holds it.
     let _group = match &shared.pipeline.concurrency {
         Some(c) => {
-            let github = shared.facts.github("", "");
-            let inputs = serde_json::Value::Object(shared.facts.inputs.clone());
-            let vars = crate::runner::contexts_object(&shared.facts.vars);
-            let group = crate::runner::eval_text(
-                &c.group.value,
-                &[("github", &github), ("inputs", &inputs), ("vars", &vars)],
-            )
-            .map_err(|e| Error::env(format!("concurrency group: {e}")))?;
+            let group = shared
+                .scope("")
+                .text(crate::expr::Location::Concurrency, &c.group)
+                .map_err(|e| Error::env(e.describe("concurrency group")))?;
             let cancel_older = matches!(c.cancel_in_progress, Some(crate::model::Flag::Value(true, _)));
             let guard = crate::runner::concurrency::acquire(store.root(), &group, cancel_older, |holder| {
                 let who = holder.map(|p| format!(" (pipe process {p})")).unwrap_or_default();
@@ -306,22 +327,84 @@ async fn preflight_images(
 ) -> Result<(), Error> {
     let mut seen = std::collections::BTreeSet::new();
     for job in plan.jobs.iter().filter(|j| j.executor == "docker") {
-        let Some(image) = &job.image else {
-            let label = job.runs_on.first().map_or("(none)", String::as_str);
-            return Err(Error::Usage {
-                message: format!("job `{}`: no image for runs-on `{label}`", job.id),
-                hint: Some(format!(
-                    "map the label with -P {label}=IMAGE or in pipe.toml [platforms], or run with --executor host"
-                )),
-            });
+        // Each matrix leg may run in its own image; legs on the host need none.
+        let images: Vec<(Option<&String>, Option<&String>)> = match &job.legs {
+            crate::plan::Legs::Matrix { legs, .. } => legs
+                .iter()
+                .filter(|l| l.executor == "docker")
+                .map(|l| (l.image.as_ref(), l.platform_note.as_ref()))
+                .collect(),
+            _ => vec![(job.image.as_ref(), job.platform_note.as_ref())],
         };
-        // Images computed by expressions are checked when their job starts.
-        if image.contains("${{") || !seen.insert(image.clone()) {
-            continue;
+        for (image, note) in images {
+            let Some(image) = image else {
+                // Chosen by an expression plan time cannot evaluate: checked when the leg starts.
+                let later =
+                    |n: &String| n.ends_with("is chosen at run time") || n == "calls a reusable workflow";
+                if note.is_some_and(later) || matches!(job.legs, crate::plan::Legs::Dynamic { .. }) {
+                    continue;
+                }
+                let label = job.runs_on.first().map_or("(none)", String::as_str);
+                return Err(Error::Usage {
+                    message: format!("job `{}`: no image for runs-on `{label}`", job.id),
+                    hint: Some(format!(
+                        "map the label with -P {label}=IMAGE or in pipe.toml [platforms], or run with --executor host"
+                    )),
+                });
+            };
+            if seen.insert(image.clone()) {
+                crate::backend::docker::ensure_image(docker, image, pull, None).await?;
+            }
         }
-        crate::backend::docker::ensure_image(docker, image, pull, None).await?;
     }
     Ok(())
+}
+
+/// Every remote action of the selected jobs (and the actions they use) is fetched, or found in
+/// the cache, before anything runs: a missing one stops the run at once (exit 2, with what to do).
+fn preflight_actions(
+    ui: &Ui,
+    pipeline: &crate::model::Pipeline,
+    plan: &crate::plan::Plan,
+    options: &RunOptions,
+    config: Option<&crate::gate::Config>,
+) -> Result<crate::runner::RemoteActions, Error> {
+    let fetcher = crate::fetch::Fetcher::new(options.actions.clone());
+    let inventory = super::action_inventory(pipeline, plan, &fetcher, config, true);
+    let mut missing = Vec::new();
+    for (uses, needed) in &inventory.actions {
+        match &needed.found {
+            Ok(c) => {
+                let at = match c.origin {
+                    crate::fetch::Origin::Local => c.root.display().to_string(),
+                    _ => crate::fetch::cache::short(&c.sha).to_string(),
+                };
+                ui.info(&format!("action {uses}: {} {at}", c.origin.as_str()));
+                if let Some(note) = &c.note {
+                    ui.info(&format!("notice: {note}"));
+                }
+            }
+            Err(e) => missing.push(e),
+        }
+    }
+    if let Some(first) = missing.first() {
+        let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        return Err(Error::Environment {
+            message: format!(
+                "{} action(s) not available, nothing was run: {}",
+                missing.len(),
+                list.join("; ")
+            ),
+            hint: Some(first.hint.clone()),
+        });
+    }
+    let configured = config.and_then(|c| c.actions.node.clone());
+    Ok(crate::runner::RemoteActions {
+        fetcher,
+        inventory,
+        node: crate::runner::host_node(configured.as_ref()),
+        disabled_builtin: config.map(|c| c.actions.disable_builtin.clone()).unwrap_or_default(),
+    })
 }
 
 /// First Ctrl-C (or SIGTERM): stop gracefully; second: kill at once.

@@ -13,7 +13,13 @@ use crate::validate::{Checked, check_source_for};
 /// Folders checked when no path is given (and `.gitlab-ci.yml` when it exists).
 const DEFAULT_DIRS: &[&str] = &["pipelines", ".github/workflows"];
 
-pub fn run(ui: &Ui, paths: &[PathBuf], format: Format, syntax: Syntax) -> Result<i32, Error> {
+pub fn run(
+    ui: &Ui,
+    paths: &[PathBuf],
+    format: Format,
+    _actions: &crate::cli::ActionArgs,
+    syntax: Syntax,
+) -> Result<i32, Error> {
     let files = collect(paths)?;
     let mut checked = Vec::with_capacity(files.len() + 1);
     // pipe.toml of the current directory (the repository root): checked itself, and the policy

@@ -21,6 +21,10 @@ pub fn check(node: &Node, shape: &Shape, owner: Span, out: &mut Vec<Diagnostic>)
                 out.push(wrong_type(node, "a string"));
             }
         }
+        Shape::Expr => match node.typed() {
+            Some(Typed::Str(s)) if is_expression(s) => {}
+            _ => out.push(wrong_type(node, "a `${{ }}` expression")),
+        },
         Shape::Bool => match node.typed() {
             Some(Typed::Bool(_)) => {}
             Some(Typed::Str(s)) if s.contains("${{") => {}
@@ -109,7 +113,7 @@ fn check_one_of(node: &Node, alternatives: &[Shape], owner: Span, out: &mut Vec<
                 | (Value::Seq(_), Shape::Seq(_))
                 | (
                     Value::Scalar(_),
-                    Shape::String | Shape::Bool | Shape::Number | Shape::Enum(_) | Shape::Null
+                    Shape::String | Shape::Bool | Shape::Number | Shape::Enum(_) | Shape::Null | Shape::Expr
                 )
         )
     };
@@ -151,5 +155,12 @@ fn describe(shape: &Shape) -> String {
         Shape::OneOf(alts) => alts.iter().map(describe).collect::<Vec<_>>().join(" or "),
         Shape::Any => "any value".into(),
         Shape::Null => "nothing".into(),
+        Shape::Expr => "a `${{ }}` expression".into(),
     }
+}
+
+/// A string that is one `${{ }}` expression (surrounding blanks allowed).
+fn is_expression(s: &str) -> bool {
+    let t = s.trim();
+    t.starts_with("${{") && t.ends_with("}}")
 }

@@ -3,6 +3,7 @@
 //! the JSON Schema that `pipe schema` prints, and nothing else can drift from it.
 
 mod check;
+pub mod events;
 mod schema;
 mod workflow;
 
@@ -31,6 +32,9 @@ pub enum Shape {
     Any,
     /// `null`, for event triggers written as `push:` with nothing after.
     Null,
+    /// One `${{ }}` expression standing where GitHub also accepts a mapping or a sequence
+    /// (`services: ${{ fromJSON(...) }}`): evaluated at run time.
+    Expr,
 }
 
 #[derive(Debug)]

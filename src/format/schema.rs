@@ -40,6 +40,7 @@ fn shape_schema(shape: &Shape, defs: &mut BTreeMap<String, Value>) -> Value {
         }
         Shape::Any => json!({}),
         Shape::Null => json!({"type": "null"}),
+        Shape::Expr => expression(),
     }
 }
 

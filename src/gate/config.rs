@@ -18,7 +18,8 @@ use super::{branch, duration, span};
 /// The file name, at the repository root.
 pub const FILE_NAME: &str = "pipe.toml";
 
-const TOP_KEYS: &[&str] = &["environments", "platforms", "variables"];
+const TOP_KEYS: &[&str] = &["environments", "platforms", "actions", "variables"];
+const ACTIONS_KEYS: &[&str] = &["source", "disable_builtin", "node"];
 const ENV_KEYS: &[&str] = &["approval", "reviewers", "requires", "wait_timer", "branches", "secrets_file"];
 
 #[derive(Debug, Clone, Default)]
@@ -28,11 +29,25 @@ pub struct Config {
     pub environments: BTreeMap<String, EnvironmentPolicy>,
     /// `runs-on` label → image (or `host`), in file order.
     pub platforms: Vec<(String, String)>,
+    /// `[actions]`: where remote actions come from, which built-in actions are turned off.
+    pub actions: ActionsConfig,
     /// CI/CD variables a GitLab pipeline sees, like a project's settings (`CI_REGISTRY_IMAGE`,
     /// `CI_DEFAULT_BRANCH`, ...), in file order.
     pub variables: Vec<(String, String)>,
     /// The file it was read from; `None` for a config built in code.
     pub source: Option<Source>,
+}
+
+/// `[actions]` of pipe.toml.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionsConfig {
+    /// Git URL template of `owner/repo` actions (`{owner}`, `{repo}`).
+    pub source: Option<String>,
+    /// Built-in actions (`actions/cache`, `docker/*`, or `*` for all) that run as the real,
+    /// fetched action instead.
+    pub disable_builtin: Vec<String>,
+    /// The node binary JavaScript actions run with (default: `node` on PATH).
+    pub node: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,8 +120,10 @@ pub fn load(dir: &Path) -> Result<(Option<Config>, Vec<Diagnostic>), Error> {
 
 /// Parse the text of a pipe.toml. `dir` anchors relative `secrets_file` paths; `home` expands `~`.
 pub fn parse(source: Source, dir: &Path, home: Option<&Path>) -> (Config, Vec<Diagnostic>) {
-    let mut reader = Reader { source: &source, dir, home, diags: Vec::new() };
+    let mut reader =
+        Reader { source: &source, dir, home, diags: Vec::new(), actions: ActionsConfig::default() };
     let (environments, platforms, variables) = reader.document();
+    let actions = std::mem::take(&mut reader.actions);
     let mut diags = reader.diags;
     // What the parser recovered on a line with a syntax error is a guess: say only the syntax
     // error there.
@@ -114,7 +131,7 @@ pub fn parse(source: Source, dir: &Path, home: Option<&Path>) -> (Config, Vec<Di
         diags.iter().filter(|d| d.rule == "toml-syntax").map(|d| d.span.start.line).collect();
     diags.retain(|d| d.rule == "toml-syntax" || !broken.contains(&d.span.start.line));
     diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
-    (Config { environments, platforms, variables, source: Some(source) }, diags)
+    (Config { environments, platforms, actions, variables, source: Some(source) }, diags)
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -124,6 +141,7 @@ struct Reader<'a> {
     dir: &'a Path,
     home: Option<&'a Path>,
     diags: Vec<Diagnostic>,
+    actions: ActionsConfig,
 }
 
 impl Reader<'_> {
@@ -150,6 +168,7 @@ impl Reader<'_> {
             match key.get_ref().as_ref() {
                 "environments" => environments = self.environments(value),
                 "platforms" => platforms = self.platforms(value),
+                "actions" => self.actions = self.actions(value),
                 "variables" => variables = self.variables(value),
                 other => self.unknown_key(key, other, TOP_KEYS, "pipe.toml"),
             }
@@ -244,6 +263,30 @@ impl Reader<'_> {
                 ),
                 Some(image) => out.push((key.get_ref().to_string(), image.to_string())),
                 None => self.wrong_type(value, "a string (an image, or \"host\")"),
+            }
+        }
+        out
+    }
+
+    fn actions(&mut self, value: &Value<'_>) -> ActionsConfig {
+        let mut out = ActionsConfig::default();
+        let Some(table) = self.table(value, "a table, like [actions]") else { return out };
+        for (key, value) in sorted(table) {
+            match key.get_ref().as_ref() {
+                "source" => match value.get_ref().as_str() {
+                    Some(s) if !s.trim().is_empty() => out.source = Some(s.trim().to_string()),
+                    Some(_) => self.diags.push(Diagnostic::error(
+                        "invalid-value",
+                        self.span(value.span()),
+                        "an empty source",
+                    )),
+                    None => {
+                        self.wrong_type(value, "a git URL, like \"https://git.example.com/{owner}/{repo}\"")
+                    }
+                },
+                "disable_builtin" => out.disable_builtin = self.strings(value).unwrap_or_default(),
+                "node" => out.node = self.path(value),
+                other => self.unknown_key(key, other, ACTIONS_KEYS, "[actions]"),
             }
         }
         out

@@ -6,14 +6,19 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::trigger::{self, Decision, Event};
-use super::{Plan, PlanInput, PlannedJob, inputs, legs, platform, select};
+use super::{Legs, Plan, PlanInput, PlannedJob, inputs, legs, platform, select};
+use serde_json::Value as Json;
+
 use crate::Error;
+use crate::expr::Location;
 use crate::model::{Pipeline, Text};
+use crate::scope::{Compiled, RunFacts, Scope};
 
 pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
     let event = Event {
@@ -33,10 +38,11 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
         inputs::refuse(&input.event, &input.inputs)?
     };
     let keep = select::select(p, &input.jobs)?;
+    let facts = plan_facts(p, input, &inputs);
     let mut jobs = Vec::new();
     for i in order(p)? {
         if keep[i] {
-            jobs.push(plan_job(p, i, input)?);
+            jobs.push(plan_job(p, i, input, &facts)?);
         }
     }
     let not_selected =
@@ -67,25 +73,92 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
     })
 }
 
-fn plan_job(p: &Pipeline, i: usize, input: &PlanInput) -> Result<PlannedJob, Error> {
+fn plan_job(p: &Pipeline, i: usize, input: &PlanInput, facts: &RunFacts) -> Result<PlannedJob, Error> {
     let job = &p.jobs[i];
-    let legs = legs::legs(job).map_err(|m| Error::Usage {
+    // Only jobs with expressions in these keys need the contexts plan time knows.
+    let scope = if uses_expressions(job) {
+        facts.scope(Arc::new(Compiled::default()), &job.id.value)
+    } else {
+        Scope::default()
+    };
+    let mut legs = legs::legs(job, Some(&scope)).map_err(|m| Error::Usage {
         message: format!("{}: job `{}`: {m}", input.pipeline_path, job.id.value),
         hint: None,
     })?;
-    let place = platform::place(job, &input.platforms, input.executor);
+    let place = |scope: &Scope| {
+        platform::place(job, scope, &input.platforms, input.executor)
+            .unwrap_or_else(|_| platform::at_run_time(job))
+    };
+    let environment = |scope: &Scope| {
+        job.environment
+            .as_ref()
+            .map(|e| scope.text(Location::JobEnvironment, &e.name).unwrap_or_else(|_| e.name.value.clone()))
+    };
+    let mut placement = place(&scope);
+    let mut job_environment = environment(&scope);
+    let mut name = job.display_name().to_string();
+    if let Ok(n) = scope.text(Location::JobName, job.name.as_ref().unwrap_or(&job.id)) {
+        name = n;
+    }
+    let legs_for_strategy = legs.clone();
+    if let Legs::Matrix { legs: list, .. } = &mut legs {
+        let total = list.len();
+        for (index, leg) in list.iter_mut().enumerate() {
+            let leg_scope = scope
+                .clone()
+                .with("matrix", &Json::Object(leg.matrix.clone()))
+                .with("strategy", &legs::strategy_context(&legs_for_strategy, index, total));
+            let at = place(&leg_scope);
+            leg.executor = at.executor.to_string();
+            leg.image = at.image;
+            leg.platform_note = at.note;
+            leg.environment = environment(&leg_scope);
+            if let Some(n) = job.name.as_ref().filter(|n| n.value.contains("${{")) {
+                leg.name = leg_scope.text(Location::JobName, n).unwrap_or_else(|_| leg.name.clone());
+            }
+        }
+        // The job's own line: what every leg shares, or "per leg".
+        if let Some(first) = list.first() {
+            let same = |f: &dyn Fn(&super::Leg) -> Option<String>| list.iter().all(|l| f(l) == f(first));
+            if same(&|l| l.image.clone()) && same(&|l| Some(l.executor.clone())) {
+                placement = platform::Placement {
+                    executor: if first.executor == platform::HOST {
+                        platform::HOST
+                    } else {
+                        platform::DOCKER
+                    },
+                    image: first.image.clone(),
+                    note: first.platform_note.clone(),
+                };
+            } else {
+                let executor = if list.iter().any(|l| l.executor == platform::DOCKER) {
+                    platform::DOCKER
+                } else {
+                    platform::HOST
+                };
+                placement = platform::Placement {
+                    executor,
+                    image: None,
+                    note: Some("runs-on/container is chosen per matrix leg".into()),
+                };
+            }
+            if same(&|l| l.environment.clone()) {
+                job_environment = first.environment.clone();
+            }
+        }
+    }
     Ok(PlannedJob {
         id: job.id.value.clone(),
-        name: job.display_name().to_string(),
+        name,
         needs: job.needs.iter().map(|n| n.value.clone()).collect(),
         condition: job.condition.as_ref().map(|c| c.value.clone()),
         legs,
-        environment: job.environment.as_ref().map(|e| e.name.value.clone()),
+        environment: job_environment,
         environment_url: job.environment.as_ref().and_then(|e| e.url.as_ref()).map(|u| u.value.clone()),
-        executor: place.executor.to_string(),
-        image: place.image,
+        executor: placement.executor.to_string(),
+        image: placement.image,
         runs_on: job.runs_on.iter().map(|l| l.value.clone()).collect(),
-        platform_note: place.note,
+        platform_note: placement.note,
         gate: None,
         manual: job
             .manual
@@ -99,6 +172,33 @@ fn shell_word(s: &str) -> String {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Whether a job's name, placement, environment or matrix has `${{ }}` in it.
+fn uses_expressions(job: &crate::model::Job) -> bool {
+    let dynamic = |t: &Text| t.value.contains("${{");
+    job.name.as_ref().is_some_and(dynamic)
+        || job.runs_on.iter().any(dynamic)
+        || job.container.as_ref().is_some_and(|c| dynamic(&c.image))
+        || job.environment.as_ref().is_some_and(|e| dynamic(&e.name))
+        || job.strategy.as_ref().is_some_and(|s| s.matrix.is_some())
+}
+
+/// The run-wide facts plan time knows (no run id, repository or actor yet).
+fn plan_facts(p: &Pipeline, input: &PlanInput, inputs: &serde_json::Map<String, Json>) -> RunFacts {
+    RunFacts {
+        run_id: String::new(),
+        run_number: 0,
+        workflow: p.name.as_ref().map_or_else(|| input.pipeline_path.clone(), |n| n.value.clone()),
+        event_name: input.event.clone(),
+        git_ref: input.git_ref.clone(),
+        sha: input.sha.clone(),
+        repository: String::new(),
+        actor: String::new(),
+        event: input.event_payload.clone().unwrap_or_else(|| serde_json::json!({})),
+        inputs: inputs.clone(),
+        vars: input.vars.clone(),
     }
 }
 

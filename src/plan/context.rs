@@ -51,6 +51,7 @@ pub fn plan_input(file: &Path, select: &Selection, executor: ExecutorChoice) -> 
         mode: select.mode,
         platforms,
         executor,
+        vars: pairs("--var", &select.vars)?.into_iter().collect(),
     })
 }
 

@@ -25,7 +25,7 @@ impl Pattern {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let regex = Regex::new(&translate(body).map_err(|e| format!("pattern `{text}`: {e}"))?)
+        let regex = Regex::new(&translate(body).map_err(|e| format!("pattern `{text}`: {}", e.message))?)
             .map_err(|e| format!("pattern `{text}`: {e}"))?;
         Ok(Pattern { text: text.to_string(), negated, regex })
     }
@@ -65,9 +65,28 @@ impl FilterList {
     }
 }
 
+/// Why a pattern cannot be read, and the index (in characters) of the character at fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternError {
+    pub message: String,
+    pub at: usize,
+}
+
+fn error_at(at: usize, message: &str) -> PatternError {
+    PatternError { message: message.to_string(), at }
+}
+
+/// Check a pattern as written (with its optional leading `!`) without compiling it: the error
+/// names the character at fault by its index in `text`.
+pub fn check_syntax(text: &str) -> Result<(), PatternError> {
+    let offset = usize::from(text.starts_with('!'));
+    let body = text.strip_prefix('!').unwrap_or(text);
+    translate(body).map(|_| ()).map_err(|e| PatternError { at: e.at + offset, ..e })
+}
+
 /// The pattern body as an anchored regex. Each piece becomes one regex atom, so `?` and `+` can
 /// apply to "the preceding character" whatever it was (a literal, a class, an escape).
-fn translate(body: &str) -> Result<String, String> {
+fn translate(body: &str) -> Result<String, PatternError> {
     let chars: Vec<char> = body.chars().collect();
     let mut atoms: Vec<String> = Vec::new();
     let mut i = 0;
@@ -92,7 +111,7 @@ fn translate(body: &str) -> Result<String, String> {
                 None => atoms.push(regex::escape(&c.to_string())),
             },
             '\\' => {
-                let next = chars.get(i + 1).ok_or("a trailing `\\` escapes nothing")?;
+                let next = chars.get(i + 1).ok_or_else(|| error_at(i, "a trailing `\\` escapes nothing"))?;
                 atoms.push(regex::escape(&next.to_string()));
                 i += 2;
                 continue;
@@ -111,7 +130,7 @@ fn translate(body: &str) -> Result<String, String> {
 }
 
 /// The class starting at `chars[start] == '['`: its regex and the index after its `]`.
-fn char_class(chars: &[char], start: usize) -> Result<(String, usize), String> {
+fn char_class(chars: &[char], start: usize) -> Result<(String, usize), PatternError> {
     let mut out = String::from("[");
     let mut i = start + 1;
     if matches!(chars.get(i), Some('!') | Some('^')) {
@@ -123,17 +142,25 @@ fn char_class(chars: &[char], start: usize) -> Result<(String, usize), String> {
         let c = chars[i];
         match c {
             ']' if i > first => return Ok((format!("{out}]"), i + 1)),
-            '-' if i > first && chars.get(i + 1).is_some_and(|n| *n != ']') => out.push('-'),
+            '-' if i > first && chars.get(i + 1).is_some_and(|n| *n != ']') => {
+                if chars[i - 1] > chars[i + 1] {
+                    return Err(error_at(
+                        i + 1,
+                        &format!("the range `{}-{}` ends before it starts", chars[i - 1], chars[i + 1]),
+                    ));
+                }
+                out.push('-');
+            }
             '\\' => {
                 i += 1;
-                let next = chars.get(i).ok_or("a trailing `\\` escapes nothing")?;
+                let next = chars.get(i).ok_or_else(|| error_at(i - 1, "a trailing `\\` escapes nothing"))?;
                 out.push_str(&class_escape(*next));
             }
             _ => out.push_str(&class_escape(c)),
         }
         i += 1;
     }
-    Err("`[` without a closing `]`".into())
+    Err(error_at(start, "`[` without a closing `]`"))
 }
 
 /// A character made literal inside a regex class.
@@ -258,6 +285,17 @@ mod tests {
         assert!(Pattern::new("v[12").is_err());
         assert!(Pattern::new("a\\").is_err());
         assert!(Pattern::new("[]").is_err());
+    }
+
+    #[test]
+    fn syntax_errors_name_the_character_at_fault() {
+        let at = |p: &str| check_syntax(p).map_err(|e| e.at);
+        assert_eq!(at("v[12"), Err(1));
+        assert_eq!(at("!v[12"), Err(2));
+        assert_eq!(at("ab\\"), Err(2));
+        assert_eq!(at("v[9-1]"), Err(4));
+        assert_eq!(at("v[1-9]"), Ok(()));
+        assert_eq!(at("releases/**-alpha"), Ok(()));
     }
 
     #[test]

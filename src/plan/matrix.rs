@@ -137,6 +137,40 @@ fn flatten(v: &Json, out: &mut Vec<String>) {
     }
 }
 
+/// A matrix computed by an expression (`matrix: ${{ fromJSON(needs.setup.outputs.matrix) }}`):
+/// split into axes, `include` and `exclude`, then expanded like a written one.
+pub fn expand_value(value: &Json) -> Result<Vec<Map<String, Json>>, String> {
+    let Json::Object(m) = value else {
+        return Err(format!("a matrix must evaluate to a mapping, got {value}"));
+    };
+    let field = |key: &str| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v);
+    let mut axes = Vec::new();
+    for (k, v) in m {
+        if k.eq_ignore_ascii_case("include") || k.eq_ignore_ascii_case("exclude") {
+            continue;
+        }
+        match v {
+            Json::Array(values) => axes.push((k.clone(), values.clone())),
+            other => return Err(format!("matrix axis `{k}` must be a list, got {other}")),
+        }
+    }
+    let include = field("include").map_or(Ok(Vec::new()), |v| rows_of(v, "include"))?;
+    let exclude = field("exclude").map_or(Ok(Vec::new()), |v| rows_of(v, "exclude"))?;
+    expand(&axes, &include, &exclude)
+}
+
+/// An evaluated `include`/`exclude`: a list of mappings (null: none).
+pub fn rows_of(value: &Json, key: &str) -> Result<Vec<Map<String, Json>>, String> {
+    match value {
+        Json::Null => Ok(Vec::new()),
+        Json::Array(items) => items
+            .iter()
+            .map(|i| i.as_object().cloned().ok_or_else(|| format!("matrix `{key}` entries must be mappings")))
+            .collect(),
+        other => Err(format!("matrix `{key}` must be a list, got {other}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ mod build;
 pub mod context;
 pub mod filter_pattern;
 pub mod inputs;
-mod legs;
+pub mod legs;
 pub mod matrix;
 pub mod platform;
 pub mod render;
@@ -45,6 +45,8 @@ pub struct PlanInput {
     /// `-P LABEL=IMAGE` then `pipe.toml [platforms]` (first match wins) — already merged.
     pub platforms: Vec<(String, String)>,
     pub executor: ExecutorChoice,
+    /// `--var NAME=VALUE` values (`vars` context), for what `pipe plan` can evaluate.
+    pub vars: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,7 +88,8 @@ pub struct PlannedJob {
     /// The job's `if:` as written, if any.
     pub condition: Option<String>,
     pub legs: Legs,
-    /// `environment:` name (may contain expressions): a deployment job.
+    /// `environment:` name, evaluated when plan time knows enough (else as written): a
+    /// deployment job. Matrix legs may each have their own (see [`Leg::environment`]).
     pub environment: Option<String>,
     pub environment_url: Option<String>,
     /// `docker` or `host`.
@@ -116,12 +119,20 @@ pub enum Legs {
     Dynamic { expression: String },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Leg {
     /// Matrix values of this combination.
     pub matrix: serde_json::Map<String, Json>,
     /// Display name, e.g. `test (linux, 3.12)`.
     pub name: String,
+    /// Where this leg runs (`runs-on`/`container:` may depend on the matrix).
+    pub executor: String,
+    pub image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_note: Option<String>,
+    /// The leg's `environment:` name, evaluated when it can be at plan time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 /// Word each deployment job's gate with the policy of pipe.toml, the mode and `--approve`.

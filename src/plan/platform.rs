@@ -8,8 +8,12 @@
 //! `--executor auto` plans like `docker`: whether the daemon answers is only known when running,
 //! and the runner falls back to the host then, with a notice.
 
+use serde_json::Value as Json;
+
 use crate::cli::ExecutorChoice;
+use crate::expr::Location;
 use crate::model::Job;
+use crate::scope::{EvalFailure, Scope};
 
 pub const DOCKER: &str = "docker";
 pub const HOST: &str = "host";
@@ -31,53 +35,93 @@ pub struct Placement {
 }
 
 impl Placement {
-    fn docker(image: Option<String>, note: Option<String>) -> Self {
+    pub fn docker(image: Option<String>, note: Option<String>) -> Self {
         Placement { executor: DOCKER, image, note }
     }
 
-    fn host(note: Option<String>) -> Self {
+    pub fn host(note: Option<String>) -> Self {
         Placement { executor: HOST, image: None, note }
     }
 }
 
-pub fn place(job: &Job, platforms: &[(String, String)], executor: ExecutorChoice) -> Placement {
+/// Where a job (or one matrix leg of it, when `scope` holds its `matrix`) runs. `container:` and
+/// `runs-on` are evaluated in `scope` at their keys; an error means they depend on something not
+/// known yet (at plan time: `needs`), or are wrong.
+pub fn place(
+    job: &Job,
+    scope: &Scope,
+    platforms: &[(String, String)],
+    executor: ExecutorChoice,
+) -> Result<Placement, EvalFailure> {
     if executor == ExecutorChoice::Host {
-        let note = job.container.as_ref().map(|_| "container: is ignored with --executor host".to_string());
-        return Placement::host(note);
+        let note = (job.container.is_some() || !job.services.is_empty())
+            .then(|| "container: and services: are not used with --executor host".to_string());
+        return Ok(Placement::host(note));
     }
     if let Some(c) = &job.container {
-        let image = c.image.as_str();
-        if image.contains("${{") {
-            return Placement::docker(None, Some(format!("container image `{image}` is chosen at run time")));
+        // An image that evaluates to nothing means no container (GitHub runs the job on the runner).
+        let image = scope.text(Location::JobContainerImage, &c.image)?;
+        if !image.trim().is_empty() {
+            return Ok(Placement::docker(Some(image.trim().to_string()), None));
         }
-        return Placement::docker(Some(image.to_string()), None);
     }
     if job.uses.is_some() {
-        return Placement::docker(None, Some("calls a reusable workflow".into()));
+        return Ok(Placement::docker(None, Some("calls a reusable workflow".into())));
     }
-    let labels: Vec<&str> = job.runs_on.iter().map(|l| l.as_str()).collect();
+    let labels = labels(job, scope)?;
     let Some(first) = labels.first() else {
-        return Placement::docker(None, Some("no runs-on label".into()));
+        return Ok(Placement::docker(None, Some("no runs-on label".into())));
     };
-    if let Some(dynamic) = labels.iter().find(|l| l.contains("${{")) {
-        return Placement::docker(None, Some(format!("runs-on `{dynamic}` is chosen at run time")));
-    }
     let user = platforms.iter().map(|(l, i)| (l.as_str(), i.as_str()));
     for table in [user.collect::<Vec<_>>(), DEFAULTS.to_vec()] {
         for label in &labels {
             if let Some((_, image)) = table.iter().find(|(l, _)| l.eq_ignore_ascii_case(label)) {
-                return if *image == HOST {
+                return Ok(if *image == HOST {
                     Placement::host(None)
                 } else {
                     Placement::docker(Some(image.to_string()), None)
-                };
+                });
             }
         }
     }
-    Placement::docker(
+    Ok(Placement::docker(
         None,
         Some(format!("no image for runs-on `{first}`: map it with -P {first}=IMAGE (or -P {first}=host)")),
-    )
+    ))
+}
+
+/// The `runs-on` labels, evaluated: an expression may give one label or a list of them.
+pub fn labels(job: &Job, scope: &Scope) -> Result<Vec<String>, EvalFailure> {
+    let mut out = Vec::new();
+    for label in &job.runs_on {
+        match scope.value(Location::JobRunsOn, label)? {
+            Json::Array(items) => out.extend(items.iter().map(as_label)),
+            other => out.push(as_label(&other)),
+        }
+    }
+    out.retain(|l| !l.is_empty());
+    Ok(out)
+}
+
+fn as_label(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.trim().to_string(),
+        Json::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The placement `pipe plan` shows for a job whose `runs-on` or `container:` is only known when
+/// it runs.
+pub fn at_run_time(job: &Job) -> Placement {
+    let what = match &job.container {
+        Some(c) if c.image.value.contains("${{") => format!("container image `{}`", c.image.value),
+        _ => {
+            let dynamic = job.runs_on.iter().find(|l| l.value.contains("${{"));
+            format!("runs-on `{}`", dynamic.map_or("", |l| l.value.as_str()))
+        }
+    };
+    Placement::docker(None, Some(format!("{what} is chosen at run time")))
 }
 
 #[cfg(test)]
@@ -101,7 +145,8 @@ mod tests {
             $(
                 #[test]
                 fn $name() {
-                    let p = place(&job($body), &maps($maps), $exec);
+                    let j = job($body);
+                    let p = place(&j, &Scope::default(), &maps($maps), $exec).unwrap_or_else(|_| at_run_time(&j));
                     assert_eq!((p.executor, p.image.as_deref(), p.note.is_some()), ($executor, $image, $note), "{p:?}");
                 }
             )+
@@ -127,11 +172,15 @@ mod tests {
         host_everything: "    runs-on: ubuntu-latest\n    container: node:20", &[], Host => "host", None, true;
         dynamic_label: "    runs-on: ${{ matrix.os }}", &[], Auto => "docker", None, true;
         dynamic_image: "    runs-on: x\n    container: ${{ matrix.img }}", &[], Auto => "docker", None, true;
+        empty_image_means_no_container: "    runs-on: ubuntu-latest\n    container: ${{ '' }}", &[], Auto
+            => "docker", Some("ubuntu:24.04"), false;
+        label_list_from_an_expression: "    runs-on: ${{ fromJSON('[\"self-hosted\", \"gpu\"]') }}", &[], Auto
+            => "host", None, false;
     }
 
     #[test]
     fn unmapped_note_says_how() {
-        let p = place(&job("    runs-on: macos-latest"), &[], Auto);
+        let p = place(&job("    runs-on: macos-latest"), &Scope::default(), &[], Auto).expect("placed");
         assert_eq!(
             p.note.as_deref(),
             Some(

@@ -78,15 +78,20 @@ fn job_text(out: &mut String, job: &PlannedJob, plan: &Plan) {
             }
             let _ = writeln!(out, "    matrix: {} leg(s), {}", legs.len(), extra.join(", "));
             for leg in legs {
-                let _ = writeln!(out, "      - {}", leg.name);
+                let mut extra = Vec::new();
+                if leg.image != job.image || leg.executor != job.executor {
+                    extra.push(format!("runs: {}", place(&leg.executor, leg.image.as_deref())));
+                }
+                if leg.environment.is_some() && leg.environment != job.environment {
+                    extra.push(format!("environment: {}", leg.environment.as_deref().unwrap_or_default()));
+                }
+                let extra =
+                    if extra.is_empty() { String::new() } else { format!("  [{}]", extra.join(", ")) };
+                let _ = writeln!(out, "      - {}{extra}", leg.name);
             }
         }
     }
-    let place = match &job.image {
-        Some(image) => format!("{} {image}", job.executor),
-        None => job.executor.clone(),
-    };
-    let _ = writeln!(out, "    runs: {place}");
+    let _ = writeln!(out, "    runs: {}", place(&job.executor, job.image.as_deref()));
     if let Some(note) = &job.platform_note {
         let _ = writeln!(out, "    note: {note}");
     }
@@ -95,6 +100,13 @@ fn job_text(out: &mut String, job: &PlannedJob, plan: &Plan) {
     }
     if let Some(command) = &job.manual {
         let _ = writeln!(out, "    manual: not run (run it with `{command}`)");
+    }
+}
+
+fn place(executor: &str, image: Option<&str>) -> String {
+    match image {
+        Some(image) => format!("{executor} {image}"),
+        None => executor.to_string(),
     }
 }
 

@@ -12,10 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::gate::{GateContext, GateOutcome, decide_gate};
 use super::job::{Leg, LegResult};
-use super::{Shared, contexts, eval};
+use super::{Shared, placement};
 use crate::event::{Conclusion, Event, RunResult};
-use crate::expr::Status;
+use crate::expr::{Location, Status};
+use crate::model::Job;
 use crate::plan::{Legs, Plan, PlannedJob};
+use crate::scope::Scope;
 use crate::store::JobRecord;
 
 /// How a job ended, as dependents see it (`needs.<id>.result`, `needs.<id>.outputs`).
@@ -78,8 +80,6 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
     let mut tasks: JoinSet<(usize, Leg, LegResult)> = JoinSet::new();
     let mut interrupted = false;
     let mut waiting = false;
-    // Who approved each deployment job's gate (for the ledger).
-    let mut approvals: BTreeMap<usize, Option<String>> = BTreeMap::new();
 
     loop {
         // Decide every pending job whose needs are all done.
@@ -103,15 +103,18 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                         states[i] =
                             JobState::Done(JobDone { result: Conclusion::Failure, outputs: Map::new() });
                     }
-                    Start::Wait => {
+                    Start::Wait(environments) => {
                         waiting = true;
                         states[i] = JobState::Waiting;
                         if let Ok(mut r) = shared.record.lock() {
-                            r.waiting.insert(pj.id.clone(), pj.environment.clone().unwrap_or_default());
+                            let several = environments.len() > 1;
+                            for env in environments {
+                                let key = if several { format!("{} ({env})", pj.id) } else { pj.id.clone() };
+                                r.waiting.insert(key, env);
+                            }
                         }
                     }
-                    Start::Legs(legs, approved_by) => {
-                        approvals.insert(i, approved_by);
+                    Start::Legs(legs) => {
                         let cancel = shared.cancel.child_token();
                         states[i] = JobState::Running {
                             remaining: legs.len(),
@@ -141,7 +144,7 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
             tasks.spawn(async move {
                 let result = match job {
                     Some(job) => super::retry::run_leg_with_retry(shared2, &job, &leg, cancel).await,
-                    None => LegResult { result: Conclusion::Failure, outputs: Map::new() },
+                    None => LegResult::failed(),
                 };
                 (i, leg, result)
             });
@@ -169,8 +172,11 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                 };
                 persist(&shared, &record);
                 records.push(record);
+                if leg.environment.is_some() {
+                    super::ledger::record_deployment(&shared, &leg, &result);
+                }
                 let pj = &plan.jobs[i];
-                let continue_on_error = continue_on_error(&shared, pj, &leg);
+                let continue_on_error = leg.continue_on_error;
                 if let JobState::Running { remaining, failed, cancelled, outputs, cancel } = &mut states[i] {
                     *remaining -= 1;
                     outputs.extend(result.outputs);
@@ -194,11 +200,7 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                         } else {
                             Conclusion::Success
                         };
-                        let done = JobDone { result, outputs: std::mem::take(outputs) };
-                        if pj.environment.is_some() {
-                            super::ledger::record_deployment(&shared, pj, &leg, &done, approvals.get(&i).cloned().flatten());
-                        }
-                        states[i] = JobState::Done(done);
+                        states[i] = JobState::Done(JobDone { result, outputs: std::mem::take(outputs) });
                     }
                 }
             }
@@ -282,8 +284,9 @@ fn persist(shared: &Shared, record: &JobRecord) {
 pub(super) enum Start {
     Skip,
     Fail(String),
-    Wait,
-    Legs(Vec<Leg>, Option<String>),
+    /// Waiting at the gates of these environments.
+    Wait(Vec<String>),
+    Legs(Vec<Leg>),
 }
 
 fn start_job(
@@ -295,6 +298,9 @@ fn start_job(
     if let Some(command) = &pj.manual {
         return super::manual::not_run(shared, pj, command);
     }
+    let Some(job) = shared.pipeline.job(&pj.id) else {
+        return Start::Fail(format!("job `{}` is not in the pipeline", pj.id));
+    };
     let needs_json = Json::Object(needs.clone());
     let results: Vec<&str> = needs.values().filter_map(|n| n["result"].as_str()).collect();
     let status = if shared.cancel.is_cancelled() {
@@ -304,103 +310,154 @@ fn start_job(
     } else {
         Status::Success
     };
-    let condition = pj.condition.as_deref();
     let all_succeeded = results.iter().all(|r| *r == "success");
-    let inputs = Json::Object(shared.facts.inputs.clone());
-    let github = shared.facts.github(&pj.id, "");
-    let vars = contexts::object(&shared.facts.vars);
-    let ctx = contexts::build(
-        &[("github", &github), ("needs", &needs_json), ("vars", &vars), ("inputs", &inputs)],
-        status,
-        None,
-    );
+    let scope = shared.scope(&pj.id).with("needs", &needs_json).with_status(status);
     // Without a status function, a need that did not succeed skips the job (implicit success()).
-    if !all_succeeded && !eval::uses_status_function(condition) {
+    let condition = job.condition.as_ref();
+    if !all_succeeded && !scope.uses_status_function(condition.map(|c| c.value.as_str())) {
         return Start::Skip;
     }
-    match eval::condition(condition, &ctx) {
+    match scope.condition(Location::JobIf, condition) {
         Ok(true) => {}
         Ok(false) => return Start::Skip,
-        Err(e) => return Start::Fail(format!("the job's `if:` cannot be evaluated: {e}")),
+        Err(e) => return Start::Fail(e.describe("the job's `if:` cannot be evaluated")),
     }
-    let mut approved_by = None;
-    let mut env_secrets = BTreeMap::new();
-    let mut delay = None;
-    if let Some(env) = &pj.environment {
-        let env_name = eval::text(env, &ctx).unwrap_or_else(|_| env.clone());
-        let url = pj.environment_url.as_ref().map(|u| eval::text(u, &ctx).unwrap_or_else(|_| u.clone()));
+    let mut legs = match legs(shared, pj, job, &scope, &needs_json) {
+        Ok(l) if l.is_empty() => return Start::Skip,
+        Ok(l) => l,
+        Err(e) => return Start::Fail(e),
+    };
+    // One gate per environment the legs deploy to (a matrix may deploy to several).
+    let mut passed: BTreeMap<String, Gated> = BTreeMap::new();
+    let mut waiting = Vec::new();
+    for leg in &legs {
+        let Some(env_name) = leg.environment.clone() else { continue };
+        if passed.contains_key(&env_name) || waiting.contains(&env_name) {
+            continue;
+        }
+        // The url may read `steps`: known after the job; the prompt shows it when it can.
+        let url = job.environment.as_ref().and_then(|e| e.url.as_ref());
+        let url = url.and_then(|u| leg.scope.text(Location::JobEnvironmentUrl, u).ok());
         let gate_ctx = GateContext { needs, results: all_results, url };
         match decide_gate(shared, pj, &env_name, &gate_ctx) {
-            GateOutcome::Pass { approved_by: by } => approved_by = by,
-            GateOutcome::Refused(why) => return Start::Fail(why),
-            GateOutcome::Wait => return Start::Wait,
-        }
-        let policy = shared.config.as_ref().and_then(|c| c.environment(&env_name));
-        if let Some(p) = policy {
-            // Secrets of this environment: seen by its jobs only, masked like every secret.
-            match crate::gate::load_env_secrets(p) {
-                Ok(pairs) => {
-                    for (k, v) in pairs {
-                        shared.masker.add(&v);
-                        env_secrets.insert(k, v);
-                    }
+            GateOutcome::Pass { approved_by } => match gated(shared, &env_name, approved_by) {
+                Ok(g) => {
+                    passed.insert(env_name, g);
                 }
-                Err(e) => return Start::Fail(format!("secrets of `{env_name}`: {e}")),
-            }
-            delay = p.wait_timer;
+                Err(e) => return Start::Fail(e),
+            },
+            GateOutcome::Refused(why) => return Start::Fail(why),
+            GateOutcome::Wait => waiting.push(env_name),
         }
     }
-    match legs(pj, &needs_json, &ctx) {
-        Ok(l) if l.is_empty() => Start::Skip,
-        Ok(mut l) => {
-            for leg in &mut l {
-                leg.env_secrets = env_secrets.clone();
-                leg.delay = delay;
-            }
-            Start::Legs(l, approved_by)
-        }
-        Err(e) => Start::Fail(e),
+    if !waiting.is_empty() {
+        return Start::Wait(waiting);
     }
+    for leg in &mut legs {
+        if let Some(g) = leg.environment.as_ref().and_then(|e| passed.get(e)) {
+            leg.env_secrets = g.secrets.clone();
+            leg.delay = g.delay;
+            leg.approved_by = g.approved_by.clone();
+        }
+    }
+    Start::Legs(legs)
 }
 
-fn legs(pj: &PlannedJob, needs: &Json, ctx: &crate::expr::MapContext) -> Result<Vec<Leg>, String> {
-    let single = |matrix: Option<Map<String, Json>>, name: String, key: String, idx: usize, total: usize| {
-        Leg {
+/// What a passed gate gives the legs deploying there.
+struct Gated {
+    approved_by: Option<String>,
+    secrets: BTreeMap<String, String>,
+    delay: Option<std::time::Duration>,
+}
+
+fn gated(shared: &Shared, env_name: &str, approved_by: Option<String>) -> Result<Gated, String> {
+    let mut g = Gated { approved_by, secrets: BTreeMap::new(), delay: None };
+    if let Some(p) = shared.config.as_ref().and_then(|c| c.environment(env_name)) {
+        // Secrets of this environment: seen by its jobs only, masked like every secret.
+        let pairs = crate::gate::load_env_secrets(p).map_err(|e| format!("secrets of `{env_name}`: {e}"))?;
+        for (k, v) in pairs {
+            shared.masker.add(&v);
+            g.secrets.insert(k, v);
+        }
+        g.delay = p.wait_timer;
+    }
+    Ok(g)
+}
+
+/// The legs of a job, each with its scope (`matrix`, `strategy`) and what depends on it: name,
+/// placement, environment, `continue-on-error`.
+fn legs(
+    shared: &Shared,
+    pj: &PlannedJob,
+    job: &Job,
+    scope: &Scope,
+    needs: &Json,
+) -> Result<Vec<Leg>, String> {
+    let matrices: Vec<Option<Map<String, Json>>> = match &pj.legs {
+        Legs::Single => vec![None],
+        Legs::Matrix { legs, .. } => legs.iter().map(|l| Some(l.matrix.clone())).collect(),
+        Legs::Dynamic { .. } => crate::plan::legs::evaluate(job, scope)?.into_iter().map(Some).collect(),
+    };
+    let total = matrices.len();
+    let mut out = Vec::with_capacity(total);
+    for (i, matrix) in matrices.into_iter().enumerate() {
+        let mut leg_scope =
+            scope.clone().with("strategy", &crate::plan::legs::strategy_context(&pj.legs, i, total));
+        if let Some(m) = &matrix {
+            leg_scope.set("matrix", &Json::Object(m.clone()));
+        }
+        let name = leg_name(job, matrix.as_ref(), &leg_scope)?;
+        let place = placement::of_leg(shared, job, &leg_scope)?;
+        let environment = match &job.environment {
+            Some(e) => Some(
+                leg_scope
+                    .text(Location::JobEnvironment, &e.name)
+                    .map_err(|e| e.describe("the job's `environment` cannot be evaluated"))?,
+            ),
+            None => None,
+        };
+        let continue_on_error = match &job.continue_on_error {
+            Some(f) => leg_scope
+                .flag(Location::JobContinueOnError, f)
+                .map_err(|e| e.describe("the job's `continue-on-error` cannot be evaluated"))?,
+            None => false,
+        };
+        let key = if matrix.is_some() { format!("{}-{}", sanitize(&pj.id), i + 1) } else { sanitize(&pj.id) };
+        out.push(Leg {
             key,
             job_id: pj.id.clone(),
             name,
             matrix,
-            strategy: json!({"fail-fast": fail_fast(pj), "job-index": idx, "job-total": total, "max-parallel": max_parallel(pj).min(total)}),
+            scope: leg_scope,
             needs: needs.clone(),
-            image: pj.image.clone(),
-            executor: pj.executor.clone(),
+            image: place.image,
+            executor: place.executor.to_string(),
+            environment,
+            approved_by: None,
+            continue_on_error,
             env_secrets: BTreeMap::new(),
             delay: None,
+        });
+    }
+    Ok(out)
+}
+
+/// `name:` evaluated in the leg's scope; a matrix leg without an expression in its name gets its
+/// values appended (`test (linux, 3.12)`), as on GitHub.
+fn leg_name(job: &Job, matrix: Option<&Map<String, Json>>, scope: &Scope) -> Result<String, String> {
+    let name = match &job.name {
+        Some(n) if n.value.contains("${{") => {
+            return scope
+                .text(Location::JobName, n)
+                .map_err(|e| e.describe("the job's `name` cannot be evaluated"));
         }
+        Some(n) => n.value.as_str(),
+        None => job.id.value.as_str(),
     };
-    let name = eval::text(&pj.name, ctx).unwrap_or_else(|_| pj.name.clone());
-    let matrices: Vec<(Map<String, Json>, String)> = match &pj.legs {
-        Legs::Single => return Ok(vec![single(None, name, sanitize(&pj.id), 0, 1)]),
-        Legs::Matrix { legs, .. } => legs.iter().map(|l| (l.matrix.clone(), l.name.clone())).collect(),
-        Legs::Dynamic { expression } => {
-            let value = eval::value(expression, ctx)?;
-            let rows = super::matrix_runtime::expand_value(&value)?;
-            rows.into_iter()
-                .map(|m| {
-                    let label = crate::plan::matrix::leg_name(&name, &m);
-                    (m, label)
-                })
-                .collect()
-        }
-    };
-    let total = matrices.len();
-    Ok(matrices
-        .into_iter()
-        .enumerate()
-        .map(|(i, (m, label))| {
-            single(Some(m), label.clone(), format!("{}-{}", sanitize(&pj.id), i + 1), i, total)
-        })
-        .collect())
+    Ok(match matrix {
+        Some(m) => crate::plan::matrix::leg_name(name, m),
+        None => name.to_string(),
+    })
 }
 
 /// A file-name-safe version of an id.
@@ -421,19 +478,6 @@ fn fail_fast(pj: &PlannedJob) -> bool {
     match &pj.legs {
         Legs::Matrix { fail_fast, .. } => *fail_fast,
         _ => true,
-    }
-}
-
-fn continue_on_error(shared: &Shared, pj: &PlannedJob, leg: &Leg) -> bool {
-    let Some(job) = shared.pipeline.job(&pj.id) else { return false };
-    match &job.continue_on_error {
-        Some(crate::model::Flag::Value(b, _)) => *b,
-        Some(crate::model::Flag::Expr(t)) => {
-            let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
-            let ctx = contexts::build(&[("matrix", &matrix), ("needs", &leg.needs)], Status::Success, None);
-            eval::value(&t.value, &ctx).map(|v| crate::expr::Value::from(&v).is_truthy()).unwrap_or(false)
-        }
-        None => false,
     }
 }
 

@@ -1,65 +1,70 @@
 //! Docker-only parts of a job's setup: `container:` and `services:` with their expressions
-//! evaluated.
+//! evaluated in the leg's scope, each key with the contexts GitHub allows there.
 
-use serde_json::{Value as Json, json};
-
+use super::Shared;
 use super::job::Leg;
-use super::{Shared, contexts, eval};
 use crate::backend::{ContainerSpec, JobSetup, ServiceSpec};
-use crate::expr::Status;
-use crate::model::{Container, Job};
+use crate::expr::Location;
+use crate::model::{Container, Job, Text};
+use crate::scope::Scope;
+
+/// The keys of one `container:` or service, for the contexts each may read.
+struct Keys {
+    image: Location,
+    env: Location,
+    credentials: Location,
+    rest: Location,
+}
+
+const CONTAINER: Keys = Keys {
+    image: Location::JobContainerImage,
+    env: Location::JobContainerEnv,
+    credentials: Location::JobContainerCredentials,
+    rest: Location::JobContainer,
+};
+
+const SERVICE: Keys = Keys {
+    image: Location::JobServices,
+    env: Location::JobServiceEnv,
+    credentials: Location::JobServiceCredentials,
+    rest: Location::JobServices,
+};
 
 pub fn complete(mut setup: JobSetup, job: &Job, shared: &Shared, leg: &Leg) -> Result<JobSetup, String> {
-    let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
-    let inputs = Json::Object(shared.facts.inputs.clone());
-    let secrets = contexts::object(&shared.secrets);
-    let github = shared.facts.github(&leg.job_id, "");
-    let vars = contexts::object(&shared.facts.vars);
-    let ctx = contexts::build(
-        &[
-            ("github", &github),
-            ("matrix", &matrix),
-            ("needs", &leg.needs),
-            ("strategy", &leg.strategy),
-            ("inputs", &inputs),
-            ("secrets", &secrets),
-            ("vars", &vars),
-        ],
-        Status::Success,
-        None,
-    );
-    let text = |s: &str| eval::text(s, &ctx);
-    let spec = |c: &Container| -> Result<ContainerSpec, String> {
-        Ok(ContainerSpec {
-            env: c
-                .env
-                .iter()
-                .map(|(k, v)| Ok((k.value.clone(), text(&v.value)?)))
-                .collect::<Result<_, String>>()?,
-            volumes: c.volumes.iter().map(|v| text(v)).collect::<Result<_, String>>()?,
-            options: c.options.as_ref().map(|o| text(&o.value)).transpose()?,
-            credentials: match &c.credentials {
-                Some((u, p)) => Some((text(&u.value)?, text(&p.value)?)),
-                None => None,
-            },
-            ports: c.ports.iter().map(|p| text(p)).collect::<Result<_, String>>()?,
-        })
-    };
+    let mut all_secrets = shared.secrets.clone();
+    all_secrets.extend(leg.env_secrets.clone());
+    let scope = leg.scope.clone().with("secrets", &crate::scope::object(&all_secrets));
     if let Some(c) = &job.container {
-        setup.image = Some(text(&c.image.value)?);
-        setup.container = Some(spec(c)?);
+        let image = text(&scope, CONTAINER.image, &c.image, "container image")?;
+        // An empty image means no job container: the leg's runs-on image is used.
+        if !image.trim().is_empty() {
+            setup.container = Some(spec(&scope, &CONTAINER, c)?);
+        }
     }
     if setup.image.as_deref().is_none_or(str::is_empty) {
-        let label = job.runs_on.first().map_or("(none)", |l| l.value.as_str());
+        let labels = crate::plan::platform::labels(job, &leg.scope).unwrap_or_default();
+        let label = labels.first().map_or("(none)", String::as_str);
         return Err(format!(
             "no image for runs-on `{label}`: map it with -P {label}=IMAGE or in pipe.toml [platforms], or run with --executor host"
         ));
     }
+    // JavaScript actions run with pipe's node, mounted read-only (the image needs none).
+    if shared.actions.inventory.node_jobs.contains(job.id.as_str())
+        && let Some(node) = &shared.actions.node
+    {
+        let mount = format!("{}:{}:ro", node.display(), super::actions::node::NODE_IN_CONTAINER);
+        setup.container.get_or_insert_with(ContainerSpec::default).volumes.push(mount);
+    }
     for (id, c) in &job.services {
-        let s = spec(c)?;
+        let image = text(&scope, SERVICE.image, &c.image, &format!("service `{}` image", id.value))?;
+        // A service whose image evaluates to nothing is not started (as on GitHub).
+        if image.trim().is_empty() {
+            continue;
+        }
+        let s = spec(&scope, &SERVICE, c)?;
         setup.services.push(ServiceSpec {
             id: id.value.clone(),
-            image: text(&c.image.value)?,
+            image: image.trim().to_string(),
             env: s.env,
             ports: s.ports,
             volumes: s.volumes,
@@ -67,4 +72,29 @@ pub fn complete(mut setup: JobSetup, job: &Job, shared: &Shared, leg: &Leg) -> R
         });
     }
     Ok(setup)
+}
+
+fn text(scope: &Scope, at: Location, t: &Text, what: &str) -> Result<String, String> {
+    scope.text(at, t).map_err(|e| e.describe(&format!("{what} cannot be evaluated")))
+}
+
+fn spec(scope: &Scope, keys: &Keys, c: &Container) -> Result<ContainerSpec, String> {
+    let plain = |s: &String| scope.text_str(keys.rest, s).map_err(String::from);
+    Ok(ContainerSpec {
+        env: c
+            .env
+            .iter()
+            .map(|(k, v)| Ok((k.value.clone(), text(scope, keys.env, v, &format!("env `{}`", k.value))?)))
+            .collect::<Result<_, String>>()?,
+        volumes: c.volumes.iter().map(plain).collect::<Result<_, String>>()?,
+        options: c.options.as_ref().map(|o| text(scope, keys.rest, o, "options")).transpose()?,
+        credentials: match &c.credentials {
+            Some((u, p)) => Some((
+                text(scope, keys.credentials, u, "credentials")?,
+                text(scope, keys.credentials, p, "credentials")?,
+            )),
+            None => None,
+        },
+        ports: c.ports.iter().map(plain).collect::<Result<_, String>>()?,
+    })
 }

@@ -10,13 +10,12 @@ use serde_json::{Map, Value as Json, json};
 use tokio_util::sync::CancellationToken;
 
 use super::Shared;
-use super::contexts;
-use super::eval;
 use super::step::{StepResult, StepRun, run_step};
 use crate::backend::{JobHandle, JobSetup};
 use crate::event::{Conclusion, Event};
-use crate::expr::Status;
+use crate::expr::{Location, Status};
 use crate::model::{Env, Job};
+use crate::scope::{self, Scope};
 
 /// GitHub's default job timeout.
 const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(360 * 60);
@@ -29,12 +28,21 @@ pub struct Leg {
     pub job_id: String,
     pub name: String,
     pub matrix: Option<Map<String, Json>>,
-    pub strategy: Json,
+    /// What the leg's expressions see before it starts: the run-wide contexts, `needs`,
+    /// `strategy` and `matrix`.
+    pub scope: Scope,
     /// The `needs` context.
     pub needs: Json,
+    /// `runs-on`/`container:` evaluated for this leg.
     pub image: Option<String>,
-    /// `docker` or `host`, from the plan.
+    /// `docker` or `host`.
     pub executor: String,
+    /// The evaluated `environment:` name: a deployment leg.
+    pub environment: Option<String>,
+    /// Who passed the environment's gate (for the ledger).
+    pub approved_by: Option<String>,
+    /// The job's `continue-on-error`, evaluated for this leg.
+    pub continue_on_error: bool,
     /// Secrets of the job's environment (pipe.toml `secrets_file`): this job's only.
     pub env_secrets: BTreeMap<String, String>,
     /// `wait_timer` of the environment: how long to wait after the approval.
@@ -45,9 +53,17 @@ pub struct Leg {
 pub struct LegResult {
     pub result: Conclusion,
     pub outputs: Map<String, Json>,
+    /// `environment.url`, evaluated after the steps (it may read their outputs).
+    pub environment_url: Option<String>,
 }
 
-/// Everything a step's evaluation context is built from, kept current as steps run.
+impl LegResult {
+    pub fn failed() -> LegResult {
+        LegResult { result: Conclusion::Failure, outputs: Map::new(), environment_url: None }
+    }
+}
+
+/// Everything a step's scope is built from, kept current as steps run.
 pub struct JobState {
     pub env: BTreeMap<String, String>,
     pub path_prepend: Vec<String>,
@@ -58,6 +74,9 @@ pub struct JobState {
     pub job_ctx: Json,
     /// Work actions left for after the last step (GitHub's post steps), run last first.
     pub post: Vec<super::actions::Post>,
+    /// What JavaScript actions saved with GITHUB_STATE, by step (`index` + scope): their
+    /// later stages see it as `STATE_*`.
+    pub action_state: BTreeMap<String, Vec<(String, String)>>,
     /// Exit code of the last step's process (for `allowed_exit_codes`).
     pub last_exit: Option<i64>,
 }
@@ -99,17 +118,17 @@ pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: Cancella
                 level: "error".into(),
                 message: e,
             });
-            return LegResult { result: Conclusion::Failure, outputs: Map::new() };
+            return LegResult::failed();
         }
     };
     let result = if cancel.is_cancelled() {
-        Ok(LegResult { result: Conclusion::Cancelled, outputs: Map::new() })
+        Ok(LegResult { result: Conclusion::Cancelled, outputs: Map::new(), environment_url: None })
     } else {
         run_leg_inner(&shared, job, leg, cancel).await
     };
     drop(group);
-    let (result, outputs) = match result {
-        Ok(r) => (r.result, r.outputs),
+    let result = match result {
+        Ok(r) => r,
         Err(message) => {
             shared.emitter.emit(Event::StepOutput {
                 job: leg.job_id.clone(),
@@ -118,11 +137,11 @@ pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: Cancella
                 stream: "stderr".into(),
                 line: format!("error: {}", shared.masker.mask(&message)),
             });
-            (Conclusion::Failure, Map::new())
+            LegResult::failed()
         }
     };
-    emit_finished(result, &outputs);
-    LegResult { result, outputs }
+    emit_finished(result.result, &result.outputs);
+    result
 }
 
 async fn run_leg_inner(
@@ -162,6 +181,15 @@ async fn run_leg_inner(
         }
         _ => JobHandle::Host(crate::backend::host::HostJob::start(&setup, shared.force.clone())),
     };
+    if matches!(handle, JobHandle::Host(_)) && (job.container.is_some() || !job.services.is_empty()) {
+        shared.emitter.emit(Event::Annotation {
+            job: leg.job_id.clone(),
+            name: leg.name.clone(),
+            step: 0,
+            level: "notice".into(),
+            message: "this job runs on the host: its `container:` and `services:` are not used".into(),
+        });
+    }
     shared.emitter.emit(Event::JobStarted {
         job: leg.job_id.clone(),
         name: leg.name.clone(),
@@ -191,22 +219,10 @@ async fn job_group(
     leg: &Leg,
 ) -> Result<Option<super::concurrency::GroupGuard>, String> {
     let Some(c) = &job.concurrency else { return Ok(None) };
-    let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
-    let github = shared.facts.github(&leg.job_id, "");
-    let inputs = Json::Object(shared.facts.inputs.clone());
-    let vars = contexts::object(&shared.facts.vars);
-    let ctx = contexts::build(
-        &[
-            ("github", &github),
-            ("inputs", &inputs),
-            ("vars", &vars),
-            ("matrix", &matrix),
-            ("needs", &leg.needs),
-        ],
-        Status::Success,
-        None,
-    );
-    let group = eval::text(&c.group.value, &ctx)?;
+    let group = leg
+        .scope
+        .text(Location::JobConcurrency, &c.group)
+        .map_err(|e| e.describe("the job's concurrency group cannot be evaluated"))?;
     let cancel_older = matches!(c.cancel_in_progress, Some(crate::model::Flag::Value(true, _)));
     let emitter = shared.emitter.clone();
     let (job_id, name) = (leg.job_id.clone(), leg.name.clone());
@@ -245,37 +261,24 @@ async fn run_steps(
 ) -> Result<LegResult, String> {
     let paths = handle.paths();
     let github = shared.facts.github(&leg.job_id, &paths.workspace);
-    let runner = contexts::runner(&format!("{}/temp", paths.runner_dir), "/opt/hostedtoolcache");
-    let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
-    let vars = contexts::object(&shared.facts.vars);
+    let runner = scope::runner(&format!("{}/temp", paths.runner_dir), "/opt/hostedtoolcache");
     let mut all_secrets = shared.secrets.clone();
     all_secrets.extend(leg.env_secrets.clone());
-    let secrets = contexts::object(&all_secrets);
-    let inputs = Json::Object(shared.facts.inputs.clone());
+    // The job-wide part of every step's scope.
+    let base = leg
+        .scope
+        .clone()
+        .with("github", &github)
+        .with("runner", &runner)
+        .with("secrets", &scope::object(&all_secrets))
+        .with("job", &job_ctx);
 
     // Job environment: --env-file, then workflow env, then job env (later wins), each evaluated.
     let mut env: BTreeMap<String, String> = shared.env_file_vars.clone();
-    for layer in [&shared.pipeline.env, &job.env] {
-        let ctx = contexts::build(
-            &[
-                ("github", &github),
-                ("env", &contexts::object(&env)),
-                ("vars", &vars),
-                ("secrets", &secrets),
-                ("inputs", &inputs),
-                ("matrix", &matrix),
-                ("needs", &leg.needs),
-                ("strategy", &leg.strategy),
-                ("runner", &runner),
-                ("job", &job_ctx),
-            ],
-            Status::Success,
-            None,
-        );
-        layer_env(layer, &ctx, &mut env)?;
-    }
+    layer_env(&shared.pipeline.env, &base, Location::Env, &mut env)?;
+    layer_env(&job.env, &base, Location::JobEnv, &mut env)?;
 
-    let deadline = job_timeout(job, leg, shared)?;
+    let deadline = job_timeout(job, leg)?;
     let job_cancel = cancel.child_token();
     let timer = {
         let t = job_cancel.clone();
@@ -294,6 +297,7 @@ async fn run_steps(
         runner,
         job_ctx,
         post: Vec::new(),
+        action_state: BTreeMap::new(),
         last_exit: None,
     };
     // Every step (and post step) of the leg sees the same job-wide parts.
@@ -305,13 +309,14 @@ async fn run_steps(
         index,
         handle,
         scratch,
-        vars: &vars,
-        secrets: &secrets,
-        inputs: &inputs,
-        matrix: &matrix,
+        base: &base,
         cancel: job_cancel.clone(),
         scope: String::new(),
     };
+    // Pre stages of the steps' actions (GitHub's "Pre" steps), before the first step.
+    for (index, step) in job.steps.iter().enumerate().filter(|(_, s)| s.uses.is_some()) {
+        super::step::run_pre(&step_run(step, index), &mut state).await;
+    }
     for (index, step) in job.steps.iter().enumerate() {
         let cancelled_now = job_cancel.is_cancelled();
         if cancelled_now && state.status != Status::Cancelled {
@@ -330,7 +335,7 @@ async fn run_steps(
     for post in std::mem::take(&mut state.post).into_iter().rev() {
         let Some(step) = job.steps.get(post.step()) else { continue };
         let run = step_run(step, post.step());
-        super::actions::run_post(&run, state.status, post).await;
+        super::actions::run_post(&run, &mut state, post).await;
     }
     timer.abort();
     let timed_out = job_cancel.is_cancelled() && !cancel.is_cancelled();
@@ -344,52 +349,82 @@ async fn run_steps(
         });
     }
 
-    // Outputs, evaluated after the steps with their contexts.
-    let ctx = contexts::build(
-        &[
-            ("github", &state.github),
-            ("env", &contexts::object(&state.env)),
-            ("vars", &vars),
-            ("secrets", &secrets),
-            ("inputs", &inputs),
-            ("matrix", &matrix),
-            ("needs", &leg.needs),
-            ("strategy", &leg.strategy),
-            ("runner", &state.runner),
-            ("job", &state.job_ctx),
-            ("steps", &Json::Object(state.steps.clone())),
-        ],
-        state.status,
-        None,
-    );
-    let mut outputs = Map::new();
-    for (name, value) in &job.outputs {
-        let v = eval::text(&value.value, &ctx).unwrap_or_default();
-        outputs.insert(name.value.clone(), Json::String(shared.masker.mask(&v)));
-    }
+    // Outputs and the environment's url, evaluated after the steps with their contexts.
+    let after = base
+        .clone()
+        .with("github", &state.github)
+        .with("env", &scope::object(&state.env))
+        .with("job", &state.job_ctx)
+        .with("steps", &Json::Object(state.steps.clone()))
+        .with_status(state.status);
+    let outputs = job_outputs(shared, job, leg, &after);
+    let environment_url = job
+        .environment
+        .as_ref()
+        .and_then(|e| e.url.as_ref())
+        .and_then(|u| after.text(Location::JobEnvironmentUrl, u).ok())
+        .map(|u| shared.masker.mask(&u));
     let result = match state.status {
         Status::Success => Conclusion::Success,
         Status::Failure => Conclusion::Failure,
         Status::Cancelled => Conclusion::Cancelled,
     };
-    Ok(LegResult { result, outputs })
+    Ok(LegResult { result, outputs, environment_url })
 }
 
-/// Evaluate an `env:` block on top of `env`.
+/// The job's `outputs:`. One that holds a secret is left out with a warning, as GitHub's runner
+/// does, rather than handed on masked.
+fn job_outputs(shared: &Shared, job: &Job, leg: &Leg, after: &Scope) -> Map<String, Json> {
+    let mut outputs = Map::new();
+    for (name, value) in &job.outputs {
+        let v = match after.text(Location::JobOutputs, value) {
+            Ok(v) => v,
+            Err(e) => {
+                warn(
+                    shared,
+                    leg,
+                    job.steps.len().saturating_sub(1),
+                    e.describe(&format!("output `{}`", name.value)),
+                );
+                continue;
+            }
+        };
+        if shared.masker.mask(&v) != v {
+            let message = format!("output `{}` was skipped: it may contain a secret", name.value);
+            warn(shared, leg, job.steps.len().saturating_sub(1), message);
+            continue;
+        }
+        outputs.insert(name.value.clone(), Json::String(v));
+    }
+    outputs
+}
+
+fn warn(shared: &Shared, leg: &Leg, step: usize, message: String) {
+    shared.emitter.emit(Event::Annotation {
+        job: leg.job_id.clone(),
+        name: leg.name.clone(),
+        step,
+        level: "warning".into(),
+        message: shared.masker.mask(&message),
+    });
+}
+
+/// Evaluate an `env:` block (at `location`) on top of `env`.
 pub fn layer_env(
     layer: &Env,
-    ctx: &crate::expr::MapContext,
+    scope: &Scope,
+    location: Location,
     env: &mut BTreeMap<String, String>,
 ) -> Result<(), String> {
     match layer {
         Env::None => {}
         Env::Pairs(pairs) => {
             for (k, v) in pairs {
-                let value = eval::text(&v.value, ctx).map_err(|e| format!("env `{}`: {e}", k.value))?;
+                let value = scope.text(location, v).map_err(|e| e.describe(&format!("env `{}`", k.value)))?;
                 env.insert(k.value.clone(), value);
             }
         }
-        Env::Expr(t) => match eval::value(&t.value, ctx)? {
+        Env::Expr(t) => match scope.value(location, t).map_err(|e| e.describe("env"))? {
             Json::Object(m) => {
                 for (k, v) in m {
                     env.insert(k, json_to_env(&v));
@@ -410,28 +445,12 @@ pub fn json_to_env(v: &Json) -> String {
     }
 }
 
-fn job_timeout(job: &Job, leg: &Leg, shared: &Shared) -> Result<Duration, String> {
+fn job_timeout(job: &Job, leg: &Leg) -> Result<Duration, String> {
     let Some(t) = &job.timeout_minutes else { return Ok(DEFAULT_JOB_TIMEOUT) };
-    let minutes = match t {
-        crate::model::Number::Value(v, _) => *v,
-        crate::model::Number::Expr(text) => {
-            let matrix = leg.matrix.clone().map_or(json!({}), Json::Object);
-            let ctx = contexts::build(
-                &[
-                    ("matrix", &matrix),
-                    ("needs", &leg.needs),
-                    ("strategy", &leg.strategy),
-                    ("inputs", &Json::Object(shared.facts.inputs.clone())),
-                ],
-                Status::Success,
-                None,
-            );
-            eval::value(&text.value, &ctx)?
-                .as_f64()
-                .or_else(|| eval::text(&text.value, &ctx).ok()?.parse().ok())
-                .unwrap_or(360.0)
-        }
-    };
+    let minutes = leg
+        .scope
+        .number(Location::JobTimeoutMinutes, t)
+        .map_err(|e| e.describe("the job's `timeout-minutes` cannot be evaluated"))?;
     if !(minutes > 0.0 && minutes.is_finite()) {
         return Err(format!("timeout-minutes must be positive, got {minutes}"));
     }

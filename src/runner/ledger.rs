@@ -1,29 +1,15 @@
-//! The deployment ledger entry of a finished deployment job: which environment got which commit
-//! and artifact, with what result, approved by whom.
+//! The deployment ledger entry of a finished deployment leg: which environment (its evaluated
+//! name) got which commit and artifact, with what result, approved by whom.
 
 use super::Shared;
-use super::dispatcher::JobDone;
-use super::job::Leg;
+use super::job::{Leg, LegResult};
 use crate::gate::ledger::{self, DeploymentRecord};
-use crate::plan::PlannedJob;
 
-pub fn record_deployment(
-    shared: &Shared,
-    pj: &PlannedJob,
-    leg: &Leg,
-    done: &JobDone,
-    approved_by: Option<String>,
-) {
-    let github = shared.facts.github(&pj.id, "");
-    let ctx = super::contexts::build(
-        &[("github", &github), ("needs", &leg.needs)],
-        crate::expr::Status::Success,
-        None,
-    );
-    let eval = |s: &String| super::eval::text(s, &ctx).unwrap_or_else(|_| s.clone());
+pub fn record_deployment(shared: &Shared, leg: &Leg, result: &LegResult) {
+    let Some(environment) = &leg.environment else { return };
     // The artifact: the job's own outputs, else what its needs handed it (`build.image`), so the
     // ledger answers "which artifact runs there" without extra wiring in the workflow.
-    let mut outputs = done.outputs.clone();
+    let mut outputs = result.outputs.clone();
     if outputs.is_empty()
         && let Some(needs) = leg.needs.as_object()
     {
@@ -38,19 +24,19 @@ pub fn record_deployment(
     let record = DeploymentRecord {
         v: ledger::VERSION,
         ts: ledger::now(),
-        environment: pj.environment.as_ref().map(eval).unwrap_or_default(),
-        url: pj.environment_url.as_ref().map(eval),
+        environment: environment.clone(),
+        url: result.environment_url.clone(),
         sha: shared.facts.sha.clone(),
         run_id: shared.run_id.clone(),
-        job: pj.id.clone(),
+        job: leg.job_id.clone(),
         outputs: shared
             .masker
             .mask_json(&serde_json::Value::Object(outputs))
             .as_object()
             .cloned()
             .unwrap_or_default(),
-        result: done.result.as_str().to_string(),
-        approved_by,
+        result: result.result.as_str().to_string(),
+        approved_by: leg.approved_by.clone(),
     };
     if let Err(e) = ledger::append_deployment(shared.store.root(), &record) {
         eprintln!("warning: the deployment ledger could not be written: {e}");

@@ -4,18 +4,16 @@
 mod actions;
 mod commands;
 pub mod concurrency;
-mod contexts;
 mod dispatcher;
 mod docker_setup;
 pub mod emitter;
 mod envfiles;
-mod eval;
 pub mod gate;
 mod job;
 mod ledger;
 mod manual;
-mod matrix_runtime;
 mod output;
+mod placement;
 mod retry;
 mod shell;
 mod step;
@@ -23,22 +21,27 @@ mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-pub use contexts::RunFacts;
+pub use crate::scope::RunFacts;
+pub use actions::{RemoteActions, inventory, node::host_node};
 pub use dispatcher::{Finished, JobDone, dispatch};
 
 use crate::backend::PullPolicy;
-use crate::cli::Mode;
+use crate::cli::{ExecutorChoice, Mode};
 use crate::mask::Masker;
 use crate::model::Pipeline;
+use crate::scope::{Compiled, Scope};
 use crate::store::Store;
 
 /// What every job of a run shares.
 pub struct Shared {
     pub run_id: String,
     pub pipeline: Pipeline,
+    /// The pipeline's expressions, parsed once, and its source (for error positions).
+    pub compiled: Arc<Compiled>,
     pub facts: RunFacts,
     pub store: Store,
     pub emitter: emitter::Emitter,
@@ -51,6 +54,9 @@ pub struct Shared {
     pub workdir: PathBuf,
     pub bind: bool,
     pub pull: PullPolicy,
+    /// `-P` then pipe.toml `[platforms]`: `runs-on` labels evaluated per leg are placed with them.
+    pub platforms: Vec<(String, String)>,
+    pub executor: ExecutorChoice,
     pub parallel: usize,
     pub mode: Mode,
     pub pre_approved: Vec<String>,
@@ -65,14 +71,13 @@ pub struct Shared {
     pub cancel: CancellationToken,
     /// Kill at once (second Ctrl-C).
     pub force: CancellationToken,
+    /// Remote actions: the fetcher, what the run resolved, the node runtime.
+    pub actions: RemoteActions,
 }
 
-/// A JSON object of strings (for contexts built outside the runner).
-pub fn contexts_object(map: &BTreeMap<String, String>) -> serde_json::Value {
-    contexts::object(map)
-}
-
-/// Interpolate `${{ }}` in `text` with the given contexts.
-pub fn eval_text(text: &str, parts: &[(&str, &serde_json::Value)]) -> Result<String, String> {
-    eval::text(text, &contexts::build(parts, crate::expr::Status::Success, None))
+impl Shared {
+    /// The run-wide part of every scope of job `job`: `github`, `inputs`, `vars`, `secrets`.
+    pub fn scope(&self, job: &str) -> Scope {
+        self.facts.scope(self.compiled.clone(), job).with("secrets", &crate::scope::object(&self.secrets))
+    }
 }

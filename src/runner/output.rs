@@ -90,15 +90,7 @@ impl<'a> LineSink<'a> {
                     self.stopped = Some(t);
                     return;
                 }
-                Command::Annotation { level, message, .. } => {
-                    run.shared.emitter.emit(Event::Annotation {
-                        job: run.leg.job_id.clone(),
-                        name: run.leg.name.clone(),
-                        step: run.index,
-                        level: level.into(),
-                        message: run.shared.masker.mask(&message),
-                    });
-                }
+                Command::Annotation { level, message, .. } => run.annotate(level, message),
                 Command::Group(_) | Command::EndGroup | Command::Debug(_) => {}
             }
         }

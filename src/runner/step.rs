@@ -11,11 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::job::{JobState, Leg, layer_env};
 use super::output::LineSink;
-use super::{Shared, actions, contexts, envfiles, eval, shell};
+use super::{Shared, actions, envfiles, shell};
 use crate::backend::{Exit, JobHandle, StepCommand};
 use crate::event::{Conclusion, Event};
-use crate::expr::{MapContext, Status};
-use crate::model::{Flag, Job, Number, Step};
+use crate::expr::{Location, Status};
+use crate::model::{Job, Step};
+use crate::scope::{self, Scope};
 
 /// What a step needs besides the job's mutable state.
 pub struct StepRun<'a> {
@@ -26,10 +27,9 @@ pub struct StepRun<'a> {
     pub index: usize,
     pub handle: &'a JobHandle,
     pub scratch: &'a Path,
-    pub vars: &'a Json,
-    pub secrets: &'a Json,
-    pub inputs: &'a Json,
-    pub matrix: &'a Json,
+    /// The job-wide contexts (`github`, `vars`, `secrets`, `inputs`, `matrix`, `needs`,
+    /// `strategy`, `runner`, `job`); a composite action's steps get their own.
+    pub base: &'a Scope,
     pub cancel: CancellationToken,
     /// Empty for a workflow step; `.K` per level of composite action (`.2.0`: step 0 of the action
     /// run by step 2 of the action run by this step). Names the step's files and counts nesting.
@@ -42,28 +42,32 @@ pub struct StepResult {
 }
 
 impl StepRun<'_> {
-    fn context(&self, state: &JobState, env: &BTreeMap<String, String>) -> MapContext {
+    /// The scope of this step: the job-wide contexts plus what the steps so far made.
+    pub(super) fn scope(&self, state: &JobState, env: &BTreeMap<String, String>) -> Scope {
         let workspace = Some(std::path::PathBuf::from(&self.handle.paths().workspace))
             .filter(|_| matches!(self.handle, JobHandle::Host(_)));
         let mut job_ctx = state.job_ctx.clone();
         job_ctx["status"] = json!(status_str(state.status));
-        contexts::build(
-            &[
-                ("github", &state.github),
-                ("env", &contexts::object(env)),
-                ("vars", self.vars),
-                ("secrets", self.secrets),
-                ("inputs", self.inputs),
-                ("matrix", self.matrix),
-                ("needs", &self.leg.needs),
-                ("strategy", &self.leg.strategy),
-                ("runner", &state.runner),
-                ("job", &job_ctx),
-                ("steps", &Json::Object(state.steps.clone())),
-            ],
-            state.status,
-            workspace,
-        )
+        self.base
+            .clone()
+            .with("github", &state.github)
+            .with("runner", &state.runner)
+            .with("env", &scope::object(env))
+            .with("job", &job_ctx)
+            .with("steps", &Json::Object(state.steps.clone()))
+            .with_status(state.status)
+            .with_workspace(workspace)
+    }
+
+    /// An annotation of this step (shown by the reporters, kept in the events).
+    pub(super) fn annotate(&self, level: &str, message: String) {
+        self.shared.emitter.emit(Event::Annotation {
+            job: self.leg.job_id.clone(),
+            name: self.leg.name.clone(),
+            step: self.index,
+            level: level.into(),
+            message: self.shared.masker.mask(&message),
+        });
     }
 
     pub(super) fn emit_output(&self, stream: &str, line: String) {
@@ -88,11 +92,11 @@ fn status_str(s: Status) -> &'static str {
 pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
     let started = Instant::now();
     let step = run.step;
-    let ctx = run.context(state, &state.env);
+    let ctx = run.scope(state, &state.env);
     let display = step
         .name
         .as_ref()
-        .map(|n| eval::text(&n.value, &ctx).unwrap_or_else(|_| n.value.clone()))
+        .map(|n| ctx.text(Location::StepName, n).unwrap_or_else(|_| n.value.clone()))
         .unwrap_or_else(|| step.display_name());
     let display = run.shared.masker.mask(&display);
     let id = step.id.as_ref().map(|i| i.value.clone());
@@ -117,17 +121,17 @@ pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
             StepResult { outcome, conclusion }
         };
 
-    let should_run = match eval::condition(step.condition.as_ref().map(|c| c.value.as_str()), &ctx) {
+    let should_run = match ctx.condition(Location::StepIf, step.condition.as_ref()) {
         Ok(b) => b,
         Err(e) => {
-            run.emit_output("stderr", format!("error: the step's `if:` cannot be evaluated: {e}"));
+            run.annotate("error", e.describe("the step's `if:` cannot be evaluated"));
             return finish(Conclusion::Failure, Conclusion::Failure, state, Map::new());
         }
     };
     // A cancelled job runs only steps that ask for it (always(), cancelled()).
     if !should_run
         || (run.cancel.is_cancelled()
-            && !eval::uses_status_function(step.condition.as_ref().map(|c| c.value.as_str())))
+            && !ctx.uses_status_function(step.condition.as_ref().map(|c| c.value.as_str())))
     {
         return finish(Conclusion::Skipped, Conclusion::Skipped, state, Map::new());
     }
@@ -139,10 +143,10 @@ pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
         step_name: display.clone(),
     });
     let continue_on_error = match &step.continue_on_error {
-        Some(Flag::Value(b, _)) => *b,
-        Some(Flag::Expr(t)) => {
-            eval::value(&t.value, &ctx).map(|v| crate::expr::Value::from(&v).is_truthy()).unwrap_or(false)
-        }
+        Some(f) => ctx.flag(Location::StepContinueOnError, f).unwrap_or_else(|e| {
+            run.annotate("warning", e.describe("`continue-on-error` cannot be evaluated (taken as false)"));
+            false
+        }),
         None => false,
     };
     state.last_exit = None;
@@ -204,43 +208,24 @@ fn step_files(run: &StepRun<'_>) -> Result<StepFiles, String> {
 pub(super) async fn execute(
     run: &StepRun<'_>,
     state: &mut JobState,
-    ctx: &MapContext,
+    ctx: &Scope,
 ) -> Result<(Conclusion, Map<String, Json>), String> {
     let step = run.step;
     let paths = run.handle.paths();
-    // Step environment: the job's (with GITHUB_ENV additions), then the step's own env.
-    let mut env = state.env.clone();
-    layer_env(&step.env, ctx, &mut env)?;
-    let files = step_files(run)?;
-    let mut full_env = builtin_env(run, state, &paths.workspace, &paths.runner_dir);
-    full_env.extend(files.seen.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    full_env.extend(env.clone());
-    if !state.path_prepend.is_empty() {
-        let base = match run.handle {
-            JobHandle::Host(_) => std::env::var("PATH").unwrap_or_default(),
-            JobHandle::Docker(_) => {
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
-            }
-        };
-        let mut parts: Vec<&str> = state.path_prepend.iter().rev().map(String::as_str).collect();
-        parts.push(&base);
-        full_env.insert("PATH".into(), parts.join(":"));
-    }
+    let (env, full_env, files) = step_env(run, state, ctx)?;
     let timeout = match &step.timeout_minutes {
-        Some(Number::Value(v, _)) => Some(Duration::from_secs_f64(v.max(0.0) * 60.0)),
-        Some(Number::Expr(t)) => {
-            eval::value(&t.value, ctx)?.as_f64().map(|m| Duration::from_secs_f64(m.max(0.0) * 60.0))
+        Some(n) => {
+            let minutes = ctx
+                .number(Location::StepTimeoutMinutes, n)
+                .map_err(|e| e.describe("the step's `timeout-minutes` cannot be evaluated"))?;
+            Some(Duration::from_secs_f64(minutes.max(0.0) * 60.0))
         }
         None => None,
     };
 
     let mut action_outputs = Map::new();
     let outcome = if let Some(uses) = &step.uses {
-        let with: Vec<(String, String)> = step
-            .with
-            .iter()
-            .map(|(k, v)| Ok((k.value.clone(), eval::text(&v.value, ctx)?)))
-            .collect::<Result<_, String>>()?;
+        let with = evaluated_with(step, ctx)?;
         let action = actions::Invocation {
             uses: &uses.value,
             with: &with,
@@ -255,13 +240,16 @@ pub(super) async fn execute(
         state.path_prepend.extend(done.path);
         done.outcome
     } else {
-        let script = eval::text(step.run.as_ref().map_or("", |r| r.value.as_str()), ctx)?;
+        let script = match &step.run {
+            Some(r) => ctx.text(Location::StepRun, r).map_err(|e| e.describe("`run`"))?,
+            None => String::new(),
+        };
         let shell = step
             .shell
             .as_ref()
             .or(run.job.defaults.shell.as_ref())
             .or(run.shared.pipeline.defaults.shell.as_ref())
-            .map(|s| eval::text(&s.value, ctx))
+            .map(|s| ctx.text(Location::StepRun, s).map_err(|e| e.describe("`shell`")))
             .transpose()?;
         let script_name = format!("step-{}{}", run.index, run.scope);
         let (argv, ext) = shell::command(shell.as_deref(), &format!("{}/{script_name}", paths.runner_dir))?;
@@ -279,7 +267,9 @@ pub(super) async fn execute(
             .as_ref()
             .or(run.job.defaults.working_directory.as_ref())
             .or(run.shared.pipeline.defaults.working_directory.as_ref())
-            .map(|w| eval::text(&w.value, ctx))
+            .map(|w| {
+                ctx.text(Location::StepWorkingDirectory, w).map_err(|e| e.describe("`working-directory`"))
+            })
             .transpose()?;
         let workdir = match workdir {
             Some(w) if w.starts_with('/') => w,
@@ -314,6 +304,68 @@ pub(super) async fn execute(
     Ok((outcome, outputs))
 }
 
+/// The step's environment: the job's (with GITHUB_ENV additions), then the step's own `env:`;
+/// and everything its process sees (built-in variables, env files, PATH additions).
+type StepEnv = (BTreeMap<String, String>, BTreeMap<String, String>, StepFiles);
+
+fn step_env(run: &StepRun<'_>, state: &JobState, ctx: &Scope) -> Result<StepEnv, String> {
+    let paths = run.handle.paths();
+    let mut env = state.env.clone();
+    layer_env(&run.step.env, ctx, Location::StepEnv, &mut env)?;
+    let files = step_files(run)?;
+    let mut full_env = builtin_env(run, state, &paths.workspace, &paths.runner_dir);
+    full_env.extend(files.seen.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    full_env.extend(env.clone());
+    if !state.path_prepend.is_empty() {
+        let base = match run.handle {
+            JobHandle::Host(_) => std::env::var("PATH").unwrap_or_default(),
+            JobHandle::Docker(_) => {
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
+            }
+        };
+        let mut parts: Vec<&str> = state.path_prepend.iter().rev().map(String::as_str).collect();
+        parts.push(&base);
+        full_env.insert("PATH".into(), parts.join(":"));
+    }
+    Ok((env, full_env, files))
+}
+
+fn evaluated_with(step: &Step, ctx: &Scope) -> Result<Vec<(String, String)>, String> {
+    step.with
+        .iter()
+        .map(|(k, v)| Ok((k.value.clone(), ctx.text(Location::StepWith, v)?)))
+        .collect::<Result<_, crate::scope::EvalFailure>>()
+        .map_err(|e| e.describe("`with`"))
+}
+
+/// The pre stage of a `uses:` step's action, at the start of the job: a failure fails the job
+/// (its main step then does not run, as on GitHub).
+pub(super) async fn run_pre(run: &StepRun<'_>, state: &mut JobState) {
+    let Some(uses) = &run.step.uses else { return };
+    let ctx = run.scope(state, &state.env);
+    let pre = async {
+        let (env, full_env, _files) = step_env(run, state, &ctx)?;
+        let with = evaluated_with(run.step, &ctx)?;
+        let action = actions::Invocation {
+            uses: &uses.value,
+            with: &with,
+            env: &env,
+            full_env: &full_env,
+            ctx: &ctx,
+            timeout: None,
+        };
+        actions::run_pre(run, state, &action).await
+    };
+    match pre.await {
+        Ok(Some(Conclusion::Failure | Conclusion::Cancelled)) => state.status = Status::Failure,
+        Ok(_) => {}
+        Err(message) => {
+            run.emit_output("stderr", format!("error: {}", run.shared.masker.mask(&message)));
+            state.status = Status::Failure;
+        }
+    }
+}
+
 /// How a step's process (or container) ended, as an outcome, with the line GitHub prints.
 pub(super) fn exit_outcome(run: &StepRun<'_>, exit: Exit) -> Conclusion {
     match exit {
@@ -331,7 +383,7 @@ pub(super) fn exit_outcome(run: &StepRun<'_>, exit: Exit) -> Conclusion {
 }
 
 /// Run a command, turning its output into masked lines, log lines and events.
-async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Exit, String> {
+pub(super) async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Exit, String> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let log = run.shared.store.log_path(&run.shared.run_id, &run.leg.key, run.index);
     let mut sink = LineSink::new(run, log);

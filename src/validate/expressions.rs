@@ -334,6 +334,8 @@ fn check_needs(
     };
     if names.get(1).map(String::as_str) == Some("outputs")
         && let (Some(output), Some(dep)) = (names.get(2), index.jobs.get(need.value.as_str()))
+        // A job calling a reusable workflow has the called workflow's outputs, not its own.
+        && dep.uses.is_none()
         && !dep.outputs.iter().any(|(k, _)| k.value.eq_ignore_ascii_case(output))
     {
         let declared: Vec<&str> = dep.outputs.iter().map(|(k, _)| k.as_str()).collect();

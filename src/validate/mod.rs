@@ -1,8 +1,14 @@
 //! `pipe validate`: every check over a loaded pipeline, one file per family of checks.
 
+mod containers;
+mod cron;
+mod events;
 mod expressions;
 mod gates;
+mod inputs;
+mod matrix;
 mod references;
+mod runners;
 mod structure;
 
 use crate::diagnostic::Diagnostic;
@@ -56,9 +62,16 @@ pub fn check_source_for(
         }
         return finish(source, pipeline, diags);
     }
-    let Loaded { pipeline, diagnostics: mut diags, .. } = load(&source);
-    if let Some(p) = &pipeline {
-        structure::check(p, &mut diags);
+    let Loaded { pipeline, root, diagnostics: mut diags } = load(&source);
+    if let (Some(p), Some(root)) = (&pipeline, &root) {
+        let declared: Vec<String> =
+            config.map(|c| c.platforms.iter().map(|(label, _)| label.clone()).collect()).unwrap_or_default();
+        structure::check(p, root, &mut diags);
+        events::check(root, &source, &mut diags);
+        inputs::check(root, &mut diags);
+        runners::check(p, &declared, &mut diags);
+        containers::check(p, &mut diags);
+        matrix::check(root, &mut diags);
         references::check(p, &mut diags);
         expressions::check(p, &source, &mut diags);
         gates::check(p, &source, config, &mut diags);

@@ -6,8 +6,12 @@ use std::collections::HashMap;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::format::SHELLS;
 use crate::model::{Env, Job, Matrix, Number, Pipeline, Text};
+use crate::yaml::Node;
 
-pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
+/// Keys that make a step a control step for background steps (no `run` nor `uses`).
+const CONTROL_STEP_KEYS: &[&str] = &["wait", "wait-all", "cancel"];
+
+pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
     env_names(&p.env, out);
     shell(p.defaults.shell.as_ref(), out);
     let mut seen: HashMap<String, &Text> = HashMap::new();
@@ -27,7 +31,13 @@ pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
         } else {
             seen.insert(job.id.value.to_lowercase(), &job.id);
         }
-        check_job(job, out);
+        let step_nodes = root
+            .get("jobs")
+            .and_then(|j| j.get(&job.id.value))
+            .and_then(|j| j.get("steps"))
+            .and_then(Node::as_seq)
+            .unwrap_or_default();
+        check_job(job, step_nodes, out);
     }
 }
 
@@ -38,7 +48,7 @@ pub fn is_valid_id(id: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-fn check_job(job: &Job, out: &mut Vec<Diagnostic>) {
+fn check_job(job: &Job, step_nodes: &[Node], out: &mut Vec<Diagnostic>) {
     if !is_valid_id(&job.id.value) {
         out.push(
             Diagnostic::error("invalid-id", job.id.span, format!("invalid job id `{}`", job.id.value))
@@ -75,14 +85,15 @@ fn check_job(job: &Job, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let mut step_ids: HashMap<&str, &Text> = HashMap::new();
-    for step in &job.steps {
+    let mut step_ids: HashMap<String, &Text> = HashMap::new();
+    for (k, step) in job.steps.iter().enumerate() {
+        let control = step_nodes.get(k).is_some_and(|n| CONTROL_STEP_KEYS.iter().any(|c| n.get(c).is_some()));
         match (&step.run, &step.uses) {
             (Some(_), Some(u)) => out.push(
                 Diagnostic::error("step-run-and-uses", u.span, "a step has either `run` or `uses`, not both")
                     .with_help("split it into two steps"),
             ),
-            (None, None) => out.push(Diagnostic::error(
+            (None, None) if !control => out.push(Diagnostic::error(
                 "step-run-or-uses",
                 step.span,
                 "a step needs `run` (a script) or `uses` (an action)",
@@ -96,7 +107,8 @@ fn check_job(job: &Job, out: &mut Vec<Diagnostic>) {
                         .with_help("a step id starts with a letter or `_` and holds only letters, digits, `-` and `_`"),
                 );
             }
-            if let Some(first) = step_ids.insert(id.value.as_str(), id) {
+            // GitHub compares step ids without case, as `steps.<id>` does.
+            if let Some(first) = step_ids.insert(id.value.to_lowercase(), id) {
                 out.push(
                     Diagnostic::error(
                         "duplicate-step-id",
@@ -150,7 +162,7 @@ fn timeout(t: Option<&Number>, out: &mut Vec<Diagnostic>) {
 fn shell(shell: Option<&Text>, out: &mut Vec<Diagnostic>) {
     let Some(s) = shell else { return };
     let v = s.value.trim();
-    if v.contains("{0}") || v.contains("${{") || SHELLS.contains(&v) {
+    if v.contains("{0}") || v.contains("${{") || SHELLS.iter().any(|k| k.eq_ignore_ascii_case(v)) {
         return;
     }
     let mut d = Diagnostic::error("unknown-shell", s.span, format!("unknown shell `{v}`"));

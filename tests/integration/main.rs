@@ -6,11 +6,14 @@ mod actions;
 mod concurrency;
 mod gates_config;
 mod gates_run;
+mod git_host;
 mod gitlab;
 mod plan;
-mod run_docker;
 #[macro_use]
 mod run_host;
+mod remote_actions;
+mod run_docker;
 mod run_gitlab;
+mod run_scope;
 mod schema;
 mod validate;

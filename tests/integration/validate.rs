@@ -68,6 +68,37 @@ fn every_invalid_fixture_reports_its_rule_at_its_position() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// The corpus of valid workflows (one or more per key of GitHub's workflow syntax: every event
+/// with its types and filters, matrices, containers, services, permissions, concurrency,
+/// environments, reusable workflows called and defined...) gives no error and no warning: GitHub
+/// accepts every one of them, so any finding would be a false alarm.
+#[test]
+fn the_valid_corpus_has_no_error_and_no_warning() {
+    let dir = fixtures().join("valid");
+    let count = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yml"))
+        .count();
+    assert!(count >= 100, "the corpus has {count} workflows, fewer than 100");
+    let (code, stdout, stderr) = validate_in(&dir, &["--format", "json", "."]);
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    let mut findings = Vec::new();
+    for file in v["files"].as_array().unwrap() {
+        for d in file["diagnostics"].as_array().unwrap() {
+            if d["severity"] != "note" {
+                findings.push(format!(
+                    "{}:{}:{}: {} [{}]",
+                    file["path"], d["line"], d["column"], d["message"], d["rule"]
+                ));
+            }
+        }
+    }
+    assert!(findings.is_empty(), "false alarms:\n{}", findings.join("\n"));
+    assert_eq!(v["files"].as_array().unwrap().len(), count);
+    assert_eq!(code, 0, "{stderr}");
+}
+
 #[test]
 fn the_example_pipelines_are_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

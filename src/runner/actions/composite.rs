@@ -13,14 +13,11 @@ use serde_json::{Map, Value as Json, json};
 use super::metadata::Action;
 use super::{Done, Invocation, say};
 use crate::event::Conclusion;
-use crate::expr::{MapContext, Status};
-use crate::model::{Flag, Step};
+use crate::expr::{Location, Status};
+use crate::model::Step;
 use crate::runner::job::JobState;
 use crate::runner::step::{StepRun, execute};
-use crate::runner::{contexts, eval};
-
-/// Composite actions do not see `secrets` (their inputs carry what they need).
-static NO_SECRETS: Json = Json::Null;
+use crate::scope::Scope;
 
 /// Composite actions may nest this deep (a cycle of actions would never end otherwise).
 pub const MAX_DEPTH: usize = 10;
@@ -53,8 +50,12 @@ pub async fn run(
         runner: state.runner.clone(),
         job_ctx: state.job_ctx.clone(),
         post: Vec::new(),
+        action_state: std::mem::take(&mut state.action_state),
         last_exit: None,
     };
+    // The action's steps see its `inputs` and no `secrets` (their inputs carry what they need).
+    let mut base = run.base.clone().with("inputs", inputs);
+    base.remove("secrets");
     for (k, step) in steps.iter().enumerate() {
         let step_run = StepRun {
             shared: run.shared,
@@ -64,24 +65,21 @@ pub async fn run(
             index: run.index,
             handle: run.handle,
             scratch: run.scratch,
-            vars: run.vars,
-            secrets: &NO_SECRETS,
-            inputs,
-            matrix: run.matrix,
+            base: &base,
             cancel: run.cancel.clone(),
             scope: format!("{}.{k}", run.scope),
         };
         run_one(&step_run, &mut inner).await;
     }
-    let ctx = context(run, &inner, inputs);
+    let ctx = scope(&base, run, &inner);
     let mut done = Done::with(match inner.status {
         Status::Success => Conclusion::Success,
         Status::Failure => Conclusion::Failure,
         Status::Cancelled => Conclusion::Cancelled,
     });
     for (name, value) in &meta.outputs {
-        let v = value.as_deref().map(|v| eval::text(v, &ctx)).transpose();
-        let v = v.map_err(|e| format!("output `{name}` of `{}`: {e}", action.uses))?;
+        let v = value.as_deref().map(|v| ctx.text_str(Location::StepRun, v)).transpose();
+        let v = v.map_err(|e| e.describe(&format!("output `{name}` of `{}`", action.uses)))?;
         done.outputs.push((name.clone(), v.unwrap_or_default()));
     }
     // What the steps added (GITHUB_ENV, GITHUB_PATH) goes on to the job.
@@ -92,22 +90,23 @@ pub async fn run(
         .collect();
     done.path = inner.path_prepend.split_off(state.path_prepend.len().min(inner.path_prepend.len()));
     state.post.append(&mut inner.post);
+    state.action_state = std::mem::take(&mut inner.action_state);
     Ok(done)
 }
 
 /// One step of the action: its `if:`, then [`execute`], then its record in the `steps` context.
 async fn run_one(run: &StepRun<'_>, state: &mut JobState) {
     let step = run.step;
-    let ctx = context(run, state, run.inputs);
+    let ctx = scope(run.base, run, state);
     let condition = step.condition.as_ref().map(|c| c.value.as_str());
-    let (outcome, outputs) = match eval::condition(condition, &ctx) {
+    let (outcome, outputs) = match ctx.condition_str(Location::StepIf, condition) {
         Err(e) => {
-            say(run, &format!("error: an `if:` of the action cannot be evaluated: {e}"));
+            say(run, &format!("error: {}", e.describe("an `if:` of the action cannot be evaluated")));
             (Conclusion::Failure, Map::new())
         }
         Ok(false) => (Conclusion::Skipped, Map::new()),
         // A cancelled job runs only steps that ask for it.
-        Ok(true) if run.cancel.is_cancelled() && !eval::uses_status_function(condition) => {
+        Ok(true) if run.cancel.is_cancelled() && !ctx.uses_status_function(condition) => {
             (Conclusion::Skipped, Map::new())
         }
         Ok(true) => {
@@ -121,11 +120,10 @@ async fn run_one(run: &StepRun<'_>, state: &mut JobState) {
             }
         }
     };
-    let continue_on_error = match &step.continue_on_error {
-        Some(Flag::Value(b, _)) => *b,
-        Some(Flag::Expr(t)) => eval::text(&t.value, &ctx).is_ok_and(|v| v == "true"),
-        None => false,
-    };
+    let continue_on_error = step
+        .continue_on_error
+        .as_ref()
+        .is_some_and(|f| ctx.flag(Location::StepContinueOnError, f).unwrap_or(false));
     let conclusion =
         if outcome == Conclusion::Failure && continue_on_error { Conclusion::Success } else { outcome };
     if let Some(id) = &step.id {
@@ -148,29 +146,21 @@ type Executed = Result<(Conclusion, Map<String, Json>), String>;
 fn boxed_execute<'a>(
     run: &'a StepRun<'a>,
     state: &'a mut JobState,
-    ctx: &'a MapContext,
+    ctx: &'a Scope,
 ) -> Pin<Box<dyn Future<Output = Executed> + Send + 'a>> {
     Box::pin(execute(run, state, ctx))
 }
 
-/// The contexts an action's steps see (GitHub's list for composite steps: no `secrets`).
-fn context(run: &StepRun<'_>, state: &JobState, inputs: &Json) -> MapContext {
+/// The scope of an action's step: the action's contexts plus what its steps so far made.
+fn scope(base: &Scope, run: &StepRun<'_>, state: &JobState) -> Scope {
     let workspace = Some(std::path::PathBuf::from(&run.handle.paths().workspace))
         .filter(|_| matches!(run.handle, crate::backend::JobHandle::Host(_)));
-    contexts::build(
-        &[
-            ("github", &state.github),
-            ("env", &contexts::object(&state.env)),
-            ("vars", run.vars),
-            ("inputs", inputs),
-            ("matrix", run.matrix),
-            ("needs", &run.leg.needs),
-            ("strategy", &run.leg.strategy),
-            ("runner", &state.runner),
-            ("job", &state.job_ctx),
-            ("steps", &Json::Object(state.steps.clone())),
-        ],
-        state.status,
-        workspace,
-    )
+    base.clone()
+        .with("github", &state.github)
+        .with("runner", &state.runner)
+        .with("env", &crate::scope::object(&state.env))
+        .with("job", &state.job_ctx)
+        .with("steps", &Json::Object(state.steps.clone()))
+        .with_status(state.status)
+        .with_workspace(workspace)
 }

@@ -2,7 +2,8 @@
 //! built through the daemon, tagged for this step and removed after it; `image: docker://IMAGE`
 //! uses a local image (as `--pull` allows). The container gets the inputs as `INPUT_<NAME>`,
 //! `runs.env` and `runs.args` (both evaluated with the `inputs` context), `runs.entrypoint`, and
-//! the workspace. `pre-entrypoint`/`post-entrypoint` are not run.
+//! the workspace. Without `runs.args`, `with: args` is the command (split on spaces, quotes
+//! kept together). `pre-entrypoint`/`post-entrypoint` are not run.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,7 +16,6 @@ use super::daemon::docker;
 use super::metadata::{Action, Runs};
 use super::{Done, Invocation, say};
 use crate::backend::docker::docker_name;
-use crate::runner::eval;
 use crate::runner::job::json_to_env;
 use crate::runner::step::StepRun;
 use crate::runner::step::exit_outcome;
@@ -31,9 +31,11 @@ pub async fn run(
         return Err("not a docker action".into());
     };
     let docker = docker(run, "a docker action").await?;
-    let mut ctx = action.ctx.clone();
-    ctx.insert("inputs", crate::expr::Value::from(inputs));
-    let expand = |s: &str| eval::text(s, &ctx).map_err(|e| format!("`{}`: {e}", action.uses));
+    let ctx = action.ctx.clone().with("inputs", inputs);
+    let expand = |s: &str| {
+        ctx.text_str(crate::expr::Location::StepWith, s)
+            .map_err(|e| e.describe(&format!("`{}`", action.uses)))
+    };
 
     let (image, built) = match image.strip_prefix("docker://") {
         Some(reference) => {
@@ -73,7 +75,13 @@ pub async fn run(
     let spec = OneOff {
         image: image.clone(),
         entrypoint: entrypoint.as_deref().map(expand).transpose()?,
-        args: args.iter().map(|a| expand(a)).collect::<Result<_, _>>()?,
+        args: if args.is_empty() {
+            // No `runs.args`: the step's `with: args` is the command, split like a shell would
+            // (GitHub's runner does the same).
+            action.input("args").map(split_args).unwrap_or_default()
+        } else {
+            args.iter().map(|a| expand(a)).collect::<Result<_, _>>()?
+        },
         env: vars,
         timeout: action.timeout,
     };
@@ -85,4 +93,36 @@ pub async fn run(
         }
     }
     Ok(Done::with(exit_outcome(run, exit?)))
+}
+
+/// Split a `with: args` string into words: spaces separate, single or double quotes group.
+fn split_args(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_default().push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                word.get_or_insert_default();
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_args;
+
+    #[test]
+    fn args_split_like_a_shell() {
+        assert_eq!(split_args("a  b 'c d' \"e f\"g ''"), ["a", "b", "c d", "e fg", ""]);
+        assert!(split_args("  ").is_empty());
+    }
 }

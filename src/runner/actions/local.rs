@@ -1,6 +1,7 @@
 //! `uses: ./path`: an action in the workspace (so usually after `actions/checkout`), described by
-//! `action.yml` or `action.yaml`. Its inputs are the step's `with:` over the defaults of
-//! `action.yml` (evaluated in the step's context); then it runs as a composite or a docker action.
+//! `action.yml` or `action.yaml` (or only a `Dockerfile`). Its inputs are the step's `with:` over
+//! the defaults of `action.yml` (evaluated in the step's context); then it runs as a composite,
+//! docker or JavaScript action (a local one has no `pre` stage, as on GitHub).
 
 use std::path::PathBuf;
 
@@ -8,9 +9,9 @@ use serde_json::{Map, Value as Json};
 
 use super::metadata::{self, Action, Runs};
 use super::transfer::copy_out;
-use super::{Done, Invocation, composite, docker_action, say, workspace_path};
+use super::{Done, Invocation, composite, docker_action, node, say, workspace_path};
 use crate::backend::JobHandle;
-use crate::runner::eval;
+use crate::expr::Location;
 use crate::runner::job::JobState;
 use crate::runner::step::StepRun;
 
@@ -21,22 +22,23 @@ pub async fn run(run: &StepRun<'_>, state: &mut JobState, action: &Invocation<'_
     }
     let job_dir = workspace_path(run, Some(rel))?;
     let host_dir = fetch(run, &job_dir, rel).await?;
-    let (text, file) = ["action.yml", "action.yaml"]
-        .iter()
-        .find_map(|f| std::fs::read_to_string(host_dir.join(f)).ok().map(|t| (t, *f)))
-        .ok_or_else(|| {
-            format!(
-                "no action.yml or action.yaml in `{rel}` of the workspace (did a step run actions/checkout?)"
-            )
-        })?;
-    let meta = metadata::parse(&text, &format!("{}/{file}", rel.trim_end_matches('/')))?;
+    let meta = metadata::read_dir(&host_dir, rel).map_err(|e| {
+        if e.starts_with("no action.yml") {
+            format!("{e} of the workspace (did a step run actions/checkout?)")
+        } else {
+            e
+        }
+    })?;
     let inputs = inputs(run, action, &meta)?;
     let done = match &meta.runs {
         Runs::Composite(steps) => composite::run(run, state, action, &meta, steps, &inputs, &job_dir).await,
         Runs::Docker { .. } => docker_action::run(run, action, &meta, &host_dir, &inputs).await,
-        Runs::Other(using) => Err(format!(
-            "`{rel}` is a `{using}` action: pipe runs composite and docker actions, not JavaScript ones"
-        )),
+        Runs::Node(runs) => {
+            let id = node::action_id(run, rel);
+            let js = node::NodeAction::new(rel, job_dir.clone(), &runs.using, &inputs, id);
+            node::main(run, state, js, runs, action.full_env).await
+        }
+        Runs::Other(using) => Err(format!("`{rel}` is a `{using}` action, which pipe cannot run")),
     };
     if matches!(run.handle, JobHandle::Docker(_)) {
         let _ = std::fs::remove_dir_all(&host_dir);
@@ -63,15 +65,17 @@ async fn fetch(run: &StepRun<'_>, job_dir: &str, rel: &str) -> Result<PathBuf, S
 
 /// The `inputs` context: `with:` values, else defaults; unknown and missing required inputs are
 /// warned about, as GitHub does.
-fn inputs(run: &StepRun<'_>, action: &Invocation<'_>, meta: &Action) -> Result<Json, String> {
+pub(super) fn inputs(run: &StepRun<'_>, action: &Invocation<'_>, meta: &Action) -> Result<Json, String> {
     let mut out = Map::new();
     for def in &meta.inputs {
         let given =
             action.with.iter().find(|(k, _)| k.eq_ignore_ascii_case(&def.name)).map(|(_, v)| v.clone());
         let value = match (given, &def.default) {
             (Some(v), _) => v,
-            (None, Some(default)) => eval::text(default, action.ctx)
-                .map_err(|e| format!("default of input `{}`: {e}", def.name))?,
+            (None, Some(default)) => action
+                .ctx
+                .text_str(Location::StepWith, default)
+                .map_err(|e| e.describe(&format!("default of input `{}`", def.name)))?,
             (None, None) => {
                 if def.required {
                     say(run, &format!("warning: input `{}` is required but not provided", def.name));

@@ -1,6 +1,10 @@
-//! `action.yml` of a local action, read with the project's YAML reader: its inputs (defaults),
-//! outputs (`value:` expressions of composite actions) and how it runs (`composite` steps, or a
-//! `docker` image with `entrypoint`, `args` and `env`). Problems name the file, line and column.
+//! `action.yml` of an action, read with the project's YAML reader: its inputs (defaults),
+//! outputs (`value:` expressions of composite actions) and how it runs (`composite` steps, a
+//! `docker` image with `entrypoint`, `args` and `env`, or a `node*` script with `pre`/`post`).
+//! A folder with only a `Dockerfile` is a docker action without inputs. Problems name the file,
+//! line and column.
+
+use std::path::Path;
 
 use crate::model::Step;
 use crate::yaml::{self, Node};
@@ -25,8 +29,36 @@ pub enum Runs {
         args: Vec<String>,
         env: Vec<(String, String)>,
     },
-    /// Any other `using` (`node20` ...), which pipe cannot run.
+    /// A JavaScript action (`node12` ... `node24`).
+    Node(NodeRuns),
+    /// Any other `using`, which pipe cannot run.
     Other(String),
+}
+
+pub struct NodeRuns {
+    pub using: String,
+    pub main: String,
+    pub pre: Option<String>,
+    pub pre_if: Option<String>,
+    pub post: Option<String>,
+    pub post_if: Option<String>,
+}
+
+/// The action in `dir` (`shown` names it in messages): `action.yml`, `action.yaml`, else a lone
+/// `Dockerfile`.
+pub fn read_dir(dir: &Path, shown: &str) -> Result<Action, String> {
+    let shown = shown.trim_end_matches('/');
+    for file in ["action.yml", "action.yaml"] {
+        if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
+            return parse(&text, &format!("{shown}/{file}"));
+        }
+    }
+    if dir.join("Dockerfile").is_file() {
+        let runs =
+            Runs::Docker { image: "Dockerfile".into(), entrypoint: None, args: Vec::new(), env: Vec::new() };
+        return Ok(Action { inputs: Vec::new(), outputs: Vec::new(), runs });
+    }
+    Err(format!("no action.yml, action.yaml or Dockerfile in `{shown}`"))
 }
 
 pub fn parse(text: &str, file: &str) -> Result<Action, String> {
@@ -93,6 +125,17 @@ pub fn parse(text: &str, file: &str) -> Result<Action, String> {
                 .map(|(k, v)| (k.to_string(), v.as_str().unwrap_or_default().to_string()))
                 .collect(),
         },
+        using if using.starts_with("node") => {
+            let text = |key: &str| runs.get(key).and_then(Node::as_str).map(str::to_string);
+            Runs::Node(NodeRuns {
+                using: using.to_string(),
+                main: text("main").ok_or(at(runs, "a JavaScript action needs `main`"))?,
+                pre: text("pre"),
+                pre_if: text("pre-if"),
+                post: text("post"),
+                post_if: text("post-if"),
+            })
+        }
         other => Runs::Other(other.to_string()),
     };
     Ok(Action { inputs, outputs, runs })
@@ -135,8 +178,9 @@ mod tests {
         assert_eq!(e, "a/action.yml:4:7: a `run` step of a composite action needs `shell`");
         assert!(parse("runs: {}\n", "f").err().unwrap().contains("needs `using`"));
         assert!(parse("a: [\n", "f").err().unwrap().starts_with("f:"));
-        assert!(
-            matches!(parse("runs: {using: node20, main: x.js}", "f").unwrap().runs, Runs::Other(u) if u == "node20")
-        );
+        assert!(matches!(parse("runs: {using: node20, main: x.js, post: p.js}", "f").unwrap().runs,
+                Runs::Node(n) if n.using == "node20" && n.main == "x.js" && n.post.as_deref() == Some("p.js") && n.pre.is_none()));
+        assert!(parse("runs: {using: node20}", "f").err().unwrap().contains("needs `main`"));
+        assert!(matches!(parse("runs: {using: go}", "f").unwrap().runs, Runs::Other(u) if u == "go"));
     }
 }

@@ -1,5 +1,5 @@
-//! Actions pipe runs itself, offline. Nothing is downloaded: a `uses:` is one of these, or an
-//! error that names it.
+//! How a `uses:` step runs. Actions pipe runs itself, offline (pipe.toml `[actions]
+//! disable_builtin` turns any of them off, so the real action is fetched and run instead):
 //!
 //! - `actions/checkout`: a copy of the working tree ([`checkout`]).
 //! - `actions/upload-artifact`, `actions/download-artifact`: a run-local store under the state
@@ -12,6 +12,8 @@
 //!   the registry named by `PIPE_REGISTRY` in pipe's own environment.
 //! - `uses: ./path`: a local action of the workspace, `composite` or `docker` ([`local`]).
 //! - `uses: docker://IMAGE`: a container from a local image ([`docker_step`]).
+//! - any other `owner/repo[/path]@ref`: the real action from the action cache ([`remote`],
+//!   fetched before the run by [`inventory`]), composite, docker or JavaScript ([`node`]).
 //!
 //! What needs Docker (builds, docker actions, `docker://`) uses the run's daemon, or for a host
 //! job the local daemon when it answers; without one it is a clear error.
@@ -26,9 +28,12 @@ mod container;
 mod daemon;
 mod docker_action;
 mod docker_step;
+pub mod inventory;
 mod local;
-mod metadata;
+pub mod metadata;
+pub mod node;
 mod noops;
+mod remote;
 mod transfer;
 
 use std::collections::BTreeMap;
@@ -37,7 +42,8 @@ use std::time::Duration;
 use super::job::JobState;
 use super::step::StepRun;
 use crate::event::Conclusion;
-use crate::expr::{MapContext, Status};
+use crate::expr::Status;
+use crate::scope::Scope;
 
 /// A `uses:` step as the action sees it.
 pub struct Invocation<'a> {
@@ -49,8 +55,8 @@ pub struct Invocation<'a> {
     pub env: &'a BTreeMap<String, String>,
     /// Everything a `run:` step would see (built-in variables and env file paths included).
     pub full_env: &'a BTreeMap<String, String>,
-    /// The step's evaluation context (input defaults of local actions are evaluated in it).
-    pub ctx: &'a MapContext,
+    /// The step's scope (input defaults of local actions are evaluated in it).
+    pub ctx: &'a Scope,
     /// The step's `timeout-minutes`.
     pub timeout: Option<Duration>,
 }
@@ -109,6 +115,8 @@ impl Done {
 /// [`JobState::post`] and run by the job.
 pub enum Post {
     SaveCache(cache::Pending),
+    /// A JavaScript action's `post:` script.
+    Node(node::NodePost),
 }
 
 impl Post {
@@ -116,8 +124,20 @@ impl Post {
     pub fn step(&self) -> usize {
         match self {
             Post::SaveCache(p) => p.step,
+            Post::Node(p) => p.step,
         }
     }
+}
+
+/// The remote actions of a run and how JavaScript actions run: shared by every job.
+pub struct RemoteActions {
+    pub fetcher: crate::fetch::Fetcher,
+    /// What the run resolved before its first job.
+    pub inventory: inventory::Inventory,
+    /// The node binary on this machine (pipe.toml `[actions] node`, else `node` on PATH).
+    pub node: Option<std::path::PathBuf>,
+    /// pipe.toml `[actions] disable_builtin`.
+    pub disabled_builtin: Vec<String>,
 }
 
 /// The remote actions pipe runs itself, for messages.
@@ -143,6 +163,12 @@ pub async fn run(run: &StepRun<'_>, state: &mut JobState, action: &Invocation<'_
         return local::run(run, state, action).await;
     }
     let name = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
+    if !inventory::is_built_in(&name, &run.shared.actions.disabled_builtin) {
+        return match crate::fetch::parse(uses)? {
+            crate::fetch::Uses::Remote(r) => remote::run(run, state, action, &r).await,
+            _ => Err(format!("`{uses}` cannot be run")),
+        };
+    }
     match name.as_str() {
         "actions/checkout" => checkout::run(run, action).await,
         "actions/upload-artifact" => artifacts::upload(run, action).await,
@@ -153,18 +179,40 @@ pub async fn run(run: &StepRun<'_>, state: &mut JobState, action: &Invocation<'_
         "docker/setup-buildx-action" => Ok(noops::setup_buildx(run)),
         "docker/login-action" => Ok(noops::login(run, action)),
         "docker/build-push-action" => build_push::run(run, action).await,
-        _ => Err(format!(
-            "the action `{uses}` is not available offline; pipe runs these itself: {}; \
-             and local actions (`uses: ./path`) and `uses: docker://IMAGE` steps",
-            BUILT_IN.join(", ")
-        )),
+        _ => Err(format!("`{uses}` is not a built-in action")),
     }
 }
 
-/// Run a registered post step; problems are reported as output, never fail the job (as GitHub's
-/// cache post step only warns).
-pub async fn run_post(run: &StepRun<'_>, status: Status, post: Post) {
+/// The pre stage of a step's action, at the start of the job (remote JavaScript actions with
+/// `pre:`); `None` when there is none.
+pub async fn run_pre(
+    run: &StepRun<'_>,
+    state: &mut JobState,
+    action: &Invocation<'_>,
+) -> Result<Option<Conclusion>, String> {
+    match crate::fetch::parse(action.uses) {
+        Ok(crate::fetch::Uses::Remote(r))
+            if !inventory::is_built_in(&r.name(), &run.shared.actions.disabled_builtin) =>
+        {
+            remote::pre(run, state, action, &r).await
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Run a registered post step. The cache's problems are reported as output and never fail the
+/// job (as GitHub's cache post step only warns); a failed JavaScript post script fails the job.
+pub async fn run_post(run: &StepRun<'_>, state: &mut JobState, post: Post) {
+    let status = state.status;
     match post {
+        Post::Node(post) => match node::post(run, state, post).await {
+            Ok(Conclusion::Failure | Conclusion::Cancelled) => fail_job(state),
+            Ok(_) => {}
+            Err(e) => {
+                say(run, &format!("error: {e}"));
+                fail_job(state);
+            }
+        },
         Post::SaveCache(pending) if status == Status::Success => {
             if let Err(e) = cache::save_pending(run, &pending).await {
                 say(run, &format!("warning: cache not saved: {e}"));
@@ -173,6 +221,12 @@ pub async fn run_post(run: &StepRun<'_>, status: Status, post: Post) {
         Post::SaveCache(pending) => {
             say(run, &format!("cache: the job did not succeed: `{}` is not saved", pending.key))
         }
+    }
+}
+
+fn fail_job(state: &mut JobState) {
+    if state.status == Status::Success {
+        state.status = Status::Failure;
     }
 }
 

@@ -1,12 +1,11 @@
-//! The contexts expressions read (`github`, `env`, `matrix`, `needs`, `steps` ...), built from the
-//! run, the job and the steps so far.
+//! The values of the run-wide contexts (`github`, `inputs`, `vars`) and of `runner`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::expr::{MapContext, Status};
+use super::{Compiled, Scope};
 
 /// Run-wide facts, the same for every job.
 #[derive(Debug, Clone)]
@@ -25,6 +24,14 @@ pub struct RunFacts {
 }
 
 impl RunFacts {
+    /// The run-wide part of a job's scope: `github`, `inputs` and `vars`.
+    pub fn scope(&self, compiled: Arc<Compiled>, job: &str) -> Scope {
+        Scope::new(compiled)
+            .with("github", &self.github(job, ""))
+            .with("inputs", &Json::Object(self.inputs.clone()))
+            .with("vars", &object(&self.vars))
+    }
+
     /// The `github` context for a job.
     pub fn github(&self, job: &str, workspace: &str) -> Json {
         let (ref_type, ref_name) = match self.git_ref.strip_prefix("refs/tags/") {
@@ -83,17 +90,6 @@ pub fn runner(temp: &str, tool_cache: &str) -> Json {
         "debug": "",
         "environment": "self-hosted",
     })
-}
-
-/// Build the evaluation context from named JSON contexts.
-pub fn build(parts: &[(&str, &Json)], status: Status, workspace: Option<PathBuf>) -> MapContext {
-    let mut ctx = MapContext::new();
-    for (name, value) in parts {
-        ctx.insert(name, crate::expr::Value::from(*value));
-    }
-    ctx.status = status;
-    ctx.workspace = workspace;
-    ctx
 }
 
 /// A BTreeMap of strings as a JSON object.
