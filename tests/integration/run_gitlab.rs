@@ -397,3 +397,24 @@ fn the_gitlab_example_runs_end_to_end() {
     let history = run(&["history", "production"]);
     assert!(text(&history).contains("production"), "{}", text(&history));
 }
+
+#[test]
+fn cache_is_restored_in_the_next_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = r#"
+job:
+  cache:
+    key: deps-$CI_COMMIT_REF_SLUG
+    paths: [vendor/]
+  script:
+    - if [ -f vendor/dep ]; then echo "cached $(cat vendor/dep)"; else mkdir -p vendor && echo v1 > vendor/dep; fi
+"#;
+    std::fs::write(dir.path().join(".gitlab-ci.yml"), yaml).unwrap();
+    let args = ["run", ".gitlab-ci.yml", "--executor", "host", "--ref", "main"];
+    let first = pipe(dir.path(), &args);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(!text(&first).contains("cached v1"));
+    let second = pipe(dir.path(), &args);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(text(&second).contains("cached v1"), "{}", text(&second));
+}
