@@ -121,6 +121,12 @@ fn static_combos(m: &Matrix) -> Result<Vec<Map<String, Json>>, String> {
     matrix::expand(&lists, &rows(&axes.include), &rows(&axes.exclude))
 }
 
+/// Whether a job's matrix has expressions (the runner evaluates it again with everything the
+/// run knows; plan time lacks e.g. `github.repository`).
+pub fn is_evaluated(job: &Job) -> bool {
+    job.strategy.as_ref().and_then(|s| s.matrix.as_ref()).is_some_and(|m| first_expression(m).is_some())
+}
+
 /// The first `${{ }}` of a matrix (shown by `pipe plan` when it is expanded at run time).
 fn first_expression(m: &Matrix) -> Option<String> {
     let axes = match m {

@@ -15,6 +15,22 @@ pub enum Command {
     Debug(String),
     /// `::stop-commands::TOKEN`: ignore commands until `::TOKEN::`.
     StopCommands(String),
+    /// The spellings GitHub still runs of what the env files do now: `::set-output name=N::V`
+    /// and `::save-state name=N::V` (deprecated, with a warning), `::set-env name=N::V` and
+    /// `::add-path::DIR` (only when `ACTIONS_ALLOW_UNSECURE_COMMANDS` is true).
+    SetOutput {
+        name: String,
+        value: String,
+    },
+    SaveState {
+        name: String,
+        value: String,
+    },
+    SetEnv {
+        name: String,
+        value: String,
+    },
+    AddPath(String),
 }
 
 /// Parse one output line; `None` when it is not a command.
@@ -34,6 +50,10 @@ pub fn parse(line: &str) -> Option<Command> {
         "endgroup" => Command::EndGroup,
         "debug" => Command::Debug(message),
         "stop-commands" => Command::StopCommands(message),
+        "set-output" => Command::SetOutput { name: prop("name")?, value: message },
+        "save-state" => Command::SaveState { name: prop("name")?, value: message },
+        "set-env" => Command::SetEnv { name: prop("name")?, value: message },
+        "add-path" => Command::AddPath(message),
         "error" | "warning" | "notice" => Command::Annotation {
             level: match name {
                 "error" => "error",
@@ -74,6 +94,20 @@ mod tests {
                 line: Some("3".into())
             })
         );
+        assert_eq!(
+            parse("::set-output name=v::a%0Ab"),
+            Some(Command::SetOutput { name: "v".into(), value: "a\nb".into() })
+        );
+        assert_eq!(
+            parse("::save-state name=s::1"),
+            Some(Command::SaveState { name: "s".into(), value: "1".into() })
+        );
+        assert_eq!(
+            parse("::set-env name=E::x"),
+            Some(Command::SetEnv { name: "E".into(), value: "x".into() })
+        );
+        assert_eq!(parse("::add-path::/opt/bin"), Some(Command::AddPath("/opt/bin".into())));
+        assert_eq!(parse("::set-output::no name"), None);
         assert_eq!(parse("echo ::add-mask::x"), None);
         assert_eq!(parse("::unknown::x"), None);
         assert_eq!(parse("plain"), None);

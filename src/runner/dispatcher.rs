@@ -395,6 +395,9 @@ fn legs(
 ) -> Result<Vec<Leg>, String> {
     let matrices: Vec<Option<Map<String, Json>>> = match &pj.legs {
         Legs::Single => vec![None],
+        Legs::Matrix { .. } | Legs::Dynamic { .. } if crate::plan::legs::is_evaluated(job) => {
+            crate::plan::legs::evaluate(job, scope)?.into_iter().map(Some).collect()
+        }
         Legs::Matrix { legs, .. } => legs.iter().map(|l| Some(l.matrix.clone())).collect(),
         Legs::Dynamic { .. } => crate::plan::legs::evaluate(job, scope)?.into_iter().map(Some).collect(),
     };

@@ -16,7 +16,16 @@ pub struct LineSink<'a> {
     stderr: Vec<u8>,
     /// Set by `::stop-commands::TOKEN`: commands are ignored until `::TOKEN::`.
     stopped: Option<String>,
+    /// `ACTIONS_ALLOW_UNSECURE_COMMANDS` is true for this step: `::set-env`/`::add-path` work.
+    unsecure_allowed: bool,
+    /// A command the step may not use was given: the step fails (as on GitHub).
+    refused: bool,
+    /// Host paths of the env files the command was given, by variable.
+    files: std::collections::BTreeMap<&'static str, PathBuf>,
 }
+
+const SET_OUTPUT_DEPRECATED: &str = "The `set-output` command is deprecated and will be disabled soon. Please upgrade to using Environment Files. For more information see: https://github.blog/changelog/2022-10-11-github-actions-deprecating-save-state-and-set-output-commands/";
+const SAVE_STATE_DEPRECATED: &str = "The `save-state` command is deprecated and will be disabled soon. Please upgrade to using Environment Files. For more information see: https://github.blog/changelog/2022-10-11-github-actions-deprecating-save-state-and-set-output-commands/";
 
 /// Longest line kept whole; longer output is split so memory stays bounded.
 const MAX_LINE: usize = 64 * 1024;
@@ -27,7 +36,38 @@ impl<'a> LineSink<'a> {
             let _ = std::fs::create_dir_all(dir);
         }
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&log).ok();
-        LineSink { run, log, stdout: Vec::new(), stderr: Vec::new(), stopped: None }
+        LineSink {
+            run,
+            log,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            stopped: None,
+            unsecure_allowed: false,
+            refused: false,
+            files: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Read the command's environment: whether `::set-env` and `::add-path` may be used, and
+    /// which env files (GITHUB_OUTPUT ...) the old commands write to.
+    pub fn follow_env(&mut self, env: &std::collections::BTreeMap<String, String>) {
+        self.unsecure_allowed =
+            env.get("ACTIONS_ALLOW_UNSECURE_COMMANDS").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let paths = self.run.handle.paths();
+        for var in ["GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH"] {
+            let host = env
+                .get(var)
+                .and_then(|seen| seen.strip_prefix(&paths.runner_dir))
+                .map(|rest| paths.host_runner_dir.join(rest.trim_start_matches('/')));
+            if let Some(host) = host {
+                self.files.insert(var, host);
+            }
+        }
+    }
+
+    /// Whether the step used a command it may not use (it then fails).
+    pub fn refused(&self) -> bool {
+        self.refused
     }
 
     pub fn chunk(&mut self, chunk: Output) {
@@ -92,6 +132,7 @@ impl<'a> LineSink<'a> {
                 }
                 Command::Annotation { level, message, .. } => run.annotate(level, message),
                 Command::Group(_) | Command::EndGroup | Command::Debug(_) => {}
+                legacy => return self.legacy(legacy),
             }
         }
         let masked = run.shared.masker.mask(text);
@@ -106,4 +147,54 @@ impl<'a> LineSink<'a> {
             line: masked,
         });
     }
+}
+
+impl LineSink<'_> {
+    /// The old workflow commands, done as the env files they stand for: the command's
+    /// GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV and GITHUB_PATH files get the same lines.
+    fn legacy(&mut self, cmd: Command) {
+        let run = self.run;
+        let (var, stem, line, name) = match cmd {
+            Command::SetOutput { name, value } => {
+                run.annotate("warning", SET_OUTPUT_DEPRECATED.to_string());
+                ("GITHUB_OUTPUT", "output", pair(&name, &value), "set-output")
+            }
+            Command::SaveState { name, value } => {
+                run.annotate("warning", SAVE_STATE_DEPRECATED.to_string());
+                ("GITHUB_STATE", "state", pair(&name, &value), "save-state")
+            }
+            Command::SetEnv { name, value } => ("GITHUB_ENV", "env", pair(&name, &value), "set-env"),
+            Command::AddPath(dir) => ("GITHUB_PATH", "path", format!("{dir}\n"), "add-path"),
+            _ => return,
+        };
+        if matches!(name, "set-env" | "add-path") && !self.unsecure_allowed {
+            self.refused = true;
+            run.annotate(
+                "error",
+                format!(
+                    "The `{name}` command is disabled. Please upgrade to using Environment Files or opt into unsecure command execution by setting the `ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`. For more information see: https://github.blog/changelog/2020-10-01-github-actions-deprecating-set-env-and-add-path-commands/"
+                ),
+            );
+            return;
+        }
+        let path = self.files.get(var).cloned().unwrap_or_else(|| super::step::step_file(run, stem));
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            run.annotate("error", format!("`::{name}::` could not be recorded: {e}"));
+            self.refused = true;
+        }
+    }
+}
+
+/// `name<<DELIMITER` … `DELIMITER`: a value of any content as an env-file entry.
+fn pair(name: &str, value: &str) -> String {
+    let mut delimiter = String::from("PIPE_EOF");
+    while value.lines().any(|l| l == delimiter) {
+        delimiter.push('_');
+    }
+    format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
 }

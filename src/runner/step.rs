@@ -182,23 +182,33 @@ struct StepFiles {
     seen: BTreeMap<&'static str, String>,
 }
 
-const FILE_VARS: [(&str, &str); 4] = [
+/// GITHUB_STATE is what an action's post step reads back (`STATE_<name>`).
+const FILE_VARS: [(&str, &str); 5] = [
     ("GITHUB_OUTPUT", "output"),
     ("GITHUB_ENV", "env"),
     ("GITHUB_PATH", "path"),
     ("GITHUB_STEP_SUMMARY", "summary"),
+    ("GITHUB_STATE", "state"),
 ];
+
+fn step_file_name(run: &StepRun<'_>, stem: &str) -> String {
+    format!("{stem}-{}{}", run.index, run.scope)
+}
+
+/// The host path of one of the step's env files (`output`, `env`, `path`, `summary`, `state`).
+pub(super) fn step_file(run: &StepRun<'_>, stem: &str) -> std::path::PathBuf {
+    run.handle.paths().host_runner_dir.join(step_file_name(run, stem))
+}
 
 fn step_files(run: &StepRun<'_>) -> Result<StepFiles, String> {
     let paths = run.handle.paths();
     let mut host = BTreeMap::new();
     let mut seen = BTreeMap::new();
     for (var, stem) in FILE_VARS {
-        let name = format!("{stem}-{}{}", run.index, run.scope);
-        let p = paths.host_runner_dir.join(&name);
+        let p = step_file(run, stem);
         std::fs::write(&p, "").map_err(|e| format!("cannot create {}: {e}", p.display()))?;
         host.insert(var, p);
-        seen.insert(var, format!("{}/{name}", paths.runner_dir));
+        seen.insert(var, format!("{}/{}", paths.runner_dir, step_file_name(run, stem)));
     }
     Ok(StepFiles { host, seen })
 }
@@ -277,10 +287,10 @@ pub(super) async fn execute(
             None => paths.workspace.clone(),
         };
         let cmd = StepCommand { argv, env: full_env, workdir, timeout };
-        let exit = exec_streaming(run, &cmd).await?;
+        let ran = exec_streaming(run, &cmd).await?;
         let _ = std::fs::remove_file(&script_path);
-        state.last_exit = if let Exit::Code(c) = exit { Some(c) } else { None };
-        exit_outcome(run, exit)
+        state.last_exit = if let Exit::Code(c) = ran.exit { Some(c) } else { None };
+        ran.outcome(run)
     };
 
     // What the step wrote to its env files.
@@ -382,11 +392,28 @@ pub(super) fn exit_outcome(run: &StepRun<'_>, exit: Exit) -> Conclusion {
     }
 }
 
+/// How a command ended, and whether it used a workflow command it may not use.
+pub(super) struct Ran {
+    pub exit: Exit,
+    pub refused: bool,
+}
+
+impl Ran {
+    /// The step's outcome: a disabled workflow command fails it, as on GitHub.
+    pub(super) fn outcome(self, run: &StepRun<'_>) -> Conclusion {
+        match exit_outcome(run, self.exit) {
+            Conclusion::Success if self.refused => Conclusion::Failure,
+            outcome => outcome,
+        }
+    }
+}
+
 /// Run a command, turning its output into masked lines, log lines and events.
-pub(super) async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Exit, String> {
+pub(super) async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Ran, String> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let log = run.shared.store.log_path(&run.shared.run_id, &run.leg.key, run.index);
     let mut sink = LineSink::new(run, log);
+    sink.follow_env(&cmd.env);
     let exec = run.handle.exec(cmd, tx, run.cancel.clone());
     tokio::pin!(exec);
     let exit = loop {
@@ -404,7 +431,7 @@ pub(super) async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Resu
         }
     };
     sink.flush();
-    exit.map_err(|e| e.to_string())
+    exit.map(|exit| Ran { exit, refused: sink.refused() }).map_err(|e| e.to_string())
 }
 
 /// The variables every step sees (GitHub's default environment variables).

@@ -107,3 +107,15 @@ fn errors_point_into_the_file() {
     assert_eq!(e.at.as_ref().map(|(f, p)| format!("{f}:{p}")).as_deref(), Some("p.yml:4:13"), "{e}");
     assert!(e.describe("the job's `if:` cannot be evaluated").starts_with("p.yml:4:13: the job's `if:`"));
 }
+
+#[test]
+fn templates_are_parsed_once_when_the_run_starts() {
+    let yaml = "on: push\njobs:\n  a:\n    runs-on: ${{ matrix.os }}\n    strategy: {matrix: {os: [x]}}\n    env: {A: '${{ vars.A }}', B: plain}\n    steps:\n      - run: echo ${{ vars.A }}\n      - run: echo ${{ github.sha }}\n";
+    let source = Source::new("p.yml", yaml);
+    let p = crate::load::load(&source).pipeline.expect("pipeline");
+    let compiled = Compiled::of(&p, Some(source));
+    // `${{ matrix.os }}`, `${{ vars.A }}`, `echo ${{ vars.A }}`, `echo ${{ github.sha }}`; not `plain`.
+    assert_eq!(compiled.len(), 4);
+    let again = compiled.template("echo ${{ vars.A }}").expect("parsed");
+    assert!(Arc::ptr_eq(&again, &compiled.template("echo ${{ vars.A }}").expect("parsed")));
+}

@@ -129,21 +129,14 @@ fn env_names(env: &Env, out: &mut Vec<Diagnostic>) {
     env_pairs(env.pairs(), out);
 }
 
+/// GitHub's schema takes any non-empty string as a variable name (`my-var`, `${{ x }}` too);
+/// only an empty one can never be set.
 fn env_pairs(pairs: &[(Text, Text)], out: &mut Vec<Diagnostic>) {
-    for (name, _) in pairs {
-        let mut chars = name.value.chars();
-        let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !ok {
-            out.push(
-                Diagnostic::error(
-                    "invalid-env-name",
-                    name.span,
-                    format!("invalid environment variable name `{}`", name.value),
-                )
-                .with_help("use letters, digits and `_`, not starting with a digit"),
-            );
-        }
+    for (name, _) in pairs.iter().filter(|(name, _)| name.value.is_empty()) {
+        out.push(
+            Diagnostic::error("invalid-env-name", name.span, "an environment variable name cannot be empty")
+                .with_help("name the variable, for example `MY_VAR: value`"),
+        );
     }
 }
 

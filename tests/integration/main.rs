@@ -14,6 +14,7 @@ mod run_host;
 mod remote_actions;
 mod run_docker;
 mod run_gitlab;
+mod run_legacy;
 mod run_scope;
 mod schema;
 mod validate;

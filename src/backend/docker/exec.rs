@@ -87,6 +87,14 @@ impl DockerJob {
              2>/dev/null; exec \"$@\""
         );
         let mut argv = vec!["sh".to_string(), "-c".to_string(), wrapper, "sh".to_string()];
+        // The wrapper shell drops variables whose names it cannot use (`my-var`); `env` hands
+        // them on to the step, as the host backend does.
+        let odd: Vec<String> =
+            cmd.env.iter().filter(|(k, _)| !is_shell_name(k)).map(|(k, v)| format!("{k}={v}")).collect();
+        if !odd.is_empty() {
+            argv.push("env".to_string());
+            argv.extend(odd);
+        }
         argv.extend(cmd.argv.iter().cloned());
         let options = CreateExecOptions {
             attach_stdout: Some(true),
@@ -256,4 +264,12 @@ impl DockerJob {
             pause = (pause * 2).min(Duration::from_millis(50));
         }
     }
+}
+
+/// A name a POSIX shell keeps in its environment: letters, digits and `_`, not starting with a
+/// digit.
+fn is_shell_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -24,7 +24,7 @@ use crate::event::Conclusion;
 use crate::expr::Location;
 use crate::runner::envfiles;
 use crate::runner::job::{JobState, json_to_env};
-use crate::runner::step::{StepRun, exec_streaming, exit_outcome};
+use crate::runner::step::{StepRun, exec_streaming};
 
 /// Where the node binary appears inside a job container.
 pub const NODE_IN_CONTAINER: &str = "/__pipe/node/bin/node";
@@ -179,7 +179,7 @@ async fn stage(
         }
     }
     let cmd = StepCommand { argv, env, workdir: paths.workspace.clone(), timeout: None };
-    let exit = exec_streaming(run, &cmd).await?;
+    let ran = exec_streaming(run, &cmd).await?;
     let read = |var: &str| host_files.get(var).map(|p| std::fs::read_to_string(p).unwrap_or_default());
     if let Some(text) = read("GITHUB_STATE") {
         let saved = envfiles::parse_pairs(&text).map_err(|e| format!("GITHUB_STATE: {e}"))?;
@@ -193,7 +193,7 @@ async fn stage(
     for host in host_files.values() {
         let _ = std::fs::remove_file(host);
     }
-    Ok(exit_outcome(run, exit))
+    Ok(ran.outcome(run))
 }
 
 fn is_identifier(name: &str) -> bool {
