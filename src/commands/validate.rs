@@ -17,7 +17,7 @@ pub fn run(
     ui: &Ui,
     paths: &[PathBuf],
     format: Format,
-    _actions: &crate::cli::ActionArgs,
+    actions: &crate::cli::ActionArgs,
     syntax: Syntax,
 ) -> Result<i32, Error> {
     let files = collect(paths)?;
@@ -28,8 +28,19 @@ pub fn run(
     if let Some(source) = config.as_ref().and_then(|c| c.source.clone()) {
         checked.push(Checked { source, pipeline: None, diagnostics: config_diags });
     }
+    // What actions declare, from local actions, the action cache and pipe's table: no network.
+    let fetcher = crate::fetch::Fetcher::new(super::action_sources(actions, config.as_ref())?);
+    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let catalog = crate::validate::actions::Catalog { root, fetcher: &fetcher };
     for path in files {
-        checked.push(check_file_for(&path, config.as_ref(), syntax, None)?);
+        let mut file = check_file_for(&path, config.as_ref(), syntax, None)?;
+        // Action metadata is GitHub's; a GitLab file only uses pipe's built-in actions.
+        let gitlab = crate::gitlab::is_gitlab(&file.source.path, &file.source.text, syntax);
+        if let Some(p) = file.pipeline.as_ref().filter(|_| !gitlab) {
+            crate::validate::actions::check_metadata(p, &file.source, &catalog, &mut file.diagnostics);
+            file.diagnostics.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
+        }
+        checked.push(file);
     }
     let out = match format {
         Format::Text => render::text(&checked, ui.color_stdout()),

@@ -68,7 +68,7 @@ pub fn parse(uses: &str) -> Result<Uses, String> {
     }
     let Some((name, git_ref)) = uses.rsplit_once('@') else {
         return Err(format!(
-            "`{uses}` has no version: write `{uses}@v1` (a tag, a branch or a commit SHA), or `./{uses}` for an action of this repository"
+            "`{uses}` has no version: add `@` and a tag, a branch or a commit SHA (`{uses}@REF`), or write `./{uses}` for an action of this repository"
         ));
     };
     if git_ref.is_empty() {

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::scope::RunFacts;
-pub use actions::{RemoteActions, inventory, node::host_node};
+pub use actions::{RemoteActions, inventory, metadata, node::host_node};
 pub use dispatcher::{Finished, JobDone, dispatch};
 
 use crate::backend::PullPolicy;

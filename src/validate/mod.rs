@@ -1,11 +1,13 @@
 //! `pipe validate`: every check over a loaded pipeline, one file per family of checks.
 
+pub mod actions;
 mod containers;
 mod cron;
 mod events;
 mod expressions;
 mod gates;
 mod inputs;
+mod known_actions;
 mod matrix;
 mod references;
 mod runners;
@@ -75,6 +77,7 @@ pub fn check_source_for(
         references::check(p, &mut diags);
         expressions::check(p, &source, &mut diags);
         gates::check(p, &source, config, &mut diags);
+        actions::check(p, &source, &mut diags);
     }
     finish(source, pipeline, diags)
 }

@@ -8,6 +8,7 @@ mod gates_config;
 mod gates_run;
 mod git_host;
 mod gitlab;
+mod known_actions;
 mod plan;
 #[macro_use]
 mod run_host;

@@ -121,19 +121,7 @@ fn hello_repo(host: &GitHost) -> Option<String> {
     Some(repo.sha())
 }
 
-macro_rules! both_backends {
-    ($(fn $name:ident($exec:ident) $body:block)*) => {
-        mod host {
-            use super::*;
-            $(#[test] fn $name() { let $exec = Exec::Host; $body })*
-        }
-        mod docker {
-            use super::*;
-            $(#[test] fn $name() { let Some($exec) = Exec::docker() else { return }; $body })*
-        }
-    };
-}
-
+// `both_backends!` (from run_host): each test runs on the host and in Docker.
 both_backends! {
     fn javascript_action_runs_pre_main_and_post_with_state_inputs_and_outputs(exec) {
         if !node_or_skip() {
@@ -442,4 +430,41 @@ fn pipe_toml_turns_a_built_in_action_off_so_the_real_one_runs() {
     );
     // actions/cache stays built in: nothing is fetched for it.
     assert!(!r.stderr.contains("action actions/cache"), "{}", r.stderr);
+}
+
+#[test]
+fn validate_checks_inputs_and_outputs_of_cached_actions_without_the_network() {
+    let host = GitHost::new();
+    let repo = host.repo("acme", "tiny", TINY);
+    repo.tag("v1");
+    let cache = tempfile::tempdir().unwrap();
+    let source = host.source();
+    let yaml = "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - id: t\n        uses: acme/tiny@v1\n        with:\n          wrd: x\n      - run: echo \"${{ steps.t.outputs.sayd }} ${{ steps.t.outputs.said }}\"\n";
+    let validate = || {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.yml"), yaml).unwrap();
+        pipe(dir, cache.path(), &["validate", "p.yml", "--action-source", &source])
+    };
+    // Not cached yet: nothing is known about the action, nothing is reported.
+    let before = validate();
+    assert_eq!(before.code, 0, "{}", before.stdout);
+    assert!(!before.stdout.contains("[action-"), "{}", before.stdout);
+
+    let ran = run(Exec::Host, &host, cache.path(), &tiny_workflow(&["v1"]), &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    std::fs::remove_dir_all(&repo.bare).unwrap();
+    let after = validate();
+    assert_eq!(after.code, 1, "{}", after.stdout);
+    assert!(
+        after.stdout.contains("p.yml:9:11: warning: `acme/tiny@v1` declares no input `wrd`"),
+        "{}",
+        after.stdout
+    );
+    assert!(after.stdout.contains("did you mean `word`?"), "{}", after.stdout);
+    assert!(
+        after.stdout.contains("p.yml:10:40: error: step `t` (`acme/tiny@v1`) has no output `sayd`"),
+        "{}",
+        after.stdout
+    );
+    assert_eq!(after.stdout.matches("[action-unknown-output]").count(), 1, "{}", after.stdout);
 }

@@ -113,6 +113,24 @@ both_backends! {
         let mut waiting: Vec<&str> = r.of("gate_waiting").iter().filter_map(|e| e["environment"].as_str()).collect();
         waiting.sort_unstable();
         assert_eq!(waiting, ["qa", "staging"]);
+        // Each gate is answered by its name; the resumed run deploys both legs.
+        let run_id = r.events[0]["run_id"].as_str().unwrap().to_string();
+        let hint = pipe_in(r.dir.path(), &["approve", &run_id]);
+        assert_eq!(hint.status.code(), Some(2), "two gates wait: the environment must be named");
+        assert!(String::from_utf8_lossy(&hint.stderr).contains("qa, staging"), "{hint:?}");
+        for env in ["staging", "qa"] {
+            let o = pipe_in(r.dir.path(), &["approve", &run_id, "--env", env, "--as", "alice"]);
+            assert!(o.status.success(), "{o:?}");
+        }
+        let resumed = pipe_in(r.dir.path(), &["resume", &run_id]);
+        assert_eq!(resumed.status.code(), Some(0), "{resumed:?}");
+        let ledger = lines(&r.dir.path().join(".pipe/deployments.jsonl"));
+        let mut approved: Vec<(&str, &str)> = ledger
+            .iter()
+            .map(|d| (d["environment"].as_str().unwrap(), d["approved_by"].as_str().unwrap_or("-")))
+            .collect();
+        approved.sort_unstable();
+        assert_eq!(approved, [("qa", "alice"), ("staging", "alice")]);
         // Deployment mode: passed automatically, audited and recorded per leg under its name.
         let r = run_pipeline(exec, yaml, &["--mode", "deployment"]);
         assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
@@ -194,6 +212,17 @@ both_backends! {
     }
 }
 
+fn pipe_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(crate::test::pipe_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("PIPE_STATE_DIR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
 fn lines(path: &Path) -> Vec<Json> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -246,7 +275,10 @@ fn plan_shows_what_plan_time_can_evaluate() {
     );
     let text = String::from_utf8_lossy(&plan("text")).to_string();
     assert!(
-        text.contains(&format!("- deploy shop  [runs: docker {BUSYBOX}, environment: staging-small]")),
+        text.contains(&format!(
+            "- deploy shop  [runs: docker {BUSYBOX}, environment: staging-small, waits for approval (staging-small)]"
+        )),
         "{text}"
     );
+    assert!(text.contains("one gate per environment of the legs (listed with them)"), "{text}");
 }
