@@ -121,6 +121,9 @@ pub struct Leg {
     /// The leg's `environment:` name, evaluated when it can be at plan time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// How this leg's gate behaves, when its environment is not the job's (see [`describe_gates`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
 }
 
 /// Word each deployment job's gate with the policy of pipe.toml, the mode and `--approve`.
@@ -129,6 +132,19 @@ pub fn describe_gates(plan: &mut Plan, config: Option<&crate::gate::Config>, pre
     for job in &mut plan.jobs {
         if let Some(env) = &job.environment {
             job.gate = Some(crate::gate::describe(env, config, mode, pre_approved, &git_ref));
+        }
+        // Legs deploying somewhere else than the job's line says get their own wording.
+        if let Legs::Matrix { legs, .. } = &mut job.legs {
+            let mut per_leg = false;
+            for leg in legs.iter_mut() {
+                if let Some(env) = leg.environment.as_ref().filter(|e| Some(*e) != job.environment.as_ref()) {
+                    leg.gate = Some(crate::gate::describe(env, config, mode, pre_approved, &git_ref));
+                    per_leg = true;
+                }
+            }
+            if per_leg {
+                job.gate = Some("one gate per environment of the legs (listed with them)".into());
+            }
         }
     }
 }

@@ -80,7 +80,11 @@ fn job_text(out: &mut String, job: &PlannedJob, plan: &Plan) {
                     extra.push(format!("runs: {}", place(&leg.executor, leg.image.as_deref())));
                 }
                 if leg.environment.is_some() && leg.environment != job.environment {
-                    extra.push(format!("environment: {}", leg.environment.as_deref().unwrap_or_default()));
+                    let gate = leg.gate.as_ref().map(|g| format!(", {g}")).unwrap_or_default();
+                    extra.push(format!(
+                        "environment: {}{gate}",
+                        leg.environment.as_deref().unwrap_or_default()
+                    ));
                 }
                 let extra =
                     if extra.is_empty() { String::new() } else { format!("  [{}]", extra.join(", ")) };

@@ -275,7 +275,10 @@ fn plan_shows_what_plan_time_can_evaluate() {
     );
     let text = String::from_utf8_lossy(&plan("text")).to_string();
     assert!(
-        text.contains(&format!("- deploy shop  [runs: docker {BUSYBOX}, environment: staging-small]")),
+        text.contains(&format!(
+            "- deploy shop  [runs: docker {BUSYBOX}, environment: staging-small, waits for approval (staging-small)]"
+        )),
         "{text}"
     );
+    assert!(text.contains("one gate per environment of the legs (listed with them)"), "{text}");
 }
