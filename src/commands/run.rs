@@ -399,6 +399,17 @@ fn preflight_actions(
         });
     }
     let configured = config.and_then(|c| c.actions.node.clone());
+    if let Some(node) = configured.as_ref().filter(|n| !n.is_file())
+        && !inventory.node_jobs.is_empty()
+    {
+        return Err(Error::Usage {
+            message: format!(
+                "pipe.toml [actions] node: {} is not a file; JavaScript actions need it",
+                node.display()
+            ),
+            hint: Some("point it at a node binary, or remove it to use the `node` on PATH".into()),
+        });
+    }
     Ok(crate::runner::RemoteActions {
         fetcher,
         inventory,
