@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::backend::PullPolicy;
+use crate::gitlab::Syntax;
 use crate::render::Format;
 
 #[derive(Debug, Parser)]
@@ -56,6 +57,9 @@ pub enum Command {
         format: Format,
         #[command(flatten)]
         actions: ActionArgs,
+        /// Pipeline syntax: decided from the file name and shape (auto), or forced.
+        #[arg(long, value_enum, default_value_t = Syntax::Auto)]
+        syntax: Syntax,
     },
     /// Show what a run would do, without running anything.
     Plan {
@@ -163,6 +167,9 @@ pub struct Selection {
     /// Variable for the `vars` context (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Pipeline syntax: decided from the file name and shape (auto), or forced.
+    #[arg(long, value_enum, default_value_t = Syntax::Auto)]
+    pub syntax: Syntax,
 }
 
 /// Where `owner/repo` actions come from (shared by `validate`, `plan` and `run`).

@@ -14,6 +14,7 @@ pub mod expr;
 pub mod fetch;
 pub mod format;
 pub mod gate;
+pub mod gitlab;
 pub mod load;
 pub mod mask;
 pub mod model;

@@ -139,6 +139,8 @@ fn pipeline(root: &Node) -> Pipeline {
             .and_then(Node::as_map)
             .map(|m| m.iter().filter_map(|(k, v)| job(k, v)).collect())
             .unwrap_or_default(),
+        not_run: None,
+        excluded: Vec::new(),
     }
 }
 
@@ -245,6 +247,8 @@ fn job(key: &Node, node: &Node) -> Option<Job> {
             Some(s) if s.as_str() == Some("inherit") => CallSecrets::Inherit(s.span),
             _ => CallSecrets::None,
         },
+        manual: false,
+        retry: 0,
         span: node.span,
     })
 }
@@ -338,6 +342,7 @@ pub(crate) fn step(node: &Node) -> Step {
         working_directory: text_at(node, "working-directory"),
         continue_on_error: flag(node.get("continue-on-error")),
         timeout_minutes: number(node.get("timeout-minutes")),
+        allowed_exit_codes: Vec::new(),
         span: node.span,
     }
 }

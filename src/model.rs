@@ -42,6 +42,11 @@ pub struct Pipeline {
     pub defaults: RunDefaults,
     pub concurrency: Option<Concurrency>,
     pub jobs: Vec<Job>,
+    /// Why no job runs for this event and ref, when the file itself says so (GitLab's
+    /// `workflow: rules`); GitHub's `on:` filters are decided by the planner.
+    pub not_run: Option<String>,
+    /// Jobs the file leaves out of this pipeline (GitLab's `rules`, `only`/`except`), with why.
+    pub excluded: Vec<(String, String)>,
 }
 
 /// An `env:` block: a mapping, or one expression that yields a mapping.
@@ -134,6 +139,11 @@ pub struct Job {
     pub uses: Option<Text>,
     pub with: Pairs,
     pub secrets: CallSecrets,
+    /// Runs only when asked for (GitLab's `when: manual` without an environment): planned and
+    /// reported as "manual: not run", never skipped silently.
+    pub manual: bool,
+    /// How often a failed leg is run again (GitLab's `retry`).
+    pub retry: u32,
     /// The span of the job's mapping.
     pub span: Span,
 }
@@ -216,6 +226,8 @@ pub struct Step {
     pub working_directory: Option<Text>,
     pub continue_on_error: Option<Flag>,
     pub timeout_minutes: Option<Number>,
+    /// Exit codes that make a failure allowed (GitLab's `allow_failure: exit_codes`).
+    pub allowed_exit_codes: Vec<i64>,
     pub span: Span,
 }
 

@@ -19,6 +19,8 @@ const MAX_ALIAS_NODES: usize = 100_000;
 pub struct Node {
     pub value: Value,
     pub span: Span,
+    /// A local tag as written (`!reference`), kept for front ends that give tags a meaning.
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -213,14 +215,33 @@ fn span(s: &saphyr_parser::Span) -> Span {
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, start: Span, anchor: usize },
-    Map { entries: Vec<(Node, Node)>, key: Option<Node>, start: Span, anchor: usize },
+    Seq { items: Vec<Node>, start: Span, anchor: usize, tag: Option<String> },
+    Map { entries: Vec<(Node, Node)>, key: Option<Node>, start: Span, anchor: usize, tag: Option<String> },
+}
+
+/// Which YAML features a pipeline format allows beyond plain YAML 1.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// GitHub Actions: merge keys (`<<`) are errors.
+    #[default]
+    Github,
+    /// GitLab CI: merge keys are kept as `<<` entries for the front end to apply.
+    Gitlab,
+}
+
+fn tag_text(tag: Option<&saphyr_parser::Tag>) -> Option<String> {
+    tag.map(|t| format!("{}{}", t.handle, t.suffix))
 }
 
 /// Parse `text` into a node tree. Problems (syntax, duplicate keys, merge keys, nesting) become
 /// diagnostics; the tree is `None` only when nothing usable was parsed.
 pub fn parse(text: &str) -> (Option<Node>, Vec<Diagnostic>) {
-    let mut builder = Builder::default();
+    parse_with(text, Dialect::Github)
+}
+
+/// [`parse`] for a given dialect.
+pub fn parse_with(text: &str, dialect: Dialect) -> (Option<Node>, Vec<Diagnostic>) {
+    let mut builder = Builder { dialect, ..Builder::default() };
     let mut documents = 0;
     for event in Parser::new_from_str(text) {
         let (event, sp) = match event {
@@ -263,13 +284,14 @@ struct Builder {
     root: Option<Node>,
     diags: Vec<Diagnostic>,
     alias_nodes: usize,
+    dialect: Dialect,
 }
 
 impl Builder {
     /// Feed one event; false stops the build (a problem that makes the rest meaningless).
     fn event(&mut self, event: Event<'_>, sp: Span) -> bool {
         match event {
-            Event::Scalar(text, style, anchor, _tag) => {
+            Event::Scalar(text, style, anchor, tag) => {
                 let style = match style {
                     ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted => Style::SingleQuoted,
@@ -277,11 +299,15 @@ impl Builder {
                     ScalarStyle::Literal => Style::Literal,
                     ScalarStyle::Folded => Style::Folded,
                 };
-                let node = Node { value: Value::Scalar(Scalar { text: text.into_owned(), style }), span: sp };
+                let node = Node {
+                    value: Value::Scalar(Scalar { text: text.into_owned(), style }),
+                    span: sp,
+                    tag: tag_text(tag.as_deref()),
+                };
                 self.remember(anchor, &node);
                 self.complete(node);
             }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
                 if self.stack.len() >= MAX_DEPTH {
                     self.diags.push(Diagnostic::error(
                         "yaml-syntax",
@@ -290,21 +316,24 @@ impl Builder {
                     ));
                     return false;
                 }
+                let tag = tag_text(tag.as_deref());
                 self.stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Seq { items: Vec::new(), start: sp, anchor }
+                    Frame::Seq { items: Vec::new(), start: sp, anchor, tag }
                 } else {
-                    Frame::Map { entries: Vec::new(), key: None, start: sp, anchor }
+                    Frame::Map { entries: Vec::new(), key: None, start: sp, anchor, tag }
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
-                    Some(Frame::Seq { items, start, anchor }) => {
-                        let node = Node { value: Value::Seq(items), span: Span::new(start.start, sp.end) };
+                    Some(Frame::Seq { items, start, anchor, tag }) => {
+                        let node =
+                            Node { value: Value::Seq(items), span: Span::new(start.start, sp.end), tag };
                         self.remember(anchor, &node);
                         node
                     }
-                    Some(Frame::Map { entries, start, anchor, .. }) => {
-                        let node = Node { value: Value::Map(entries), span: Span::new(start.start, sp.end) };
+                    Some(Frame::Map { entries, start, anchor, tag, .. }) => {
+                        let node =
+                            Node { value: Value::Map(entries), span: Span::new(start.start, sp.end), tag };
                         self.remember(anchor, &node);
                         node
                     }
@@ -347,7 +376,7 @@ impl Builder {
             Some(Frame::Map { entries, key, .. }) => match key.take() {
                 None => {
                     if let Some(s) = node.as_scalar() {
-                        if s.text == "<<" && s.style == Style::Plain {
+                        if s.text == "<<" && s.style == Style::Plain && self.dialect == Dialect::Github {
                             self.diags.push(
                                 Diagnostic::error("merge-key", node.span, "GitHub does not support YAML merge keys (`<<`)")
                                     .with_help("anchors and aliases work; repeat the keys or use an alias for the whole value"),

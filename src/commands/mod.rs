@@ -23,7 +23,9 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     let ui = Ui::new(&cli.global);
     let store = Store::new(&cli.global.state_dir);
     match cli.command {
-        Command::Validate { paths, format, actions } => validate::run(&ui, &paths, format, &actions),
+        Command::Validate { paths, format, actions, syntax } => {
+            validate::run(&ui, &paths, format, &actions, syntax)
+        }
         Command::Schema => schema::run(),
         Command::Run(args) => run::run(&ui, &cli.global, *args),
         Command::Runs => runs::run(&ui, &store),
@@ -41,17 +43,22 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
 
 /// Read and validate a pipeline (and pipe.toml, from the current directory) for `plan`/`run`:
 /// errors stop here (exit 2, diagnostics on stderr); warnings are printed and do not block.
+/// `context` is the pipeline being planned: a GitLab file's rules are decided for it.
 pub fn load_valid(
     ui: &Ui,
     file: &Path,
+    syntax: crate::gitlab::Syntax,
+    context: &Context,
 ) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>), Error> {
-    load_valid_with_source(ui, file).map(|(p, c, _)| (p, c))
+    load_valid_with_source(ui, file, syntax, context).map(|(p, c, _)| (p, c))
 }
 
 /// [`load_valid`], also giving the file's text (the runner points evaluation errors into it).
 pub fn load_valid_with_source(
     ui: &Ui,
     file: &Path,
+    syntax: crate::gitlab::Syntax,
+    context: &Context,
 ) -> Result<(crate::model::Pipeline, Option<crate::gate::Config>, crate::source::Source), Error> {
     let color = ui.color_stderr();
     let (config, config_diags) = crate::gate::load(Path::new("."))?;
@@ -62,7 +69,8 @@ pub fn load_valid_with_source(
         }
         config_errors = config_diags.iter().filter(|d| d.is_error()).count();
     }
-    let checked = validate::check_file(file, config.as_ref())?;
+    let gitlab = context.gitlab(config.as_ref());
+    let checked = validate::check_file_for(file, config.as_ref(), syntax, Some(&gitlab))?;
     for d in &checked.diagnostics {
         if d.severity != crate::diagnostic::Severity::Note || ui.verbose {
             eprint!("{}", crate::render::text_one(&checked.source, d, color));
@@ -75,6 +83,30 @@ pub fn load_valid_with_source(
     match checked.pipeline {
         Some(p) if errors == 0 => Ok((p, config, checked.source)),
         _ => Err(Error::InvalidPipeline { path: file.display().to_string(), count: errors.max(1) }),
+    }
+}
+
+/// What `plan`/`run`/`resume` know about the pipeline before loading it.
+pub struct Context<'a> {
+    pub input: &'a crate::plan::PlanInput,
+    /// `--var` values.
+    pub vars: &'a [(String, String)],
+    pub secret_names: Vec<String>,
+}
+
+impl Context<'_> {
+    fn gitlab(&self, config: Option<&crate::gate::Config>) -> crate::gitlab::Context {
+        crate::gitlab::Context {
+            event: self.input.event.clone(),
+            git_ref: self.input.git_ref.clone(),
+            sha: self.input.sha.clone(),
+            changed_files: self.input.changed_files.clone(),
+            vars: self.vars.to_vec(),
+            project_vars: config.map(|c| c.variables.clone()).unwrap_or_default(),
+            project_dir: std::path::PathBuf::from("."),
+            secret_names: self.secret_names.clone(),
+            selected: self.input.jobs.clone(),
+        }
     }
 }
 

@@ -16,9 +16,11 @@ pub fn run(
     format: PlanFormat,
     actions: &ActionArgs,
 ) -> Result<i32, Error> {
-    let (pipeline, config) = super::load_valid(ui, file)?;
     // `pipe plan` has no --executor flag: plan like `auto` (Docker), as `pipe run` would by default.
     let mut input = plan::context::plan_input(file, select, ExecutorChoice::Auto)?;
+    let vars = super::pairs(&select.vars, "--var")?;
+    let context = super::Context { input: &input, vars: &vars, secret_names: Vec::new() };
+    let (pipeline, config) = super::load_valid(ui, file, select.syntax, &context)?;
     if let Some(c) = &config {
         input.platforms.extend(c.platforms.iter().cloned());
     }

@@ -33,16 +33,7 @@ pub fn run(
         hint: None,
     })?;
     let file = std::path::PathBuf::from(&o.pipeline);
-    let (pipeline, config, source) = super::load_valid_with_source(ui, &file)?;
-    let mut platforms = o.platforms.clone();
-    if let Some(c) = &config {
-        for p in &c.platforms {
-            if !platforms.contains(p) {
-                platforms.push(p.clone());
-            }
-        }
-    }
-    let input = PlanInput {
+    let mut input = PlanInput {
         pipeline_path: o.pipeline.clone(),
         event: o.event.clone(),
         git_ref: o.git_ref.clone(),
@@ -52,12 +43,23 @@ pub fn run(
         inputs: o.inputs.iter().cloned().collect(),
         jobs: o.jobs.clone(),
         mode: o.mode,
-        platforms,
+        platforms: o.platforms.clone(),
         executor: o.executor,
         vars: o.vars.iter().cloned().collect(),
     };
-    let plan = crate::plan::build(&pipeline, &input)?;
     let secrets = super::secrets::load(secrets)?;
+    let context =
+        super::Context { input: &input, vars: &o.vars, secret_names: secrets.keys().cloned().collect() };
+    let (pipeline, config, source) =
+        super::load_valid_with_source(ui, &file, crate::gitlab::Syntax::Auto, &context)?;
+    if let Some(c) = &config {
+        for p in &c.platforms {
+            if !input.platforms.contains(p) {
+                input.platforms.push(p.clone());
+            }
+        }
+    }
+    let plan = crate::plan::build(&pipeline, &input)?;
     let env_file_vars = super::secrets::env_files(&o.env_files)?;
     ui.info(&format!("resuming run {id} ({} job leg(s) already finished)", record.jobs.len()));
     let execution = Execution {

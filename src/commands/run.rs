@@ -21,8 +21,12 @@ use crate::store::{RunOptions, RunRecord, Store};
 use super::secrets;
 
 pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
-    let (pipeline, config, source) = super::load_valid_with_source(ui, &args.file)?;
     let mut input = crate::plan::context::plan_input(&args.file, &args.select, args.executor)?;
+    let vars = super::pairs(&args.select.vars, "--var")?;
+    let secret_names = secrets::load(&args.secrets)?.into_keys().collect();
+    let context = super::Context { input: &input, vars: &vars, secret_names };
+    let (pipeline, config, source) =
+        super::load_valid_with_source(ui, &args.file, args.select.syntax, &context)?;
     // -P flags first, then pipe.toml's [platforms]: the first mapping of a label wins.
     if let Some(c) = &config {
         input.platforms.extend(c.platforms.iter().cloned());
@@ -396,6 +400,17 @@ fn preflight_actions(
         });
     }
     let configured = config.and_then(|c| c.actions.node.clone());
+    if let Some(node) = configured.as_ref().filter(|n| !n.is_file())
+        && !inventory.node_jobs.is_empty()
+    {
+        return Err(Error::Usage {
+            message: format!(
+                "pipe.toml [actions] node: {} is not a file; JavaScript actions need it",
+                node.display()
+            ),
+            hint: Some("point it at a node binary, or remove it to use the `node` on PATH".into()),
+        });
+    }
     Ok(crate::runner::RemoteActions {
         fetcher,
         inventory,

@@ -4,12 +4,13 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::gate;
+use crate::gitlab::Syntax;
 use crate::output::Ui;
 use crate::render::{self, Format};
 use crate::source::Source;
-use crate::validate::{Checked, check_source_with_config};
+use crate::validate::{Checked, check_source_for};
 
-/// Folders checked when no path is given.
+/// Folders checked when no path is given (and `.gitlab-ci.yml` when it exists).
 const DEFAULT_DIRS: &[&str] = &["pipelines", ".github/workflows"];
 
 pub fn run(
@@ -17,6 +18,7 @@ pub fn run(
     paths: &[PathBuf],
     format: Format,
     actions: &crate::cli::ActionArgs,
+    syntax: Syntax,
 ) -> Result<i32, Error> {
     let files = collect(paths)?;
     let mut checked = Vec::with_capacity(files.len() + 1);
@@ -31,8 +33,10 @@ pub fn run(
     let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let catalog = crate::validate::actions::Catalog { root, fetcher: &fetcher };
     for path in files {
-        let mut file = check_file(&path, config.as_ref())?;
-        if let Some(p) = &file.pipeline {
+        let mut file = check_file_for(&path, config.as_ref(), syntax, None)?;
+        // Action metadata is GitHub's; a GitLab file only uses pipe's built-in actions.
+        let gitlab = crate::gitlab::is_gitlab(&file.source.path, &file.source.text, syntax);
+        if let Some(p) = file.pipeline.as_ref().filter(|_| !gitlab) {
             crate::validate::actions::check_metadata(p, &file.source, &catalog, &mut file.diagnostics);
             file.diagnostics.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
         }
@@ -49,12 +53,18 @@ pub fn run(
     Ok(if errors > 0 { 1 } else { 0 })
 }
 
-/// Read and check one file; a file that is not UTF-8 text is a diagnostic, not a crash.
-pub fn check_file(path: &Path, config: Option<&gate::Config>) -> Result<Checked, Error> {
+/// Read and check one file in a given syntax, for a pipeline context when one is known; a file
+/// that is not UTF-8 text is a diagnostic, not a crash.
+pub fn check_file_for(
+    path: &Path,
+    config: Option<&gate::Config>,
+    syntax: Syntax,
+    context: Option<&crate::gitlab::Context>,
+) -> Result<Checked, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     let display = path.strip_prefix(".").unwrap_or(path).display().to_string();
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(check_source_with_config(Source::new(display, text), config)),
+        Ok(text) => Ok(check_source_for(Source::new(display, text), config, syntax, context)),
         Err(e) => {
             let source = Source::new(display, "");
             let at = crate::source::Span::default_at_start();
@@ -73,14 +83,21 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     if paths.is_empty() {
         let existing: Vec<PathBuf> = DEFAULT_DIRS.iter().map(PathBuf::from).filter(|p| p.is_dir()).collect();
-        if existing.is_empty() {
+        let gitlab = Path::new(crate::gitlab::FILE_NAME);
+        if existing.is_empty() && !gitlab.is_file() {
             return Err(Error::Usage {
-                message: "no pipeline files: neither pipelines/ nor .github/workflows/ exists here".into(),
+                message: format!(
+                    "no pipeline files: neither pipelines/, .github/workflows/ nor {} exists here",
+                    crate::gitlab::FILE_NAME
+                ),
                 hint: Some("name a file or folder: pipe validate path/to/pipeline.yml".into()),
             });
         }
         for dir in existing {
             walk(&dir, &mut files)?;
+        }
+        if gitlab.is_file() {
+            files.push(gitlab.to_path_buf());
         }
         return Ok(files);
     }

@@ -18,7 +18,7 @@ use super::{branch, duration, span};
 /// The file name, at the repository root.
 pub const FILE_NAME: &str = "pipe.toml";
 
-const TOP_KEYS: &[&str] = &["environments", "platforms", "actions"];
+const TOP_KEYS: &[&str] = &["environments", "platforms", "actions", "variables"];
 const ACTIONS_KEYS: &[&str] = &["source", "disable_builtin", "node"];
 const ENV_KEYS: &[&str] = &["approval", "reviewers", "requires", "wait_timer", "branches", "secrets_file"];
 
@@ -31,6 +31,9 @@ pub struct Config {
     pub platforms: Vec<(String, String)>,
     /// `[actions]`: where remote actions come from, which built-in actions are turned off.
     pub actions: ActionsConfig,
+    /// CI/CD variables a GitLab pipeline sees, like a project's settings (`CI_REGISTRY_IMAGE`,
+    /// `CI_DEFAULT_BRANCH`, ...), in file order.
+    pub variables: Vec<(String, String)>,
     /// The file it was read from; `None` for a config built in code.
     pub source: Option<Source>,
 }
@@ -119,7 +122,7 @@ pub fn load(dir: &Path) -> Result<(Option<Config>, Vec<Diagnostic>), Error> {
 pub fn parse(source: Source, dir: &Path, home: Option<&Path>) -> (Config, Vec<Diagnostic>) {
     let mut reader =
         Reader { source: &source, dir, home, diags: Vec::new(), actions: ActionsConfig::default() };
-    let (environments, platforms) = reader.document();
+    let (environments, platforms, variables) = reader.document();
     let actions = std::mem::take(&mut reader.actions);
     let mut diags = reader.diags;
     // What the parser recovered on a line with a syntax error is a guess: say only the syntax
@@ -128,7 +131,7 @@ pub fn parse(source: Source, dir: &Path, home: Option<&Path>) -> (Config, Vec<Di
         diags.iter().filter(|d| d.rule == "toml-syntax").map(|d| d.span.start.line).collect();
     diags.retain(|d| d.rule == "toml-syntax" || !broken.contains(&d.span.start.line));
     diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
-    (Config { environments, platforms, actions, source: Some(source) }, diags)
+    (Config { environments, platforms, actions, variables, source: Some(source) }, diags)
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -146,7 +149,10 @@ impl Reader<'_> {
         span::span_of(self.source, bytes)
     }
 
-    fn document(&mut self) -> (BTreeMap<String, EnvironmentPolicy>, Vec<(String, String)>) {
+    #[allow(clippy::type_complexity)]
+    fn document(
+        &mut self,
+    ) -> (BTreeMap<String, EnvironmentPolicy>, Vec<(String, String)>, Vec<(String, String)>) {
         let text = self.source.text.as_str();
         // Recoverable: report every syntax error and still check what could be read.
         let (doc, errors) = DeTable::parse_recoverable(text);
@@ -157,15 +163,17 @@ impl Reader<'_> {
         }
         let mut environments = BTreeMap::new();
         let mut platforms = Vec::new();
+        let mut variables = Vec::new();
         for (key, value) in sorted(doc.get_ref()) {
             match key.get_ref().as_ref() {
                 "environments" => environments = self.environments(value),
                 "platforms" => platforms = self.platforms(value),
                 "actions" => self.actions = self.actions(value),
+                "variables" => variables = self.variables(value),
                 other => self.unknown_key(key, other, TOP_KEYS, "pipe.toml"),
             }
         }
-        (environments, platforms)
+        (environments, platforms, variables)
     }
 
     fn environments(&mut self, value: &Value<'_>) -> BTreeMap<String, EnvironmentPolicy> {
@@ -279,6 +287,20 @@ impl Reader<'_> {
                 "disable_builtin" => out.disable_builtin = self.strings(value).unwrap_or_default(),
                 "node" => out.node = self.path(value),
                 other => self.unknown_key(key, other, ACTIONS_KEYS, "[actions]"),
+            }
+        }
+        out
+    }
+
+    fn variables(&mut self, value: &Value<'_>) -> Vec<(String, String)> {
+        let Some(table) = self.table(value, "a table of `NAME = \"value\"` lines") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in sorted(table) {
+            match value.get_ref().as_str() {
+                Some(v) => out.push((key.get_ref().to_string(), v.to_string())),
+                None => self.wrong_type(value, "a string"),
             }
         }
         out

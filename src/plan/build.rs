@@ -49,10 +49,16 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
     }
     let not_selected =
         p.jobs.iter().zip(&keep).filter(|(_, k)| !**k).map(|(j, _)| j.id.value.clone()).collect();
-    let (triggered, not_triggered_reason) = match decision {
-        Decision::Runs => (true, None),
-        Decision::Skipped(reason) => (false, Some(reason)),
+    let (triggered, not_triggered_reason) = match (decision, &p.not_run) {
+        (_, Some(reason)) => (false, Some(reason.clone())),
+        (Decision::Runs, None) => (true, None),
+        (Decision::Skipped(reason), None) => (false, Some(reason)),
     };
+    let excluded = p
+        .excluded
+        .iter()
+        .map(|(job, reason)| super::Excluded { job: job.clone(), reason: reason.clone() })
+        .collect();
     Ok(Plan {
         pipeline: input.pipeline_path.clone(),
         workflow_name: p.name.as_ref().map_or_else(|| input.pipeline_path.clone(), |n| n.value.clone()),
@@ -65,6 +71,7 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
         inputs,
         jobs,
         not_selected,
+        excluded,
     })
 }
 
@@ -177,11 +184,23 @@ pub(super) fn plan_job(
         platform_note: placement.note,
         gate: None,
         call,
+        manual: job
+            .manual
+            .then(|| format!("pipe run {} --job {}", input.pipeline_path, shell_word(&job.id.value))),
     };
     if let Some(call) = &mut planned.call {
         call.jobs = call::shown_jobs(&planned.id, &planned.name, &call.plan);
     }
     Ok(planned)
+}
+
+/// A job id as one shell word (GitLab job names may hold spaces).
+fn shell_word(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Whether a job's name, placement, environment or matrix has `${{ }}` in it.

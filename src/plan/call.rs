@@ -134,6 +134,7 @@ fn called_plan(p: &Pipeline, path: &str, input: &PlanInput, chain: &mut Chain) -
         inputs: serde_json::Map::new(),
         jobs,
         not_selected: Vec::new(),
+        excluded: Vec::new(),
     })
 }
 

@@ -69,6 +69,15 @@ pub struct Plan {
     pub jobs: Vec<PlannedJob>,
     /// Ids of the jobs left out by `--job`, in file order.
     pub not_selected: Vec<String>,
+    /// Jobs the pipeline file itself leaves out for this event and ref (GitLab's rules), with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<Excluded>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Excluded {
+    pub job: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,6 +107,9 @@ pub struct PlannedJob {
     /// The reusable workflow this job calls (`uses:`), with its planned jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call: Option<call::PlannedCall>,
+    /// A job that runs only when asked for (GitLab's `when: manual`): the command that runs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manual: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -46,6 +46,9 @@ pub fn text(plan: &Plan) -> String {
     if !plan.not_selected.is_empty() {
         let _ = writeln!(out, "not selected (--job): {}", plan.not_selected.join(", "));
     }
+    for e in &plan.excluded {
+        let _ = writeln!(out, "not in this pipeline: {} ({})", e.job, e.reason);
+    }
     let _ = writeln!(out, "\n{} job(s) in order:", plan.jobs.len());
     for job in &plan.jobs {
         job_text(&mut out, job, plan);
@@ -111,6 +114,9 @@ fn job_text_at(out: &mut String, job: &PlannedJob, plan: &Plan, indent: &str) {
     }
     if job.environment.is_some() {
         let _ = writeln!(out, "{indent}  {}", gate_line(job, plan.mode));
+    }
+    if let Some(command) = &job.manual {
+        let _ = writeln!(out, "    manual: not run (run it with `{command}`)");
     }
 }
 

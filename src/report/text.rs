@@ -12,11 +12,13 @@ pub struct TextReporter {
     /// Print step output lines (not with --quiet).
     show_output: bool,
     summary: Vec<(String, Conclusion, u64)>,
+    /// Manual jobs that were not run, with the notice that says how to run them.
+    manual: Vec<(String, String)>,
 }
 
 impl TextReporter {
     pub fn new(color: bool, to_stderr: bool, show_output: bool) -> Self {
-        TextReporter { color, to_stderr, show_output, summary: Vec::new() }
+        TextReporter { color, to_stderr, show_output, summary: Vec::new(), manual: Vec::new() }
     }
 
     fn print(&self, line: &str) {
@@ -87,6 +89,9 @@ impl Reporter for TextReporter {
                 self.print(&format!("[{name}] {m} {step_name} ({}){note}", secs(*duration_ms)));
             }
             Event::Annotation { name, level, message, .. } => {
+                if message.starts_with("manual: not run") {
+                    self.manual.push((name.clone(), message.clone()));
+                }
                 self.print(&format!("[{name}] {level}: {message}"))
             }
             Event::GateWaiting { name, environment, .. } => {
@@ -104,6 +109,11 @@ impl Reporter for TextReporter {
             Event::RunFinished { result, duration_ms } => {
                 self.print("");
                 for (name, r, ms) in &self.summary {
+                    if let Some((_, notice)) = self.manual.iter().find(|(n, _)| n == name) {
+                        let m = self.paint(*r, &format!("{:<9}", "manual"));
+                        self.print(&format!("  {m} {name}: {}", notice.trim_start_matches("manual: ")));
+                        continue;
+                    }
                     let m = self.paint(*r, &format!("{:<9}", mark(*r)));
                     self.print(&format!("  {m} {name} ({})", secs(*ms)));
                 }

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::gate::{GateContext, GateOutcome, decide_gate};
-use super::job::{Leg, LegResult, run_leg};
+use super::job::{Leg, LegResult};
 use super::{Shared, placement};
 use crate::event::{Conclusion, Event, RunResult};
 use crate::expr::{Location, Status};
@@ -154,7 +154,9 @@ pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<Strin
                         let done = super::call::run_call(shared2, &job, &leg, &call, cancel).await;
                         (done.leg, done.waiting)
                     }
-                    (Some(job), None) => (run_leg(shared2, &job, &leg, cancel).await, false),
+                    (Some(job), None) => {
+                        (super::retry::run_leg_with_retry(shared2, &job, &leg, cancel).await, false)
+                    }
                     (None, _) => (LegResult::failed(), false),
                 };
                 (i, leg, result, waiting)
@@ -303,7 +305,7 @@ fn persist(shared: &Shared, record: &JobRecord) {
     }
 }
 
-enum Start {
+pub(super) enum Start {
     Skip,
     Fail(String),
     /// Waiting at the gates of these environments.
@@ -317,6 +319,9 @@ fn start_job(
     needs: &Map<String, Json>,
     all_results: &BTreeMap<String, String>,
 ) -> Start {
+    if let Some(command) = &pj.manual {
+        return super::manual::not_run(shared, pj, command);
+    }
     let Some(job) = shared.pipeline.job(&pj.id) else {
         return Start::Fail(format!("job `{}` is not in the pipeline", pj.id));
     };

@@ -77,6 +77,8 @@ pub struct JobState {
     /// What JavaScript actions saved with GITHUB_STATE, by step (`index` + scope): their
     /// later stages see it as `STATE_*`.
     pub action_state: BTreeMap<String, Vec<(String, String)>>,
+    /// Exit code of the last step's process (for `allowed_exit_codes`).
+    pub last_exit: Option<i64>,
 }
 
 pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: CancellationToken) -> LegResult {
@@ -296,6 +298,7 @@ async fn run_steps(
         job_ctx,
         post: Vec::new(),
         action_state: BTreeMap::new(),
+        last_exit: None,
     };
     // Every step (and post step) of the leg sees the same job-wide parts.
     let step_run = |step, index| StepRun {

@@ -149,6 +149,7 @@ pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
         }),
         None => false,
     };
+    state.last_exit = None;
     let (outcome, outputs) = match execute(run, state, &ctx).await {
         Ok(r) => r,
         Err(message) => {
@@ -156,9 +157,22 @@ pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
             (Conclusion::Failure, Map::new())
         }
     };
-    let conclusion =
-        if outcome == Conclusion::Failure && continue_on_error { Conclusion::Success } else { outcome };
+    let allowed = outcome == Conclusion::Failure && allowed_exit(run, state);
+    let conclusion = if outcome == Conclusion::Failure && (continue_on_error || allowed) {
+        Conclusion::Success
+    } else {
+        outcome
+    };
     finish(outcome, conclusion, state, outputs)
+}
+
+/// A failure whose exit code the step allows (GitLab's `allow_failure: exit_codes`).
+fn allowed_exit(run: &StepRun<'_>, state: &JobState) -> bool {
+    let Some(code) = state.last_exit.filter(|c| run.step.allowed_exit_codes.contains(c)) else {
+        return false;
+    };
+    run.emit_output("stderr", format!("Exit code {code} is an allowed failure (allow_failure: exit_codes)."));
+    true
 }
 
 /// The files of one step in the runner directory (fresh for every step), and their names as the
@@ -275,6 +289,7 @@ pub(super) async fn execute(
         let cmd = StepCommand { argv, env: full_env, workdir, timeout };
         let ran = exec_streaming(run, &cmd).await?;
         let _ = std::fs::remove_file(&script_path);
+        state.last_exit = if let Exit::Code(c) = ran.exit { Some(c) } else { None };
         ran.outcome(run)
     };
 

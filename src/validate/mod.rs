@@ -43,6 +43,28 @@ pub fn check_source(source: Source) -> Checked {
 
 /// Load and check one file, and its gates against pipe.toml when there is one.
 pub fn check_source_with_config(source: Source, config: Option<&crate::gate::Config>) -> Checked {
+    check_source_for(source, config, crate::gitlab::Syntax::Auto, None)
+}
+
+/// Load and check one file in the syntax given (or detected), for a pipeline context when one
+/// is known (GitLab's rules depend on it; `None`: a push to the default branch).
+pub fn check_source_for(
+    source: Source,
+    config: Option<&crate::gate::Config>,
+    syntax: crate::gitlab::Syntax,
+    context: Option<&crate::gitlab::Context>,
+) -> Checked {
+    if crate::gitlab::is_gitlab(&source.path, &source.text, syntax) {
+        let default = crate::gitlab::Context::default();
+        let ctx = context.unwrap_or(&default);
+        let Loaded { pipeline, diagnostics: mut diags, .. } = crate::gitlab::load(&source, ctx);
+        // The format-neutral checks: needs references and cycles, gates against pipe.toml.
+        if let Some(p) = &pipeline {
+            references::check(p, &mut diags);
+            gates::check(p, &source, config, &mut diags);
+        }
+        return finish(source, pipeline, diags);
+    }
     let Loaded { pipeline, root, diagnostics: mut diags } = load(&source);
     if let (Some(p), Some(root)) = (&pipeline, &root) {
         let declared: Vec<String> =
@@ -59,6 +81,10 @@ pub fn check_source_with_config(source: Source, config: Option<&crate::gate::Con
         gates::check(p, &source, config, &mut diags);
         actions::check(p, &source, &mut diags);
     }
+    finish(source, pipeline, diags)
+}
+
+fn finish(source: Source, pipeline: Option<Pipeline>, mut diags: Vec<Diagnostic>) -> Checked {
     diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
     diags.dedup();
     Checked { source, pipeline, diagnostics: diags }

@@ -468,3 +468,25 @@ fn validate_checks_inputs_and_outputs_of_cached_actions_without_the_network() {
     );
     assert_eq!(after.stdout.matches("[action-unknown-output]").count(), 1, "{}", after.stdout);
 }
+
+#[test]
+fn a_configured_node_that_does_not_exist_stops_a_run_with_javascript_actions() {
+    let host = GitHost::new();
+    let repo = host.repo(
+        "acme",
+        "js",
+        &[
+            ("action.yml", "name: js\nruns:\n  using: node20\n  main: main.js\n"),
+            ("main.js", "console.log('ran');\n"),
+        ],
+    );
+    repo.tag("v1");
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pipe.toml"), "[actions]\nnode = \"/nonexistent/node\"\n").unwrap();
+    let yaml = "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - uses: acme/js@v1\n";
+    let r = run_in(Exec::Host, dir, &host, cache.path(), yaml, &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("pipe.toml [actions] node: /nonexistent/node is not a file"), "{}", r.stderr);
+    assert!(r.of("job_started").is_empty(), "{}", r.stdout);
+}

@@ -39,6 +39,10 @@ fn example_pipelines_pass_the_schema() {
     let corpus = std::fs::read_dir(root().join("tests/fixtures/valid")).unwrap();
     for entry in examples.chain(corpus) {
         let path = entry.unwrap().path();
+        // The schema describes the GitHub syntax; GitLab files are checked by `pipe validate`.
+        if pipe::gitlab::by_name(&path.display().to_string()) {
+            continue;
+        }
         let doc = yaml_to_json(&path);
         let errors: Vec<String> =
             validator.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();

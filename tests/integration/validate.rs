@@ -203,7 +203,7 @@ fn a_missing_path_is_a_usage_error() {
     Test::new()
         .args(&["validate"])
         .status(2)
-        .stderr("error: no pipeline files: neither pipelines/ nor .github/workflows/ exists here\nhint: name a file or folder: pipe validate path/to/pipeline.yml\n")
+        .stderr("error: no pipeline files: neither pipelines/, .github/workflows/ nor .gitlab-ci.yml exists here\nhint: name a file or folder: pipe validate path/to/pipeline.yml\n")
         .run();
 }
 

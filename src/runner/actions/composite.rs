@@ -51,6 +51,7 @@ pub async fn run(
         job_ctx: state.job_ctx.clone(),
         post: Vec::new(),
         action_state: std::mem::take(&mut state.action_state),
+        last_exit: None,
     };
     // The action's steps see its `inputs` and no `secrets` (their inputs carry what they need).
     let mut base = run.base.clone().with("inputs", inputs);

@@ -1,0 +1,236 @@
+//! `include:`. Local files (relative to the repository root, `*` and `**` globs allowed, nested
+//! includes followed once each) are merged under the including file, which wins. `project:`,
+//! `remote:`, `template:` and `component:` need a GitLab server: they are reported, with the file
+//! they name, as not available offline.
+
+use std::path::{Path, PathBuf};
+
+use super::merge::{deep_merge, respan};
+use crate::diagnostic::Diagnostic;
+use crate::source::{Source, Span};
+use crate::yaml::{Dialect, Node, Value};
+
+/// GitLab's limit on included files per pipeline.
+const MAX_FILES: usize = 150;
+
+/// Checks run on an included file's tree, reported in its own source.
+pub type Check<'a> = &'a dyn Fn(&Node, &Source) -> Vec<Diagnostic>;
+
+/// Replace `root`'s `include:` by the content it names.
+pub fn resolve(root: &mut Node, project_dir: &Path, check: Check<'_>, out: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let merged = expand(root, project_dir, check, &mut seen, None, out);
+    *root = merged;
+}
+
+/// `node` with its includes merged under it. `at` is the span in the main file that content of
+/// included files is reported at (`None` for the main file itself).
+fn expand(
+    node: &Node,
+    project_dir: &Path,
+    check: Check<'_>,
+    seen: &mut Vec<PathBuf>,
+    at: Option<Span>,
+    out: &mut Vec<Diagnostic>,
+) -> Node {
+    let Some(include) = node.get("include") else { return node.clone() };
+    let entries: Vec<&Node> = match include.as_seq() {
+        Some(items) => items.iter().collect(),
+        None => vec![include],
+    };
+    let mut base: Option<Node> = None;
+    for entry in entries {
+        let span = at.unwrap_or(entry.span);
+        for file in local_files(entry, project_dir, span, out) {
+            let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
+            if seen.contains(&canonical) {
+                continue;
+            }
+            if seen.len() >= MAX_FILES {
+                out.push(Diagnostic::error(
+                    "include-invalid",
+                    span,
+                    format!("more than {MAX_FILES} included files"),
+                ));
+                break;
+            }
+            seen.push(canonical);
+            let Some(mut tree) = read(&file, project_dir, span, check, out) else { continue };
+            respan(&mut tree, span);
+            let tree = expand(&tree, project_dir, check, seen, Some(span), out);
+            base = Some(match base {
+                Some(b) => deep_merge(&b, &tree),
+                None => tree,
+            });
+        }
+    }
+    let mut own = node.clone();
+    if let Value::Map(e) = &mut own.value {
+        e.retain(|(k, _)| k.as_str() != Some("include"));
+    }
+    match base {
+        Some(mut b) => {
+            if let Value::Map(e) = &mut b.value {
+                e.retain(|(k, _)| k.as_str() != Some("include"));
+            }
+            let mut merged = deep_merge(&b, &own);
+            merged.span = node.span;
+            merged
+        }
+        None => own,
+    }
+}
+
+/// The local files one `include:` entry names (none for the kinds that need a server).
+fn local_files(entry: &Node, project_dir: &Path, span: Span, out: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let offline = |kind: &str, what: String, out: &mut Vec<Diagnostic>| {
+        out.push(
+            Diagnostic::error(
+                "include-unavailable",
+                span,
+                format!("`include: {kind}` ({what}) needs a GitLab server and is not available offline"),
+            )
+            .with_help("copy the file into the repository and use `include: local`"),
+        );
+    };
+    let local = match (entry.as_str(), entry.as_map()) {
+        (Some(s), _) if s.starts_with("http://") || s.starts_with("https://") => {
+            offline("remote", s.to_string(), out);
+            return Vec::new();
+        }
+        (Some(s), _) => s.to_string(),
+        (None, Some(_)) => {
+            let get = |k: &str| entry.get(k).and_then(Node::as_str).map(String::from);
+            if let Some(l) = get("local") {
+                l
+            } else if let Some(p) = get("project") {
+                let files = match entry.get("file") {
+                    Some(f) => match f.as_seq() {
+                        Some(items) => items.iter().filter_map(Node::as_str).collect::<Vec<_>>().join(", "),
+                        None => f.as_str().unwrap_or_default().to_string(),
+                    },
+                    None => String::new(),
+                };
+                offline("project", format!("{p}: {files}"), out);
+                return Vec::new();
+            } else if let Some(r) = get("remote") {
+                offline("remote", r, out);
+                return Vec::new();
+            } else if let Some(t) = get("template") {
+                offline("template", t, out);
+                return Vec::new();
+            } else if let Some(c) = get("component") {
+                offline("component", c, out);
+                return Vec::new();
+            } else {
+                out.push(Diagnostic::error(
+                    "include-invalid",
+                    span,
+                    "an include entry needs one of `local`, `project`, `remote`, `template`, `component`",
+                ));
+                return Vec::new();
+            }
+        }
+        _ => {
+            out.push(Diagnostic::error("include-invalid", span, "an include entry is a path or a mapping"));
+            return Vec::new();
+        }
+    };
+    let rel = local.trim_start_matches('/');
+    if rel.contains('*') {
+        let files = glob(project_dir, rel);
+        if files.is_empty() {
+            out.push(Diagnostic::error(
+                "include-missing",
+                span,
+                format!("`include: {local}` matches no file"),
+            ));
+        }
+        return files;
+    }
+    let path = project_dir.join(rel);
+    if !path.is_file() {
+        out.push(Diagnostic::error(
+            "include-missing",
+            span,
+            format!("included file `{local}` does not exist (paths are relative to the repository root)"),
+        ));
+        return Vec::new();
+    }
+    vec![path]
+}
+
+fn glob(project_dir: &Path, pattern: &str) -> Vec<PathBuf> {
+    let Ok(matcher) = globset::GlobBuilder::new(pattern).literal_separator(true).build() else {
+        return Vec::new();
+    };
+    let matcher = matcher.compile_matcher();
+    let mut found = Vec::new();
+    let mut stack = vec![project_dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        for entry in rd.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if !name.to_string_lossy().starts_with('.') && name != "target" {
+                    stack.push(path);
+                }
+            } else if let Ok(rel) = path.strip_prefix(project_dir)
+                && matcher.is_match(rel)
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Parse an included file; its own problems are reported at `span` with their position in it.
+fn read(
+    file: &Path,
+    project_dir: &Path,
+    span: Span,
+    check: Check<'_>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Node> {
+    let shown = file.strip_prefix(project_dir).unwrap_or(file).display().to_string();
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            out.push(Diagnostic::error("include-missing", span, format!("cannot read `{shown}`: {e}")));
+            return None;
+        }
+    };
+    let source = Source::new(shown.clone(), text);
+    let (root, diags) = crate::yaml::parse_with(&source.text, Dialect::Gitlab);
+    let mut found = diags;
+    if let Some(r) = &root {
+        found.extend(check(r, &source));
+    }
+    for d in found {
+        let mut moved = Diagnostic::new(
+            d.severity,
+            d.rule,
+            span,
+            format!("in {shown}:{}:{}: {}", d.span.start.line, d.span.start.col, d.message),
+        );
+        if let Some(h) = d.help {
+            moved = moved.with_help(h);
+        }
+        out.push(moved);
+    }
+    match root {
+        Some(r) if r.as_map().is_some() => Some(r),
+        Some(r) => {
+            out.push(Diagnostic::error(
+                "wrong-type",
+                span,
+                format!("`{shown}` is {}, not a mapping", r.kind_name()),
+            ));
+            None
+        }
+        None => None,
+    }
+}

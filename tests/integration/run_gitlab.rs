@@ -1,0 +1,420 @@
+//! `pipe run` of GitLab CI files: stages versus needs, after_script after a failure, artifacts
+//! and dotenv reports, extends and !reference, parallel: matrix, allow_failure, retry,
+//! resource_group, manual jobs and manual gates (approve, reject, resume). Asserted on the JSON
+//! events, the exit code and the output; container-relevant ones run on both backends.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value as Json;
+
+use crate::run_host::{Exec, Ran, TEST_IMAGE, run_pipeline};
+use crate::test::pipe_bin;
+
+fn gitlab(exec: Exec, yaml: &str, extra: &[&str]) -> Ran {
+    let mapping = format!("gitlab-default={TEST_IMAGE}");
+    let mut args = vec!["--syntax", "gitlab", "-P", mapping.as_str()];
+    args.extend_from_slice(extra);
+    run_pipeline(exec, yaml, &args)
+}
+
+/// Index of the first event matching `kind` and `job`.
+fn at(r: &Ran, kind: &str, job: &str) -> usize {
+    r.events
+        .iter()
+        .position(|e| e["event"] == kind && e["job"] == job)
+        .unwrap_or_else(|| panic!("no {kind} for {job}:\n{}\n{}", r.stdout, r.stderr))
+}
+
+fn ok(r: &Ran) {
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}
+
+both_backends! {
+    fn a_stage_waits_for_the_earlier_stage_and_needs_do_not(exec) {
+        let r = gitlab(exec, r#"
+stages: [build, test]
+build:
+  stage: build
+  script: [sleep 3, echo built]
+unit:
+  stage: test
+  script: [echo unit]
+lint:
+  stage: test
+  needs: []
+  script: [echo lint]
+"#, &[]);
+        ok(&r);
+        assert!(at(&r, "job_started", "unit") > at(&r, "job_finished", "build"));
+        assert!(at(&r, "job_finished", "lint") < at(&r, "job_finished", "build"), "lint does not wait for build");
+        // Each command is echoed as GitLab's log shows it.
+        assert!(r.output_lines("lint").contains(&"$ echo lint".to_string()));
+    }
+
+    fn after_script_runs_after_a_failed_script(exec) {
+        let r = gitlab(exec, r#"
+job:
+  before_script: [echo before]
+  script: [echo main, exit 3, echo never]
+  after_script: ['echo "after: $CI_JOB_STATUS"']
+later:
+  stage: deploy
+  script: [echo later]
+"#, &[]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert_eq!(r.job("job")["result"], "failure");
+        let lines = r.output_lines("job");
+        assert!(lines.contains(&"after: failed".to_string()), "{lines:?}");
+        assert!(!lines.contains(&"never".to_string()));
+        assert_eq!(r.job("later")["result"], "skipped");
+    }
+
+    fn artifacts_and_dotenv_reach_later_jobs(exec) {
+        let r = gitlab(exec, r#"
+build:
+  stage: build
+  script:
+    - mkdir -p out/deep && echo payload > out/deep/file.txt && echo skip > out/skip.log
+    - echo "VERSION=1.$CI_COMMIT_SHORT_SHA" > build.env
+  artifacts:
+    paths: [out/]
+    exclude: ["out/*.log"]
+    reports:
+      dotenv: build.env
+test:
+  stage: test
+  script:
+    - test "$(cat out/deep/file.txt)" = payload
+    - test ! -e out/skip.log
+    - echo "version $VERSION"
+no-artifacts:
+  stage: test
+  dependencies: []
+  script: [test ! -e out/deep/file.txt, 'test -z "$VERSION"']
+"#, &[]);
+        ok(&r);
+        assert!(r.output_lines("test").contains(&"version 1.01234567".to_string()), "{:?}", r.output_lines("test"));
+        assert_eq!(r.job("no-artifacts")["result"], "success");
+    }
+
+    fn services_and_images_are_the_jobs_containers(exec) {
+        // On the host, image: is not used; in Docker the job runs in it.
+        let r = gitlab(exec, &format!(r#"
+job:
+  image: {TEST_IMAGE}
+  variables:
+    GREETING: hello
+  script: ['echo "$GREETING from $CI_JOB_NAME in $CI_JOB_STAGE"']
+"#), &[]);
+        ok(&r);
+        assert!(r.output_lines("job").contains(&"hello from job in test".to_string()));
+        let started = &r.of("job_started")[0];
+        if exec == Exec::Docker {
+            assert_eq!(started["image"], TEST_IMAGE);
+        }
+    }
+}
+
+#[test]
+fn variables_extends_and_references() {
+    let r = gitlab(
+        Exec::Host,
+        r#"
+variables:
+  BASE: base
+  DERIVED: ${BASE}-derived
+  LITERAL:
+    value: "$BASE"
+    expand: false
+  ESCAPED: $$BASE
+.common:
+  variables:
+    FROM_TEMPLATE: t
+  before_script: [echo common-before]
+.tools:
+  script: [echo tool-one, echo tool-two]
+job:
+  extends: .common
+  variables:
+    OWN: own
+  script:
+    - !reference [.tools, script]
+    - echo "$DERIVED $LITERAL $FROM_TEMPLATE $OWN $ESCAPED"
+"#,
+        &[],
+    );
+    ok(&r);
+    let lines = r.output_lines("job");
+    for want in ["common-before", "tool-one", "tool-two", "base-derived $BASE t own $BASE"] {
+        assert!(lines.contains(&want.to_string()), "{want}: {lines:?}");
+    }
+}
+
+#[test]
+fn parallel_matrix_runs_one_job_per_combination() {
+    let r = gitlab(
+        Exec::Host,
+        r#"
+test:
+  parallel:
+    matrix:
+      - OS: [linux, mac]
+        ARCH: [amd64, arm64]
+      - OS: windows
+  script: ['echo "on $OS/$ARCH"']
+shard:
+  parallel: 2
+  script: ['echo "shard $CI_NODE_INDEX of $CI_NODE_TOTAL"']
+"#,
+        &[],
+    );
+    ok(&r);
+    let legs: Vec<&Json> = r.of("job_finished").into_iter().filter(|e| e["job"] == "test").collect();
+    assert_eq!(legs.len(), 5);
+    let lines = r.output_lines("test");
+    for want in ["on linux/amd64", "on linux/arm64", "on mac/amd64", "on mac/arm64", "on windows/"] {
+        assert!(lines.contains(&want.to_string()), "{want}: {lines:?}");
+    }
+    let shards = r.output_lines("shard");
+    assert!(shards.contains(&"shard 1 of 2".to_string()) && shards.contains(&"shard 2 of 2".to_string()));
+}
+
+#[test]
+fn allow_failure_and_exit_codes() {
+    let yaml = r#"
+flaky:
+  stage: build
+  allow_failure: true
+  script: [exit 1]
+tolerated:
+  stage: build
+  allow_failure:
+    exit_codes: [3, 4]
+  script: [exit 3]
+next:
+  stage: test
+  script: [echo next]
+"#;
+    let r = gitlab(Exec::Host, yaml, &[]);
+    ok(&r);
+    assert_eq!(r.job("next")["result"], "success");
+    let r = gitlab(Exec::Host, &yaml.replace("[exit 3]", "[exit 5]"), &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.job("tolerated")["result"], "failure");
+    assert_eq!(r.job("next")["result"], "skipped");
+}
+
+#[test]
+fn retry_runs_a_failed_job_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("attempts");
+    let yaml = format!(
+        "flaky:\n  retry: 2\n  script:\n    - echo x >> {c}\n    - test \"$(wc -l < {c})\" -ge 2\n",
+        c = counter.display()
+    );
+    let r = gitlab(Exec::Host, &yaml, &[]);
+    ok(&r);
+    assert_eq!(r.of("job_started").len(), 2);
+    assert_eq!(std::fs::read_to_string(&counter).unwrap().lines().count(), 2);
+    let never = gitlab(Exec::Host, "bad:\n  retry: 1\n  script: [exit 1]\n", &[]);
+    assert_eq!(never.code, 1);
+    assert_eq!(never.of("job_started").len(), 2);
+}
+
+#[test]
+fn a_resource_group_runs_one_job_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let job = |name: &str| {
+        format!(
+            "{name}:\n  resource_group: production\n  script:\n    - echo start $CI_JOB_NAME >> {l}\n    - sleep 2\n    - echo end $CI_JOB_NAME >> {l}\n",
+            l = log.display()
+        )
+    };
+    let r = gitlab(Exec::Host, &format!("{}{}", job("a"), job("b")), &[]);
+    ok(&r);
+    let lines: Vec<String> = std::fs::read_to_string(&log).unwrap().lines().map(String::from).collect();
+    let first = lines[0].trim_start_matches("start ").to_string();
+    let second = if first == "a" { "b" } else { "a" };
+    assert_eq!(
+        lines,
+        [
+            format!("start {first}"),
+            format!("end {first}"),
+            format!("start {second}"),
+            format!("end {second}")
+        ]
+    );
+}
+
+#[test]
+fn a_manual_job_is_not_run_and_says_how_to_run_it() {
+    let yaml = "build:\n  script: [echo build]\ncleanup:\n  script: [echo cleaned]\n  when: manual\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".gitlab-ci.yml"), yaml).unwrap();
+    let out = pipe(dir.path(), &["run", ".gitlab-ci.yml", "--executor", "host"]);
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("manual    cleanup: not run (run it with `pipe run .gitlab-ci.yml --job cleanup`)"),
+        "{text}"
+    );
+    assert!(!text.contains("cleaned"));
+    let out = pipe(dir.path(), &["run", ".gitlab-ci.yml", "--executor", "host", "--job", "cleanup"]);
+    assert!(text_of(&out).contains("cleaned"), "{}", text_of(&out));
+}
+
+fn pipe(dir: &Path, args: &[&str]) -> Output {
+    Command::new(pipe_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("USER", "tester")
+        .env_remove("PIPE_STATE_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    text_of(o)
+}
+
+fn text_of(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+const GATED: &str = r#"
+stages: [build, staging, production]
+build:
+  stage: build
+  script: [echo "VERSION=7" > build.env]
+  artifacts:
+    reports:
+      dotenv: build.env
+staging:
+  stage: staging
+  environment: staging
+  script: [echo "staging gets $VERSION"]
+production:
+  stage: production
+  environment:
+    name: production
+    url: https://prod.example
+  when: manual
+  allow_failure: false
+  script: [echo "production gets $VERSION"]
+"#;
+
+fn gated_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".gitlab-ci.yml"), GATED).unwrap();
+    std::fs::write(dir.path().join("pipe.toml"), "[environments.staging]\napproval = false\n").unwrap();
+    dir
+}
+
+const RUN: &[&str] = &["run", ".gitlab-ci.yml", "--executor", "host", "--ref", "main"];
+
+#[test]
+fn a_manual_deploy_waits_then_approve_and_resume() {
+    let dir = gated_dir();
+    let first = pipe(dir.path(), RUN);
+    assert_eq!(first.status.code(), Some(3), "{}", text(&first));
+    assert!(text(&first).contains("staging gets 7"));
+    assert!(!text(&first).contains("production gets"));
+    let ok = pipe(dir.path(), &["approve", "last", "--as", "alice", "--comment", "ship it"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let resumed = pipe(dir.path(), &["resume", "last"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    assert!(text(&resumed).contains("production gets 7"), "{}", text(&resumed));
+    assert!(!text(&resumed).contains("staging gets"), "finished jobs are not run again");
+    let audit = std::fs::read_to_string(dir.path().join(".pipe/audit.jsonl")).unwrap();
+    assert!(audit.contains("\"alice\"") && audit.contains("ship it"), "{audit}");
+    let ledger = std::fs::read_to_string(dir.path().join(".pipe/deployments.jsonl")).unwrap();
+    assert!(ledger.contains("https://prod.example"), "{ledger}");
+}
+
+#[test]
+fn a_rejected_manual_deploy_fails_and_deployment_mode_passes() {
+    let dir = gated_dir();
+    assert_eq!(pipe(dir.path(), RUN).status.code(), Some(3));
+    assert_eq!(pipe(dir.path(), &["reject", "last", "--as", "bob"]).status.code(), Some(0));
+    let resumed = pipe(dir.path(), &["resume", "last"]);
+    assert_eq!(resumed.status.code(), Some(1), "{}", text(&resumed));
+    assert!(!text(&resumed).contains("production gets"));
+    let dir = gated_dir();
+    let mut args = RUN.to_vec();
+    args.extend(["--mode", "deployment"]);
+    let auto = pipe(dir.path(), &args);
+    assert_eq!(auto.status.code(), Some(0), "{}", text(&auto));
+    assert!(text(&auto).contains("production gets 7"));
+}
+
+#[test]
+fn secrets_are_variables_and_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".gitlab-ci.yml"),
+        "job:\n  variables:\n    TOKEN: from-file\n  script: ['echo \"token=$TOKEN\"']\n",
+    )
+    .unwrap();
+    let out =
+        pipe(dir.path(), &["run", ".gitlab-ci.yml", "--executor", "host", "--secret", "TOKEN=s3cr3t-value"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("token=***"), "a project variable wins over the file's: {t}");
+    let stored = std::fs::read_to_string(
+        std::fs::read_dir(dir.path().join(".pipe/runs"))
+            .unwrap()
+            .flatten()
+            .next()
+            .unwrap()
+            .path()
+            .join("events.jsonl"),
+    )
+    .unwrap();
+    assert!(!stored.contains("s3cr3t-value"));
+}
+
+/// The example runs end to end offline: every job up to the production gate, then production.
+#[test]
+fn the_gitlab_example_runs_end_to_end() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--state-dir", state_dir.as_str()];
+        args.extend_from_slice(extra);
+        pipe(root, &args)
+    };
+    let first = run(&["run", "pipelines/cd-starter.gitlab-ci.yml", "--executor", "host", "--ref", "main"]);
+    assert_eq!(first.status.code(), Some(3), "{}", text(&first));
+    assert!(text(&first).contains("deployed"), "{}", text(&first));
+    assert_eq!(run(&["approve", "last", "--as", "alice"]).status.code(), Some(0));
+    let resumed = run(&["resume", "last"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    let history = run(&["history", "production"]);
+    assert!(text(&history).contains("production"), "{}", text(&history));
+}
+
+#[test]
+fn cache_is_restored_in_the_next_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = r#"
+job:
+  cache:
+    key: deps-$CI_COMMIT_REF_SLUG
+    paths: [vendor/]
+  script:
+    - if [ -f vendor/dep ]; then echo "cached $(cat vendor/dep)"; else mkdir -p vendor && echo v1 > vendor/dep; fi
+"#;
+    std::fs::write(dir.path().join(".gitlab-ci.yml"), yaml).unwrap();
+    let args = ["run", ".gitlab-ci.yml", "--executor", "host", "--ref", "main"];
+    let first = pipe(dir.path(), &args);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(!text(&first).contains("cached v1"));
+    let second = pipe(dir.path(), &args);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(text(&second).contains("cached v1"), "{}", text(&second));
+}
