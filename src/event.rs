@@ -95,6 +95,12 @@ pub enum Event {
         level: String,
         message: String,
     },
+    /// Not in the required set: a message from pipe itself about the run (a state file that could
+    /// not be written, a container that could not be removed, a gate already answered).
+    Notice {
+        level: String,
+        message: String,
+    },
     GateWaiting {
         job: String,
         name: String,

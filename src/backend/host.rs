@@ -114,7 +114,9 @@ impl HostJob {
         let _ = child.wait().await;
     }
 
-    pub async fn teardown(&self) {}
+    pub async fn teardown(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 fn signal_of(status: &std::process::ExitStatus) -> i64 {

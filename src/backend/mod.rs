@@ -143,7 +143,8 @@ impl JobHandle {
     }
 
     /// Remove everything the job created (containers, networks). Safe to call more than once.
-    pub async fn teardown(&self) {
+    /// Returns what could not be removed.
+    pub async fn teardown(&self) -> Vec<String> {
         match self {
             JobHandle::Host(j) => j.teardown().await,
             JobHandle::Docker(j) => j.teardown().await,

@@ -94,6 +94,7 @@ impl Reporter for TextReporter {
                 }
                 self.print(&format!("[{name}] {level}: {message}"))
             }
+            Event::Notice { level, message } => self.print(&format!("{level}: {message}")),
             Event::GateWaiting { name, environment, .. } => {
                 self.print(&format!("[{name}] waiting for approval to deploy to `{environment}`"));
             }

@@ -301,7 +301,7 @@ fn persist(shared: &Shared, record: &JobRecord) {
     let name = format!("{}{}", frame.name_prefix, record.name);
     r.jobs.insert(format!("{}{key}", frame.record_prefix), JobRecord { job, name, ..record.clone() });
     if let Err(e) = shared.store.write_record(&r) {
-        eprintln!("warning: the run record could not be saved: {e}");
+        shared.notice("warning", format!("the run record could not be saved: {e}"));
     }
 }
 

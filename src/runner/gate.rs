@@ -122,7 +122,13 @@ pub fn decide_gate(
                 return GateOutcome::Wait;
             }
             if let Err(why) = gate::may_decide(policy, &shared.identity) {
-                eprintln!("{why}: waiting for a reviewer (`pipe approve {}` as one of them)", shared.run_id);
+                shared.notice(
+                    "notice",
+                    format!(
+                        "{why}: waiting for a reviewer (`pipe approve {}` as one of them)",
+                        shared.run_id
+                    ),
+                );
                 return GateOutcome::Wait;
             }
             let answer =
@@ -138,10 +144,13 @@ pub fn decide_gate(
             match shared.store.record_answer(&shared.run_id, &record) {
                 Ok(Ok(())) => {}
                 Ok(Err(winner)) => {
-                    eprintln!(
-                        "the gate was already answered by {} ({})",
-                        winner.by,
-                        if winner.approved { "approved" } else { "rejected" }
+                    shared.notice(
+                        "notice",
+                        format!(
+                            "the gate was already answered by {} ({})",
+                            winner.by,
+                            if winner.approved { "approved" } else { "rejected" }
+                        ),
                     );
                     return if winner.approved {
                         GateOutcome::Pass { approved_by: Some(winner.by) }
@@ -152,7 +161,7 @@ pub fn decide_gate(
                         ))
                     };
                 }
-                Err(e) => eprintln!("warning: the answer could not be recorded: {e}"),
+                Err(e) => shared.notice("warning", format!("the answer could not be recorded: {e}")),
             }
             decided(
                 if approved { Decision::Approved } else { Decision::Rejected },
@@ -191,7 +200,7 @@ pub fn audit(
         comment: comment.map(|c| shared.masker.mask(&c)),
     };
     if let Err(e) = ledger::append_audit(shared.store.root(), &record) {
-        eprintln!("warning: the audit log could not be written: {e}");
+        shared.notice("warning", format!("the audit log could not be written: {e}"));
     }
 }
 

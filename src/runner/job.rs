@@ -204,7 +204,9 @@ async fn run_leg_inner(
         job_ctx["services"] = c["services"].clone();
     }
     let result = run_steps(shared, job, leg, &handle, &scratch, job_ctx, cancel).await;
-    handle.teardown().await;
+    for problem in handle.teardown().await {
+        shared.notice("warning", problem);
+    }
     if !shared.bind {
         let _ = std::fs::remove_dir_all(&scratch);
     } else {

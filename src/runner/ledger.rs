@@ -39,6 +39,6 @@ pub fn record_deployment(shared: &Shared, leg: &Leg, result: &LegResult) {
         approved_by: leg.approved_by.clone(),
     };
     if let Err(e) = ledger::append_deployment(shared.store.root(), &record) {
-        eprintln!("warning: the deployment ledger could not be written: {e}");
+        shared.notice("warning", format!("the deployment ledger could not be written: {e}"));
     }
 }

@@ -80,6 +80,16 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// A message from pipe itself about the run, as an event (the runner never prints).
+    pub(crate) fn notice(&self, level: &str, message: impl AsRef<str>) {
+        self.emitter.emit(crate::event::Event::Notice {
+            level: level.to_string(),
+            message: self.masker.mask(message.as_ref()),
+        });
+    }
+}
+
+impl Shared {
     /// The run-wide part of every scope of job `job`: `github`, `inputs`, `vars`, `secrets`.
     pub fn scope(&self, job: &str) -> Scope {
         self.facts.scope(self.compiled.clone(), job).with("secrets", &crate::scope::object(&self.secrets))

@@ -54,8 +54,9 @@ impl Resources {
         }
     }
 
-    /// Remove everything (job container first, network and volumes last); best effort.
-    pub(crate) async fn remove_all(&self, docker: &Docker) {
+    /// Remove everything (job container first, network and volumes last); best effort. Returns
+    /// what could not be removed, for the runner to report.
+    pub(crate) async fn remove_all(&self, docker: &Docker) -> Vec<String> {
         let created = match self.inner.lock() {
             Ok(created) => created.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -65,20 +66,23 @@ impl Resources {
             let options = options.clone();
             async move {
                 match docker.remove_container(id, Some(options)).await {
-                    Ok(()) => {}
-                    Err(e) if is_not_found(&e) => {}
+                    Ok(()) => None,
+                    Err(e) if is_not_found(&e) => None,
                     // 409: a removal of this container is already in progress.
-                    Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => {}
-                    Err(e) => eprintln!("pipe: could not remove container {id}: {}", super::one_line(&e)),
+                    Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => None,
+                    Err(e) => Some(format!("could not remove container {id}: {}", super::one_line(&e))),
                 }
             }
         });
-        futures_util::future::join_all(removals).await;
+        let mut problems: Vec<String> =
+            futures_util::future::join_all(removals).await.into_iter().flatten().collect();
         if let Some(network) = &created.network {
             match docker.remove_network(network).await {
                 Ok(()) => {}
                 Err(e) if is_not_found(&e) => {}
-                Err(e) => eprintln!("pipe: could not remove network {network}: {}", super::one_line(&e)),
+                Err(e) => {
+                    problems.push(format!("could not remove network {network}: {}", super::one_line(&e)))
+                }
             }
         }
         for volume in &created.volumes {
@@ -86,9 +90,10 @@ impl Resources {
             match docker.remove_volume(volume, Some(options)).await {
                 Ok(()) => {}
                 Err(e) if is_not_found(&e) => {}
-                Err(e) => eprintln!("pipe: could not remove volume {volume}: {}", super::one_line(&e)),
+                Err(e) => problems.push(format!("could not remove volume {volume}: {}", super::one_line(&e))),
             }
         }
+        problems
     }
 }
 
@@ -150,8 +155,13 @@ pub async fn start_job_with(
             Ok(job)
         }
         Err(e) => {
-            job.teardown().await;
-            Err(e)
+            // What could not be cleaned up is part of the error the user sees.
+            let problems = job.teardown().await;
+            if problems.is_empty() {
+                return Err(e);
+            }
+            let hint = e.hint().map(str::to_string);
+            Err(Error::Docker { message: format!("{e}; cleaning up: {}", problems.join("; ")), hint })
         }
     }
 }

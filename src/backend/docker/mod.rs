@@ -110,9 +110,9 @@ impl DockerJob {
     }
 
     /// Remove the job container, the service containers, the network and the volumes the job
-    /// created. Safe to call more than once; never fails (problems are reported on stderr).
-    pub async fn teardown(&self) {
-        self.state.resources.remove_all(&self.docker).await;
+    /// created. Safe to call more than once; never fails: what could not be removed is returned.
+    pub async fn teardown(&self) -> Vec<String> {
+        self.state.resources.remove_all(&self.docker).await
     }
 }
 

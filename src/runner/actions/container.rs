@@ -122,7 +122,7 @@ async fn run_mounted(
     }
     let remove = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
     if let Err(e) = docker.remove_container(&created.id, Some(remove)).await {
-        eprintln!("pipe: could not remove container {name}: {}", one_line(&e));
+        run.annotate("warning", format!("could not remove container {name}: {}", one_line(&e)));
     }
     result
 }
