@@ -228,6 +228,35 @@ fn deployment_mode_passes_gates_automatically() {
 }
 
 #[test]
+fn a_ledger_that_cannot_be_written_is_a_notice_event_not_a_print() {
+    let dir = setup(TOML);
+    // A folder where the ledger file should be: every append to it fails.
+    std::fs::create_dir_all(dir.path().join(".pipe/deployments.jsonl")).unwrap();
+    let out = pipe(dir.path(), &run_args(&["--mode", "deployment", "--secret-file", "prod.env"]));
+    assert_eq!(out.status.code(), Some(0), "the deploys themselves succeed: {}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let notices: Vec<Json> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Json>(l).unwrap())
+        .filter(|e| e["event"] == "notice")
+        .collect();
+    assert_eq!(notices.len(), 2, "one per deployment job (staging, production): {stdout}");
+    for n in &notices {
+        assert_eq!(n["level"], "warning");
+        assert!(
+            n["message"].as_str().unwrap().starts_with("the deployment ledger could not be written"),
+            "{n}"
+        );
+    }
+    assert_eq!(
+        events(dir.path()).iter().filter(|e| e["event"] == "notice").count(),
+        2,
+        "kept in events.jsonl"
+    );
+    assert!(!text(&out).contains("prod-Secret-93"), "{}", text(&out));
+}
+
+#[test]
 fn branch_rules_refuse_in_both_modes() {
     for mode in ["delivery", "deployment"] {
         let dir = setup(TOML);
@@ -304,7 +333,7 @@ fn kill_9_then_resume_keeps_finished_jobs() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("p.yml"),
-        "on: push\njobs:\n  first:\n    runs-on: x\n    outputs:\n      v: ${{ steps.s.outputs.v }}\n    steps:\n      - id: s\n        run: echo v=42 >> \"$GITHUB_OUTPUT\"\n  second:\n    needs: first\n    runs-on: x\n    steps:\n      - run: |\n          if [ ! -e marker ]; then touch marker; sleep 313; fi\n          echo \"got ${{ needs.first.outputs.v }}\"\n",
+        "on: push\njobs:\n  first:\n    runs-on: x\n    outputs:\n      v: ${{ steps.s.outputs.v }}\n    steps:\n      - id: s\n        run: echo v=42 >> \"$GITHUB_OUTPUT\"\n  second:\n    needs: first\n    runs-on: x\n    steps:\n      - run: |\n          if [ ! -e marker ]; then echo $$ > step.pid; touch marker; sleep 313; fi\n          echo \"got ${{ needs.first.outputs.v }}\"\n",
     )
     .unwrap();
     let child = Command::new(pipe_bin())
@@ -322,8 +351,10 @@ fn kill_9_then_resume_keeps_finished_jobs() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL)
         .unwrap();
     let _ = child.wait_with_output();
-    // The orphaned step is still sleeping; stop it so it does not outlive the test.
-    let _ = Command::new("pkill").args(["-f", "sleep 313"]).status();
+    // The orphaned step is still sleeping; stop it so it does not outlive the test: the step's
+    // shell leads its own process group (the host backend starts every step in one).
+    let step_pid: i32 = std::fs::read_to_string(dir.path().join("step.pid")).unwrap().trim().parse().unwrap();
+    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(step_pid), nix::sys::signal::Signal::SIGKILL);
     let runs = pipe(dir.path(), &["runs"]);
     assert!(String::from_utf8_lossy(&runs.stdout).contains("interrupted"), "{}", text(&runs));
     let resumed = pipe(dir.path(), &["resume", "last", "--output", "json"]);
