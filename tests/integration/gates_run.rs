@@ -3,12 +3,12 @@
 //! environment-scoped secrets, kill -9 then resume, concurrent answers, the prompt on a terminal.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-use crate::test::pipe_bin;
+use crate::test::{all_output as text, pipe_bin, pipe_in as pipe};
 
 const SHA: &str = "89abcdef0123456789abcdef0123456789abcdef";
 
@@ -67,18 +67,6 @@ branches = ["main"]
 secrets_file = "prod.env"
 "#;
 
-fn pipe(dir: &Path, args: &[&str]) -> Output {
-    Command::new(pipe_bin())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("USER", "tester")
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
 fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
         "run",
@@ -108,10 +96,6 @@ fn events(dir: &Path) -> Vec<Json> {
 
 fn count(events: &[Json], kind: &str, job: &str) -> usize {
     events.iter().filter(|e| e["event"] == kind && e["job"] == job).count()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 #[test]

@@ -4,12 +4,11 @@
 //! events, the exit code and the output; container-relevant ones run on both backends.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use serde_json::Value as Json;
 
 use crate::run_host::{Exec, Ran, TEST_IMAGE, run_pipeline};
-use crate::test::pipe_bin;
+use crate::test::{all_output as text, all_output as text_of, pipe_in as pipe};
 
 fn gitlab(exec: Exec, yaml: &str, extra: &[&str]) -> Ran {
     let mapping = format!("gitlab-default={TEST_IMAGE}");
@@ -263,26 +262,6 @@ fn a_manual_job_is_not_run_and_says_how_to_run_it() {
     assert!(!text.contains("cleaned"));
     let out = pipe(dir.path(), &["run", ".gitlab-ci.yml", "--executor", "host", "--job", "cleanup"]);
     assert!(text_of(&out).contains("cleaned"), "{}", text_of(&out));
-}
-
-fn pipe(dir: &Path, args: &[&str]) -> Output {
-    Command::new(pipe_bin())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("USER", "tester")
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    text_of(o)
-}
-
-fn text_of(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 const GATED: &str = r#"

@@ -11,6 +11,25 @@ pub fn pipe_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_pipe"))
 }
 
+/// Run `pipe ARGS` in `dir` as a user would, without a terminal: no colours, a fixed `$USER`, the
+/// state directory inside `dir`, no standard input.
+pub fn pipe_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(pipe_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("USER", "tester")
+        .env_remove("PIPE_STATE_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Standard output followed by standard error, for assertions and failure messages.
+pub fn all_output(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
 /// Text with the common indentation and the first empty line removed, so expected output can be
 /// written indented in the test.
 pub fn unindent(s: &str) -> String {
