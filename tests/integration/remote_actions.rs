@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value as Json;
 
-use crate::git_host::{GitHost, actions_core, node_or_skip};
+use crate::git_host::{GitHost, Repo, actions_core, node_or_skip};
 use crate::run_host::{Exec, Ran};
 use crate::test::pipe_bin;
 
@@ -231,6 +231,14 @@ jobs:
     }
 }
 
+/// A git host with the tiny action at `acme/tiny`, tagged `v1`, and an empty action cache.
+fn tiny_at_v1() -> (GitHost, Repo, tempfile::TempDir) {
+    let host = GitHost::new();
+    let repo = host.repo("acme", "tiny", TINY);
+    repo.tag("v1");
+    (host, repo, tempfile::tempdir().unwrap())
+}
+
 fn tiny_workflow(refs: &[&str]) -> String {
     let steps: String = refs
         .iter()
@@ -241,11 +249,8 @@ fn tiny_workflow(refs: &[&str]) -> String {
 
 #[test]
 fn the_cache_is_reused_without_a_fetch_and_offline_names_what_is_missing() {
-    let host = GitHost::new();
-    let repo = host.repo("acme", "tiny", TINY);
-    repo.tag("v1");
+    let (host, repo, cache) = tiny_at_v1();
     let sha = repo.sha();
-    let cache = tempfile::tempdir().unwrap();
     let yaml = tiny_workflow(&["v1", &sha]);
 
     let first = run(Exec::Host, &host, cache.path(), &yaml, &[]);
@@ -307,10 +312,7 @@ fn a_missing_action_stops_the_run_before_any_job() {
 
 #[test]
 fn two_runs_fetching_at_once_share_one_cache_entry() {
-    let host = GitHost::new();
-    let repo = host.repo("acme", "tiny", TINY);
-    repo.tag("v1");
-    let cache = tempfile::tempdir().unwrap();
+    let (host, repo, cache) = tiny_at_v1();
     let yaml = tiny_workflow(&["v1"]);
     let source = host.source();
     let spawn = || {
@@ -350,10 +352,7 @@ fn two_runs_fetching_at_once_share_one_cache_entry() {
 
 #[test]
 fn plan_and_dry_run_list_the_actions_and_whether_they_are_cached() {
-    let host = GitHost::new();
-    let repo = host.repo("acme", "tiny", TINY);
-    repo.tag("v1");
-    let cache = tempfile::tempdir().unwrap();
+    let (host, repo, cache) = tiny_at_v1();
     let yaml = tiny_workflow(&["v1"]);
     let source = host.source();
     let plan = |format: &str| {
@@ -434,10 +433,7 @@ fn pipe_toml_turns_a_built_in_action_off_so_the_real_one_runs() {
 
 #[test]
 fn validate_checks_inputs_and_outputs_of_cached_actions_without_the_network() {
-    let host = GitHost::new();
-    let repo = host.repo("acme", "tiny", TINY);
-    repo.tag("v1");
-    let cache = tempfile::tempdir().unwrap();
+    let (host, repo, cache) = tiny_at_v1();
     let source = host.source();
     let yaml = "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - id: t\n        uses: acme/tiny@v1\n        with:\n          wrd: x\n      - run: echo \"${{ steps.t.outputs.sayd }} ${{ steps.t.outputs.said }}\"\n";
     let validate = || {
