@@ -7,8 +7,9 @@ use crate::gate;
 use crate::gitlab::Syntax;
 use crate::output::Ui;
 use crate::render::{self, Format};
+use crate::reusable::Lookup;
 use crate::source::Source;
-use crate::validate::{Checked, check_source_for};
+use crate::validate::{Checked, check_source_calling};
 
 /// Folders checked when no path is given (and `.gitlab-ci.yml` when it exists).
 const DEFAULT_DIRS: &[&str] = &["pipelines", ".github/workflows"];
@@ -33,7 +34,9 @@ pub fn run(
     let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let catalog = crate::validate::actions::Catalog { root, fetcher: &fetcher };
     for path in files {
-        let mut file = check_file_for(&path, config.as_ref(), syntax, None)?;
+        // Called workflows: of the working tree, and remote ones from the action cache.
+        let calls = Lookup { base: Path::new("."), fetcher: Some(&fetcher), fetch: false };
+        let mut file = check_file_for(&path, config.as_ref(), syntax, None, calls)?;
         // Action metadata is GitHub's; a GitLab file only uses pipe's built-in actions.
         let gitlab = crate::gitlab::is_gitlab(&file.source.path, &file.source.text, syntax);
         if let Some(p) = file.pipeline.as_ref().filter(|_| !gitlab) {
@@ -53,18 +56,20 @@ pub fn run(
     Ok(if errors > 0 { 1 } else { 0 })
 }
 
-/// Read and check one file in a given syntax, for a pipeline context when one is known; a file
-/// that is not UTF-8 text is a diagnostic, not a crash.
+/// Read and check one file in a given syntax, for a pipeline context when one is known, finding
+/// the workflows it calls through `calls`; a file that is not UTF-8 text is a diagnostic, not a
+/// crash.
 pub fn check_file_for(
     path: &Path,
     config: Option<&gate::Config>,
     syntax: Syntax,
     context: Option<&crate::gitlab::Context>,
+    calls: Lookup<'_>,
 ) -> Result<Checked, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     let display = path.strip_prefix(".").unwrap_or(path).display().to_string();
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(check_source_for(Source::new(display, text), config, syntax, context)),
+        Ok(text) => Ok(check_source_calling(Source::new(display, text), config, syntax, context, calls)),
         Err(e) => {
             let source = Source::new(display, "");
             let at = crate::source::Span::default_at_start();
