@@ -20,4 +20,5 @@ mod run_gitlab;
 mod run_legacy;
 mod run_scope;
 mod schema;
+mod shellcheck;
 mod validate;
