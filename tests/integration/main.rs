@@ -16,9 +16,11 @@ mod reusable;
 #[macro_use]
 mod run_host;
 mod remote_actions;
+mod remote_workflows;
 mod run_docker;
 mod run_gitlab;
 mod run_legacy;
 mod run_scope;
 mod schema;
+mod shellcheck;
 mod validate;
