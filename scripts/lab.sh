@@ -3,7 +3,8 @@
 # (examples/tasks-app) is built once as an image tagged with the commit, published to a registry
 # on 127.0.0.1, deployed blue/green to staging with an HTTP health check, and stopped at the
 # production gate; the lab approves it and resumes, ships a broken release that reverts itself
-# while the service keeps answering, and prints what runs where.
+# while the service keeps answering, ships a second release without a human (deployment mode),
+# rolls production back with one command, and prints what runs where.
 #
 # Needs Docker: as root this script installs docker.io and docker-registry when missing, starts
 # dockerd, and builds the local images (scripts/test-images.sh). Everything it started (the
@@ -105,6 +106,17 @@ echo "the broken run exited $status (a job failed, as it should)"
 echo "staging answered during that deploy: $(sort "$polls" | uniq -c | awk '{printf "%s x HTTP %s  ", $1, $2}')"
 echo "staging    /health: $(health "$staging_port")"
 
-say "pipe history: what runs where now, approved by whom"
+second_sha=$(printf 'second %s' "$sha" | sha1sum | cut -c1-40)
+say "a second good release (${second_sha:0:12}) in --mode deployment: every green commit ships, no human"
+"${run[@]}" --sha "$second_sha" --mode deployment </dev/null
+echo "production /health: $(health "$production_port")"
+
+say "pipe rollback production: ${sha:0:12} comes back (its deploy job runs again with the recorded outputs, nothing is rebuilt; the gate is pre-approved here)"
+"$pipe" rollback production --approve production --as lab </dev/null
+echo "production /health: $(health "$production_port")"
+
+say "pipe history: what runs where now, approved by whom, rolled forward or back"
 "$pipe" history
+say "pipe history --artifact ${sha:0:12}: every environment where it ran, and its state there"
+"$pipe" history --artifact "${sha:0:12}"
 say "done in $((SECONDS - start)) s"

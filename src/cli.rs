@@ -95,8 +95,18 @@ pub enum Command {
     Runs,
     /// Print the saved log of a run, or of one of its jobs.
     Logs { run: String, job: Option<String> },
-    /// The deployment ledger: what was deployed where, when, and approved by whom.
-    History { environment: Option<String> },
+    /// What runs where now, and the deployment ledger: what was deployed where, when, approved by
+    /// whom, rolled forward or back.
+    History {
+        environment: Option<String>,
+        /// Every environment where this artifact (a tag, version, digest or commit) was deployed,
+        /// with its state: current, replaced, rolled back, failed.
+        #[arg(long, value_name = "VERSION")]
+        artifact: Option<String>,
+    },
+    /// Bring back an environment's previous known-good artifact (or VERSION): its deploy job runs
+    /// again with the outputs the ledger recorded, never rebuilding, through the same gate.
+    Rollback(RollbackArgs),
     /// Remove containers, networks and volumes left by crashed runs.
     Prune,
     /// Print the JSON Schema of the pipeline format.
@@ -229,6 +239,29 @@ pub struct RunArgs {
     #[arg(long)]
     pub bind: bool,
     /// Who answers approval prompts (default: git user.name, else $USER).
+    #[arg(long = "as", value_name = "NAME")]
+    pub as_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The environment to roll back.
+    pub environment: String,
+    /// The artifact to bring back (a tag, version, digest or commit; default: the newest earlier
+    /// known-good one).
+    #[arg(long = "to", value_name = "VERSION")]
+    pub to: Option<String>,
+    /// delivery: a human approves the deploy (as for any deploy); deployment: the gate passes.
+    #[arg(long, value_enum, default_value_t = Mode::Delivery)]
+    pub mode: Mode,
+    /// Pre-approve this environment for this rollback (repeatable).
+    #[arg(long = "approve", value_name = "ENV")]
+    pub approve: Vec<String>,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Who rolls back and answers approval prompts (default: git user.name, else $USER).
     #[arg(long = "as", value_name = "NAME")]
     pub as_name: Option<String>,
 }

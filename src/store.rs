@@ -45,6 +45,9 @@ pub struct RunOptions {
     /// Where remote actions came from (`--action-source`, `--local-action`, `--offline`).
     #[serde(default)]
     pub actions: crate::fetch::Sources,
+    /// Set for a run of `pipe rollback`: what it brings back, and who asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<crate::gate::ledger::Rollback>,
 }
 
 /// A finished (or running) job leg, as kept for `resume` and `runs`.

@@ -79,6 +79,7 @@ pub fn run(ui: &Ui, store: &Store, args: &Args, approved: bool) -> Result<i32, E
             decision: if approved { Decision::Approved } else { Decision::Rejected },
             by: who.clone(),
             comment: args.comment.clone(),
+            rollback: record.options.rollback.clone(),
         },
     )?;
     let verb = if approved { "approved" } else { "rejected" };

@@ -6,6 +6,7 @@ mod logs;
 mod plan;
 mod prune;
 mod resume;
+mod rollback;
 mod run;
 mod runs;
 mod schema;
@@ -30,7 +31,10 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Run(args) => run::run(&ui, &cli.global, *args),
         Command::Runs => runs::run(&ui, &store),
         Command::Logs { run, job } => logs::run(&ui, &store, &run, job.as_deref()),
-        Command::History { environment } => history::run(&ui, &cli.global.state_dir, environment.as_deref()),
+        Command::History { environment, artifact } => {
+            history::run(&ui, &cli.global.state_dir, environment.as_deref(), artifact.as_deref())
+        }
+        Command::Rollback(args) => rollback::run(&ui, &cli.global, &store, args),
         Command::Approve(args) => decide::run(&ui, &store, &args, true),
         Command::Reject(args) => decide::run(&ui, &store, &args, false),
         Command::Resume { run, secrets, output, as_name } => {

@@ -28,6 +28,38 @@ pub fn run(
         return Ok(0);
     }
     let o = record.options.clone();
+    let secrets = super::secrets::load(secrets)?;
+    let Prepared { plan, pipeline, source, config, env_file_vars } = prepare(ui, &o, &secrets)?;
+    ui.info(&format!("resuming run {id} ({} job leg(s) already finished)", record.jobs.len()));
+    let execution = Execution {
+        options: o,
+        plan,
+        pipeline,
+        source: Some(source),
+        config,
+        secrets,
+        env_file_vars,
+        output,
+        as_name,
+        resume: Some(record),
+    };
+    runtime()?.block_on(execute(ui, global, execution))
+}
+
+/// A stored run's pipeline, loaded and planned again in the run's directory with its options.
+pub(super) struct Prepared {
+    pub plan: crate::plan::Plan,
+    pub pipeline: crate::model::Pipeline,
+    pub source: crate::source::Source,
+    pub config: Option<crate::gate::Config>,
+    pub env_file_vars: std::collections::BTreeMap<String, String>,
+}
+
+pub(super) fn prepare(
+    ui: &Ui,
+    o: &crate::store::RunOptions,
+    secrets: &std::collections::BTreeMap<String, String>,
+) -> Result<Prepared, Error> {
     std::env::set_current_dir(&o.workdir).map_err(|e| Error::Environment {
         message: format!("the run's directory {} is not usable: {e}", o.workdir.display()),
         hint: None,
@@ -49,7 +81,6 @@ pub fn run(
         actions: o.actions.clone(),
         fetch: true,
     };
-    let secrets = super::secrets::load(secrets)?;
     let context =
         super::Context { input: &input, vars: &o.vars, secret_names: secrets.keys().cloned().collect() };
     let (pipeline, config, source) =
@@ -63,18 +94,5 @@ pub fn run(
     }
     let plan = crate::plan::build(&pipeline, &input)?;
     let env_file_vars = super::secrets::env_files(&o.env_files)?;
-    ui.info(&format!("resuming run {id} ({} job leg(s) already finished)", record.jobs.len()));
-    let execution = Execution {
-        options: o,
-        plan,
-        pipeline,
-        source: Some(source),
-        config,
-        secrets,
-        env_file_vars,
-        output,
-        as_name,
-        resume: Some(record),
-    };
-    runtime()?.block_on(execute(ui, global, execution))
+    Ok(Prepared { plan, pipeline, source, config, env_file_vars })
 }

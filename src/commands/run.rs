@@ -74,6 +74,7 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
         pull: args.pull,
         workdir,
         actions: sources,
+        rollback: None,
     };
     let rt = runtime()?;
     let execution = Execution {

@@ -32,6 +32,18 @@ pub enum Decision {
     Approved,
     Rejected,
     Auto,
+    /// `pipe rollback` was asked for by `by`; the gate of the deploy job it runs decides apart.
+    Rollback,
+}
+
+/// What marks a run of `pipe rollback`: the earlier deployment it brings back, and who asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollback {
+    /// The run whose deployment is brought back: its recorded outputs are reused, nothing is
+    /// rebuilt.
+    pub of_run: String,
+    /// Who rolled back.
+    pub by: String,
 }
 
 /// One gate decision: who let which commit through to which environment, when, and why.
@@ -47,6 +59,9 @@ pub struct AuditRecord {
     pub decision: Decision,
     pub by: String,
     pub comment: Option<String>,
+    /// Set for the decisions of a rollback (and the request itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<Rollback>,
 }
 
 /// One deployment job that finished, whatever its result.
@@ -68,6 +83,9 @@ pub struct DeploymentRecord {
     pub result: String,
     /// Who approved the gate; `auto` in deployment mode; `None` when the environment has no gate.
     pub approved_by: Option<String>,
+    /// Set when the deployment was a `pipe rollback` (else it rolled forward).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<Rollback>,
 }
 
 /// Now, as RFC 3339 UTC (`2024-05-01T10:00:00.123456Z`).
@@ -146,6 +164,7 @@ mod tests {
             outputs,
             result: "success".into(),
             approved_by: Some("alice".into()),
+            rollback: None,
         }
     }
 
@@ -202,6 +221,7 @@ mod tests {
             decision: Decision::Approved,
             by: "alice".into(),
             comment: Some("ship it".into()),
+            rollback: None,
         };
         append_audit(dir.path(), &record).unwrap();
         let text = std::fs::read_to_string(dir.path().join(AUDIT_FILE)).unwrap();

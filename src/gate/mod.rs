@@ -5,6 +5,7 @@ pub mod branch;
 pub mod config;
 pub mod duration;
 pub mod identity;
+pub mod inventory;
 pub mod ledger;
 pub mod policy;
 pub mod secrets;

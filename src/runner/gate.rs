@@ -62,6 +62,7 @@ pub fn decide_gate(
             Decision::Approved => "approved",
             Decision::Rejected => "rejected",
             Decision::Auto => "auto",
+            Decision::Rollback => "rollback",
         };
         shared.emitter.emit(Event::GateDecided {
             job: pj.id.clone(),
@@ -198,6 +199,7 @@ pub fn audit(
         decision,
         by: by.to_string(),
         comment: comment.map(|c| shared.masker.mask(&c)),
+        rollback: shared.rollback(),
     };
     if let Err(e) = ledger::append_audit(shared.store.root(), &record) {
         shared.notice("warning", format!("the audit log could not be written: {e}"));

@@ -37,6 +37,7 @@ pub fn record_deployment(shared: &Shared, leg: &Leg, result: &LegResult) {
             .unwrap_or_default(),
         result: result.result.as_str().to_string(),
         approved_by: leg.approved_by.clone(),
+        rollback: shared.rollback(),
     };
     if let Err(e) = ledger::append_deployment(shared.store.root(), &record) {
         shared.notice("warning", format!("the deployment ledger could not be written: {e}"));

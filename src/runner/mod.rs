@@ -93,6 +93,14 @@ impl Shared {
             message: self.masker.mask(message.as_ref()),
         });
     }
+
+    /// What this run rolls back to, when it is a `pipe rollback`.
+    pub(crate) fn rollback(&self) -> Option<crate::gate::ledger::Rollback> {
+        match self.record.lock() {
+            Ok(r) => r.options.rollback.clone(),
+            Err(p) => p.into_inner().options.rollback.clone(),
+        }
+    }
 }
 
 impl Shared {

@@ -188,11 +188,14 @@ fn history_lists_the_ledger_newest_first_and_marks_what_runs_now() {
         .args(&["history"])
         .stdout(
             "
-            TIME                  ENVIRONMENT  RESULT   COMMIT   ARTIFACT               APPROVED BY  RUN
-            2024-05-02 09:30:00Z  production   failure  2222222  image=app:1.1 notes=x  bob          r2
-            2024-05-02 09:00:00Z  staging      success  2222222  image=app:1.1          -            r2   ← current
-            2024-05-01 11:00:00Z  production   success  1111111  image=app:1.0          alice        r1   ← current
-            2024-05-01 10:00:00Z  staging      success  1111111  image=app:1.0          -            r1
+            production  runs image=app:1.0 (commit 1111111, since 2024-05-01 11:00:00Z, approved by alice, run r1)
+            staging     runs image=app:1.1 (commit 2222222, since 2024-05-02 09:00:00Z, run r2)
+
+            TIME                  ENVIRONMENT  KIND          RESULT   STATE     COMMIT   ARTIFACT               APPROVED BY  RUN
+            2024-05-02 09:30:00Z  production   roll-forward  failure  failed    2222222  image=app:1.1 notes=x  bob          r2
+            2024-05-02 09:00:00Z  staging      roll-forward  success  current   2222222  image=app:1.1          -            r2
+            2024-05-01 11:00:00Z  production   roll-forward  success  current   1111111  image=app:1.0          alice        r1
+            2024-05-01 10:00:00Z  staging      roll-forward  success  replaced  1111111  image=app:1.0          -            r1
             ",
         )
         .run();
@@ -205,9 +208,11 @@ fn history_of_one_environment() {
         .args(&["history", "production", "--state-dir", "state"])
         .stdout(
             "
-            TIME                  ENVIRONMENT  RESULT   COMMIT   ARTIFACT               APPROVED BY  RUN
-            2024-05-02 09:30:00Z  production   failure  2222222  image=app:1.1 notes=x  bob          r2
-            2024-05-01 11:00:00Z  production   success  1111111  image=app:1.0          alice        r1   ← current
+            production  runs image=app:1.0 (commit 1111111, since 2024-05-01 11:00:00Z, approved by alice, run r1)
+
+            TIME                  ENVIRONMENT  KIND          RESULT   STATE    COMMIT   ARTIFACT               APPROVED BY  RUN
+            2024-05-02 09:30:00Z  production   roll-forward  failure  failed   2222222  image=app:1.1 notes=x  bob          r2
+            2024-05-01 11:00:00Z  production   roll-forward  success  current  1111111  image=app:1.0          alice        r1
             ",
         )
         .run();
@@ -218,10 +223,77 @@ fn history_of_one_environment() {
         .run();
 }
 
+/// A rollback after the ledger above: production went to 1.1 and was rolled back to 1.0.
+const ROLLED_BACK: &str = r#"
+{"v":1,"ts":"2024-05-03T09:00:00Z","environment":"production","url":null,"sha":"2222222bbbb","run_id":"r3","job":"deploy","outputs":{"image":"app:1.1"},"result":"success","approved_by":"bob"}
+{"v":1,"ts":"2024-05-03T10:00:00Z","environment":"production","url":null,"sha":"1111111aaaa","run_id":"r4","job":"deploy","outputs":{"image":"app:1.0"},"result":"success","approved_by":"auto","rollback":{"of_run":"r1","by":"carol"}}
+"#;
+
+#[test]
+fn history_tells_rollbacks_from_roll_forwards_and_where_an_artifact_ran() {
+    Test::new()
+        .write(".pipe/deployments.jsonl", format!("{}{ROLLED_BACK}", LEDGER.trim_end_matches("{\"v\":1,\"ts\":\"2024-05-0")))
+        .args(&["history", "production"])
+        .stdout(
+            "
+            production  runs image=app:1.0 (commit 1111111, since 2024-05-03 10:00:00Z, rolled back by carol, run r4)
+
+            TIME                  ENVIRONMENT  KIND               RESULT   STATE        COMMIT   ARTIFACT               APPROVED BY  RUN
+            2024-05-03 10:00:00Z  production   rollback by carol  success  current      1111111  image=app:1.0          auto         r4
+            2024-05-03 09:00:00Z  production   roll-forward       success  rolled back  2222222  image=app:1.1          bob          r3
+            2024-05-02 09:30:00Z  production   roll-forward       failure  failed       2222222  image=app:1.1 notes=x  bob          r2
+            2024-05-01 11:00:00Z  production   roll-forward       success  replaced     1111111  image=app:1.0          alice        r1
+            ",
+        )
+        .run();
+    Test::new()
+        .write(".pipe/deployments.jsonl", format!("{LEDGER}{ROLLED_BACK}"))
+        .args(&["history", "--artifact", "app:1.1"])
+        .stdout(
+            "
+            `app:1.1` was deployed to 2 environment(s): production, staging
+
+            STATE        ENVIRONMENT  KIND          RESULT   TIME                  COMMIT   ARTIFACT               APPROVED BY  RUN
+            rolled back  production   roll-forward  success  2024-05-03 09:00:00Z  2222222  image=app:1.1          bob          r3
+            failed       production   roll-forward  failure  2024-05-02 09:30:00Z  2222222  image=app:1.1 notes=x  bob          r2
+            current      staging      roll-forward  success  2024-05-02 09:00:00Z  2222222  image=app:1.1          -            r2
+            ",
+        )
+        .run();
+    Test::new()
+        .write(".pipe/deployments.jsonl", LEDGER)
+        .args(&["history", "--artifact", "9.9"])
+        .stdout("`9.9` was never deployed (4 deployment(s) in the ledger).\n")
+        .run();
+}
+
 #[test]
 fn history_of_an_empty_ledger_is_a_friendly_line() {
     Test::new()
         .args(&["history"])
         .stdout("No deployments yet: the ledger (.pipe/deployments.jsonl) is empty.\n")
+        .run();
+}
+
+#[test]
+fn rollback_says_why_it_cannot_bring_anything_back() {
+    Test::new()
+        .write(".pipe/deployments.jsonl", LEDGER)
+        .args(&["rollback", "qa"])
+        .status(2)
+        .stderr_contains("`qa` has no successful deployment: there is nothing to roll back")
+        .run();
+    Test::new()
+        .write(".pipe/deployments.jsonl", LEDGER)
+        .args(&["rollback", "production", "--to", "app:1.1"])
+        .status(2)
+        .stderr_contains("`app:1.1` never deployed successfully to `production`")
+        .run();
+    // The ledger names run r1, whose record (and so its outputs) is not in the state dir.
+    Test::new()
+        .write(".pipe/deployments.jsonl", format!("{LEDGER}{ROLLED_BACK}"))
+        .args(&["rollback", "production", "--to", "app:1.1"])
+        .status(2)
+        .stderr_contains("the run r3 that deployed image=app:1.1 is gone from the state dir")
         .run();
 }

@@ -131,3 +131,88 @@ fn a_broken_release_reverts_itself_while_the_service_keeps_answering() {
     assert!(current[0].contains(&version(SHA_A)), "{history}");
     assert_eq!(lab.finish(), nothing_left());
 }
+
+#[test]
+fn rollback_brings_back_the_previous_image_through_the_gate_without_rebuilding() {
+    let Some(lab) = Lab::start("rollback", true) else { return };
+    for sha in [SHA_A, SHA_B] {
+        let out = lab.run(sha, &["--approve", "production", "--as", "alice"]);
+        assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    }
+    assert_eq!(lab.healthy_version("production"), Some(version(SHA_B)));
+    let first_run = lab.deployments()[0]["run_id"].as_str().unwrap().to_string();
+
+    // The same gate policy as any production deploy: it waits for a human.
+    let rollback = lab.pipe(&["rollback", "production", "--as", "carol"]);
+    let text = all_output(&rollback);
+    assert_eq!(rollback.status.code(), Some(3), "{text}");
+    assert_eq!(
+        lab.healthy_version("production"),
+        Some(version(SHA_B)),
+        "nothing changes before the approval"
+    );
+    assert!(lab.pipe(&["approve", "last", "--env", "production", "--as", "alice"]).status.success());
+    let resumed = lab.pipe(&["resume", "last"]);
+    let resumed_text = all_output(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{resumed_text}");
+    assert_eq!(lab.healthy_version("production"), Some(version(SHA_A)));
+    assert_eq!(lab.healthy_version("staging"), Some(version(SHA_B)), "only production was rolled back");
+    // Only the deploy job ran: the image was pulled by its recorded tag, not rebuilt.
+    for output in [&text, &resumed_text] {
+        for job in ["lint", "test", "scan", "build", "publish", "deploy-staging"] {
+            assert!(!output.contains(&format!("[{job}] started")), "{job} ran again: {output}");
+        }
+    }
+    assert!(
+        resumed_text.contains(&format!("pull {}/tasks-app:{}", lab.registry, version(SHA_A))),
+        "{resumed_text}"
+    );
+
+    let last = lab.deployments().pop().unwrap();
+    assert_eq!(last["environment"], "production");
+    assert_eq!(last["outputs"]["version"], version(SHA_A).as_str());
+    assert_eq!(last["sha"], SHA_A);
+    assert_eq!(last["approved_by"], "alice");
+    assert_eq!(last["rollback"], serde_json::json!({"of_run": first_run, "by": "carol"}));
+    let audit = std::fs::read_to_string(lab.root().join(".pipe/audit.jsonl")).unwrap();
+    let audit: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rollback_audit: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|r| r["rollback"]["by"] == "carol")
+        .map(|r| (r["decision"].as_str().unwrap(), r["by"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rollback_audit, [("rollback", "carol"), ("approved", "alice")], "{audit:?}");
+
+    let where_a = all_output(&lab.pipe(&["history", "--artifact", &version(SHA_A)]));
+    let where_b = all_output(&lab.pipe(&["history", "--artifact", &version(SHA_B)]));
+    let states = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| !l.starts_with("STATE"))
+            .skip(1)
+            .map(|l| {
+                l.split("  ").map(str::trim).filter(|c| !c.is_empty()).take(3).collect::<Vec<_>>().join(" | ")
+            })
+            .collect()
+    };
+    assert_eq!(
+        states(&where_a),
+        [
+            "current | production | rollback by carol",
+            "replaced | production | roll-forward",
+            "replaced | staging | roll-forward"
+        ],
+        "{where_a}"
+    );
+    assert_eq!(
+        states(&where_b),
+        ["rolled back | production | roll-forward", "current | staging | roll-forward"],
+        "{where_b}"
+    );
+    let history = all_output(&lab.pipe(&["history"]));
+    assert!(
+        history.contains(&format!("production  runs image={}/tasks-app:{}", lab.registry, version(SHA_A))),
+        "{history}"
+    );
+    assert!(history.contains("rolled back by carol"), "{history}");
+    assert_eq!(lab.finish(), nothing_left());
+}
