@@ -34,7 +34,7 @@ pub fn run(
         PlanFormat::Json => with_actions_json(&rendered, &inventory),
         PlanFormat::Mermaid | PlanFormat::Dot => rendered,
     });
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
 /// The remote actions of the plan and whether each is in the cache (empty when there are none).

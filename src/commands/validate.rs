@@ -50,7 +50,7 @@ pub fn run(
     };
     ui.stdout(&out);
     let errors: usize = checked.iter().map(Checked::errors).sum();
-    Ok(if errors > 0 { 1 } else { 0 })
+    Ok(if errors > 0 { crate::exit_code::FAILURE } else { crate::exit_code::SUCCESS })
 }
 
 /// Read and check one file in a given syntax, for a pipeline context when one is known; a file

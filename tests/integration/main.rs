@@ -17,6 +17,7 @@ mod remote_actions;
 mod run_docker;
 mod run_gitlab;
 mod run_legacy;
+mod run_loop;
 mod run_scope;
 mod schema;
 mod validate;
