@@ -60,6 +60,9 @@ pub enum Command {
         /// Pipeline syntax: decided from the file name and shape (auto), or forced.
         #[arg(long, value_enum, default_value_t = Syntax::Auto)]
         syntax: Syntax,
+        /// Do not run shellcheck on `run:` scripts (it runs when `shellcheck` is on PATH).
+        #[arg(long)]
+        no_shellcheck: bool,
     },
     /// Show what a run would do, without running anything.
     Plan {

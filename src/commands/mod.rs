@@ -24,8 +24,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     let ui = Ui::new(&cli.global);
     let store = Store::new(&cli.global.state_dir);
     match cli.command {
-        Command::Validate { paths, format, actions, syntax } => {
-            validate::run(&ui, &paths, format, &actions, syntax)
+        Command::Validate { paths, format, actions, syntax, no_shellcheck } => {
+            validate::run(&ui, &paths, format, &actions, syntax, !no_shellcheck)
         }
         Command::Schema => schema::run(),
         Command::Run(args) => run::run(&ui, &cli.global, *args),

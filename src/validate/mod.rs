@@ -12,6 +12,7 @@ mod matrix;
 mod references;
 mod reusable;
 mod runners;
+pub mod shellcheck;
 mod structure;
 
 use crate::diagnostic::Diagnostic;

@@ -20,4 +20,5 @@ mod run_legacy;
 mod run_loop;
 mod run_scope;
 mod schema;
+mod shellcheck;
 mod validate;
