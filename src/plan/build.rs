@@ -41,7 +41,7 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
     let keep = select::select(p, &input.jobs)?;
     let facts = plan_facts(p, input, &inputs);
     let mut jobs = Vec::new();
-    let mut chain = Chain::new(&input.pipeline_path);
+    let mut chain = Chain::new(&input.pipeline_path, input);
     for i in order(p)? {
         if keep[i] {
             jobs.push(plan_job(p, i, input, &facts, &mut chain)?);
@@ -104,7 +104,7 @@ pub(super) fn plan_job(
     };
     let mut placement = place(&scope);
     let call = match &job.uses {
-        Some(uses) => Some(call::plan_call(job, &uses.value, input, chain)?),
+        Some(uses) => Some(call::plan_call(job, uses, input, chain)?),
         None => None,
     };
     let mut job_environment = environment(&scope);
