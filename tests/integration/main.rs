@@ -9,6 +9,8 @@ mod gates_run;
 mod git_host;
 mod gitlab;
 mod known_actions;
+mod lab;
+mod lab_fixture;
 mod plan;
 mod reusable;
 #[macro_use]
