@@ -147,11 +147,18 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
             }
         }
     };
-    if let Some(d) = &docker {
-        preflight_images(d, &plan, options.pull).await?;
-    }
     let actions =
         tokio::task::block_in_place(|| preflight_actions(ui, &pipeline, &plan, &options, config.as_ref()))?;
+    // From here on Ctrl-C is pipe's to handle: the image checks stop at it, the concurrency
+    // wait too, and then the dispatcher owns it.
+    let mut signals = crate::runner::signals::Signals::listen()
+        .map_err(|e| Error::env(format!("cannot listen for Ctrl-C: {e}")))?;
+    if let Some(d) = &docker {
+        tokio::select! {
+            checked = preflight_images(d, &plan, options.pull) => checked?,
+            _ = signals.next() => return Ok(crate::exit_code::INTERRUPTED),
+        }
+    }
     let store = Store::new(&global.state_dir);
     let (run_id, mut record) = match resume {
         Some(r) => (r.id.clone(), r),
@@ -192,9 +199,6 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         }
     }
     let emitter = Emitter::new(&run_id, Some(store.events_path(&run_id)), reporters, masker.clone());
-    // From here on Ctrl-C is the dispatcher's to handle (and the concurrency wait's before it).
-    let mut signals = crate::runner::signals::Signals::listen()
-        .map_err(|e| Error::env(format!("cannot listen for Ctrl-C: {e}")))?;
     let cancel = Cancel::new();
     let force = CancellationToken::new();
     let run_number = store.run_ids().len() as u64;
@@ -261,11 +265,17 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
                     ui.info(&format!("concurrency group `{group}` is busy{who}: waiting for it"));
                 }
             });
-            let guard = tokio::select! {
+            tokio::select! {
                 g = guard => Some(g?),
-                _ = signals.next() => return Ok(crate::exit_code::INTERRUPTED),
-            };
-            guard
+                _ = signals.next() => {
+                    // Nothing ran: the run is over, not interrupted half-way.
+                    record.status = "cancelled".into();
+                    record.finished = Some(crate::event::now_rfc3339());
+                    record.pid = None;
+                    store.write_record(&record)?;
+                    return Ok(crate::exit_code::INTERRUPTED);
+                }
+            }
         }
         None => None,
     };
