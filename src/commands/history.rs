@@ -22,7 +22,7 @@ pub fn run(
         None => render(&records, environment, &ledger_path.display().to_string()),
     };
     ui.stdout(&text);
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
 fn same_env(r: &DeploymentRecord, e: &str) -> bool {

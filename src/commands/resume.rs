@@ -25,7 +25,7 @@ pub fn run(
     }
     if record.status == "success" {
         ui.info(&format!("run {id} already succeeded: nothing to resume"));
-        return Ok(0);
+        return Ok(crate::exit_code::SUCCESS);
     }
     let o = record.options.clone();
     let secrets = super::secrets::load(secrets)?;

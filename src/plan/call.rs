@@ -1,7 +1,8 @@
 //! A job that calls a reusable workflow, planned: the called file is loaded and checked, its
 //! jobs are planned like the caller's (recursively, for workflows that call others), and the
 //! nesting stays within GitHub's limits — a loop or a tree too deep is an error before anything
-//! runs.
+//! runs. A remote file comes through the action fetcher: fetched when the plan may fetch
+//! (`pipe run`), else read from the cache, and planned without jobs when it is not there.
 //!
 //! The called plan is kept twice: as the runner uses it (ids of the called file), and as it is
 //! shown (`caller/job` ids and `caller / job` names), which is what `pipe plan` serialises.
@@ -70,14 +71,15 @@ struct Level {
 }
 
 impl Chain {
-    pub fn new(top: &str, input: &PlanInput) -> Self {
+    /// `may_fetch`: remote workflows may be fetched (when `input.fetch` allows it too).
+    pub fn new(top: &str, input: &PlanInput, may_fetch: bool) -> Self {
         let level =
             Level { identity: identity(Path::new(top)), shown: top.to_string(), base: PathBuf::from(".") };
         Chain {
             stack: vec![level],
             seen: BTreeSet::new(),
             fetcher: Fetcher::new(input.actions.clone()),
-            fetch: input.fetch,
+            fetch: input.fetch && may_fetch,
         }
     }
 }

@@ -325,3 +325,39 @@ fn a_javascript_action_needs_a_node_at_least_as_new_as_its_runs_using() {
     let (code, stdout, stderr) = run_with_path(bin.path());
     assert!(stdout.contains("fake node ran"), "{code}\n{stdout}\n{stderr}");
 }
+
+#[test]
+fn a_remote_workflow_calls_files_of_its_own_repository_and_a_local_folder_can_stand_in() {
+    let outer = "on: workflow_call\njobs:\n  hop:\n    uses: ./.github/workflows/inner.yml\n";
+    let inner = |who: &str| {
+        format!(
+            "on: workflow_call\njobs:\n  leaf:\n    runs-on: x\n    steps:\n      - run: echo inner of {who}\n"
+        )
+    };
+    let host = GitHost::new();
+    let flows = host.repo(
+        "acme",
+        "flows",
+        &[(".github/workflows/outer.yml", outer), (".github/workflows/inner.yml", &inner("flows"))],
+    );
+    flows.tag("v1");
+    let cache = tempfile::tempdir().unwrap();
+    let yaml = "on: push\njobs:\n  go:\n    uses: acme/flows/.github/workflows/outer.yml@v1\n";
+    // The caller's repository has an inner.yml of its own: not the one the remote file means.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+    std::fs::write(dir.path().join(".github/workflows/inner.yml"), inner("the caller")).unwrap();
+    let mirror = dir.path().join("mirror/.github/workflows");
+    std::fs::create_dir_all(&mirror).unwrap();
+    std::fs::write(mirror.join("outer.yml"), outer).unwrap();
+    std::fs::write(mirror.join("inner.yml"), inner("the mirror")).unwrap();
+    let r = run_in(Exec::Host, dir, &host, cache.path(), yaml, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.output_lines("go/hop/leaf"), ["inner of flows"], "{}", r.stderr);
+
+    let dir = r.dir;
+    let r = run_in(Exec::Host, dir, &host, cache.path(), yaml, &["--local-action", "acme/flows@v1=mirror"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.output_lines("go/hop/leaf"), ["inner of the mirror"], "{}", r.stderr);
+    assert!(r.stderr.contains("workflow acme/flows/.github/workflows/outer.yml@v1: local "), "{}", r.stderr);
+}
