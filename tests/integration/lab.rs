@@ -126,9 +126,20 @@ fn a_broken_release_reverts_itself_while_the_service_keeps_answering() {
         .collect();
     assert_eq!(staging, [("success", version(SHA_A).as_str()), ("failure", version(SHA_B).as_str())]);
     let history = all_output(&lab.pipe(&["history", "staging"]));
-    let current: Vec<&str> = history.lines().filter(|l| l.contains("← current")).collect();
-    assert_eq!(current.len(), 1, "{history}");
-    assert!(current[0].contains(&version(SHA_A)), "{history}");
+    assert!(
+        history.starts_with(&format!("staging  runs image={}/tasks-app:{} ", lab.registry, version(SHA_A))),
+        "{history}"
+    );
+    let states: Vec<(&str, bool)> = history
+        .lines()
+        .filter(|l| l.contains(" staging "))
+        .map(|l| {
+            let state =
+                ["current", "failed"].into_iter().find(|s| l.contains(&format!(" {s} "))).unwrap_or("other");
+            (state, l.contains(&version(SHA_A)))
+        })
+        .collect();
+    assert_eq!(states, [("failed", false), ("current", true)], "{history}");
     assert_eq!(lab.finish(), nothing_left());
 }
 
