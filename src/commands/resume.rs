@@ -46,6 +46,8 @@ pub fn run(
         platforms: o.platforms.clone(),
         executor: o.executor,
         vars: o.vars.iter().cloned().collect(),
+        actions: o.actions.clone(),
+        fetch: true,
     };
     let secrets = super::secrets::load(secrets)?;
     let context =

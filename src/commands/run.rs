@@ -31,15 +31,20 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
     if let Some(c) = &config {
         input.platforms.extend(c.platforms.iter().cloned());
     }
+    let sources = super::action_sources(&args.actions, config.as_ref())?;
+    // Remote called workflows are fetched while planning (a dry run only reads the cache).
+    input.actions = sources.clone();
+    input.fetch = !args.dry_run;
     let mut plan = crate::plan::build(&pipeline, &input)?;
     crate::plan::describe_gates(&mut plan, config.as_ref(), &args.select.approve);
-    let sources = super::action_sources(&args.actions, config.as_ref())?;
     if args.dry_run {
         let fetcher = crate::fetch::Fetcher::new(sources);
         let inventory = super::action_inventory(&pipeline, &plan, &fetcher, config.as_ref(), false);
-        ui.stdout(&format!("{}{}", crate::plan::render::text(&plan), super::plan::actions_text(&inventory)));
+        let listed = super::plan::actions_text(&plan, &inventory);
+        ui.stdout(&format!("{}{listed}", crate::plan::render::text(&plan)));
         return Ok(0);
     }
+    report_remote_workflows(ui, &plan);
     if !plan.triggered {
         ui.info(&format!(
             "nothing to run: {}",
@@ -411,12 +416,35 @@ fn preflight_actions(
             hint: Some("point it at a node binary, or remove it to use the `node` on PATH".into()),
         });
     }
+    let node = crate::runner::host_node(configured.as_ref());
+    crate::runner::node_version::check(node.as_deref(), &inventory.node_actions).map_err(|unfit| {
+        Error::Environment { message: format!("{}; nothing was run", unfit.message), hint: Some(unfit.hint) }
+    })?;
     Ok(crate::runner::RemoteActions {
         fetcher,
         inventory,
-        node: crate::runner::host_node(configured.as_ref()),
+        node,
         disabled_builtin: config.map(|c| c.actions.disable_builtin.clone()).unwrap_or_default(),
     })
+}
+
+/// Where each remote reusable workflow came from (as for actions: fetched, cached or local).
+fn report_remote_workflows(ui: &Ui, plan: &crate::plan::Plan) {
+    let mut said = std::collections::BTreeSet::new();
+    for call in crate::plan::call::remote_calls(plan) {
+        let Some(c) = &call.workflow.checkout else { continue };
+        if !said.insert(call.uses.clone()) {
+            continue;
+        }
+        let at = match c.origin {
+            crate::fetch::Origin::Local => c.root.display().to_string(),
+            _ => crate::fetch::cache::short(&c.sha).to_string(),
+        };
+        ui.info(&format!("workflow {}: {} {at}", call.uses, c.origin.as_str()));
+        if let Some(note) = &c.note {
+            ui.info(&format!("notice: {note}"));
+        }
+    }
 }
 
 /// First Ctrl-C (or SIGTERM): stop gracefully; second: kill at once.

@@ -8,9 +8,10 @@ use crate::gate;
 use crate::gitlab::Syntax;
 use crate::output::Ui;
 use crate::render::{self, Format};
+use crate::reusable::Lookup;
 use crate::source::Source;
 use crate::validate::shellcheck::{self, Shellcheck};
-use crate::validate::{Checked, check_source_for};
+use crate::validate::{Checked, check_source_calling};
 
 /// Folders checked when no path is given (and `.gitlab-ci.yml` when it exists).
 const DEFAULT_DIRS: &[&str] = &["pipelines", ".github/workflows"];
@@ -37,8 +38,10 @@ pub fn run(
     let catalog = crate::validate::actions::Catalog { root, fetcher: &fetcher };
     let sc = if shellcheck { Shellcheck::find() } else { None };
     let unchecked_scripts = AtomicBool::new(false);
+    // Called workflows: of the working tree, and remote ones from the action cache.
+    let calls = Lookup { base: Path::new("."), fetcher: Some(&fetcher), fetch: false };
     let results = parallel_map(&files, |path| {
-        let mut file = check_file_for(path, config.as_ref(), syntax, None)?;
+        let mut file = check_file_for(path, config.as_ref(), syntax, None, calls)?;
         // Action metadata and scripts are GitHub's; a GitLab file only uses pipe's built-in actions.
         let gitlab = crate::gitlab::is_gitlab(&file.source.path, &file.source.text, syntax);
         if let Some(p) = file.pipeline.as_ref().filter(|_| !gitlab) {
@@ -98,18 +101,20 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     done.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Read and check one file in a given syntax, for a pipeline context when one is known; a file
-/// that is not UTF-8 text is a diagnostic, not a crash.
+/// Read and check one file in a given syntax, for a pipeline context when one is known, finding
+/// the workflows it calls through `calls`; a file that is not UTF-8 text is a diagnostic, not a
+/// crash.
 pub fn check_file_for(
     path: &Path,
     config: Option<&gate::Config>,
     syntax: Syntax,
     context: Option<&crate::gitlab::Context>,
+    calls: Lookup<'_>,
 ) -> Result<Checked, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     let display = path.strip_prefix(".").unwrap_or(path).display().to_string();
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(check_source_for(Source::new(display, text), config, syntax, context)),
+        Ok(text) => Ok(check_source_calling(Source::new(display, text), config, syntax, context, calls)),
         Err(e) => {
             let source = Source::new(display, "");
             let at = crate::source::Span::default_at_start();

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::scope::RunFacts;
-pub use actions::{RemoteActions, inventory, metadata, node::host_node};
+pub use actions::{RemoteActions, inventory, metadata, node::host_node, node_version};
 pub use call::Frame;
 pub use dispatcher::{Finished, JobDone, dispatch};
 
@@ -80,6 +80,12 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The run-wide id of a job of this workflow: `caller/job` inside a called one (what the
+    /// action inventory is keyed by).
+    pub fn full_id(&self, job: &str) -> String {
+        format!("{}{job}", self.frame.id_prefix)
+    }
+
     /// A message from pipe itself about the run, as an event (the runner never prints).
     pub(crate) fn notice(&self, level: &str, message: impl AsRef<str>) {
         self.emitter.emit(crate::event::Event::Notice {

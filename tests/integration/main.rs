@@ -9,11 +9,14 @@ mod gates_run;
 mod git_host;
 mod gitlab;
 mod known_actions;
+mod lab;
+mod lab_fixture;
 mod plan;
 mod reusable;
 #[macro_use]
 mod run_host;
 mod remote_actions;
+mod remote_workflows;
 mod run_docker;
 mod run_gitlab;
 mod run_legacy;
