@@ -217,7 +217,7 @@ pub struct RunArgs {
     /// File of NAME=VALUE lines added to every job's environment.
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_files: Vec<PathBuf>,
-    /// Jobs at once (default: number of CPUs).
+    /// Legs at once (default: every ready leg, as on GitHub).
     #[arg(long)]
     pub parallel: Option<usize>,
     /// When to pull images.

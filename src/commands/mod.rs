@@ -4,6 +4,7 @@ mod decide;
 mod history;
 mod logs;
 mod plan;
+mod prompt;
 mod prune;
 mod resume;
 mod run;

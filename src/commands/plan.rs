@@ -36,7 +36,7 @@ pub fn run(
         PlanFormat::Json => with_actions_json(&rendered, &plan, &inventory),
         PlanFormat::Mermaid | PlanFormat::Dot => rendered,
     });
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
 /// The remote reusable workflows and actions of the plan and whether each is in the cache

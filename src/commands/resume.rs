@@ -25,7 +25,7 @@ pub fn run(
     }
     if record.status == "success" {
         ui.info(&format!("run {id} already succeeded: nothing to resume"));
-        return Ok(0);
+        return Ok(crate::exit_code::SUCCESS);
     }
     let o = record.options.clone();
     std::env::set_current_dir(&o.workdir).map_err(|e| Error::Environment {

@@ -71,7 +71,7 @@ pub fn run(
     };
     ui.stdout(&out);
     let errors: usize = checked.iter().map(Checked::errors).sum();
-    Ok(if errors > 0 { 1 } else { 0 })
+    Ok(if errors > 0 { crate::exit_code::FAILURE } else { crate::exit_code::SUCCESS })
 }
 
 /// `f` over every item on all cores (files are independent), results in the items' order.

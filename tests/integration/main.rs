@@ -20,6 +20,7 @@ mod remote_workflows;
 mod run_docker;
 mod run_gitlab;
 mod run_legacy;
+mod run_loop;
 mod run_scope;
 mod schema;
 mod shellcheck;
