@@ -24,6 +24,7 @@ mod run;
 mod shell;
 pub mod signals;
 mod step;
+mod timer;
 mod workspace;
 
 use std::collections::BTreeMap;
