@@ -62,7 +62,8 @@ pub fn collect(
     fetch: bool,
 ) -> Inventory {
     let mut walk = Walk { fetcher, disabled, workdir, fetch, inventory: Inventory::default() };
-    for job in pipeline.jobs.iter().filter(|j| jobs.iter().any(|id| id == j.id.as_str())) {
+    let wanted: std::collections::HashSet<&str> = jobs.iter().map(String::as_str).collect();
+    for job in pipeline.jobs.iter().filter(|j| wanted.contains(j.id.as_str())) {
         walk.steps(job.id.as_str(), &job.steps, 0);
     }
     walk.inventory
