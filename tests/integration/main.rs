@@ -4,11 +4,14 @@ mod test;
 
 mod actions;
 mod concurrency;
+mod fidelity;
 mod gates_config;
 mod gates_run;
 mod git_host;
 mod gitlab;
 mod known_actions;
+mod large_graph;
+mod masking;
 mod plan;
 mod reusable;
 #[macro_use]
