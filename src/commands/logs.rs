@@ -46,5 +46,5 @@ pub fn run(ui: &Ui, store: &Store, run: &str, job: Option<&str>) -> Result<i32, 
         }
     }
     ui.stdout(&out);
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }

@@ -8,7 +8,7 @@ pub fn run(ui: &Ui, store: &Store) -> Result<i32, Error> {
     let ids = store.run_ids();
     if ids.is_empty() {
         ui.stdout(&format!("no runs yet in {}\n", store.root().display()));
-        return Ok(0);
+        return Ok(crate::exit_code::SUCCESS);
     }
     let mut out = format!("{:<22} {:<10} {:<12} {:<25} {}\n", "RUN", "STATUS", "SHA", "STARTED", "PIPELINE");
     for id in ids.iter().rev() {
@@ -25,7 +25,7 @@ pub fn run(ui: &Ui, store: &Store) -> Result<i32, Error> {
         ));
     }
     ui.stdout(&out);
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
 /// Whether a process with this id exists (signal 0 checks without sending anything).

@@ -12,6 +12,10 @@ use crate::store;
 /// Something that shows events to a person or a program.
 pub trait Reporter: Send {
     fn report(&mut self, event: &Envelope);
+
+    /// Time passed (about ten times a second while a run goes on): spinners and elapsed times
+    /// move without an event.
+    fn tick(&mut self) {}
 }
 
 #[derive(Clone)]
@@ -78,6 +82,17 @@ impl Emitter {
         }
         for r in &mut inner.reporters {
             r.report(&envelope);
+        }
+    }
+
+    /// Tell the reporters that time passed.
+    pub fn tick(&self) {
+        let mut inner = match self.inner.lock() {
+            Ok(i) => i,
+            Err(p) => p.into_inner(),
+        };
+        for r in &mut inner.reporters {
+            r.tick();
         }
     }
 
