@@ -388,6 +388,8 @@ fn ctrl_c_at_the_gate_prompt_exits_130_and_leaves_nothing() {
     let all = text(&out);
     assert!(all.contains("Deploy to `production`?"), "{all}");
     assert_eq!(out.status.code(), Some(130), "{all}");
+    // What pipe says about the interruption starts on a line of its own, after the question.
+    assert!(all.lines().any(|l| l.trim().starts_with("notice: interrupted")), "{all}");
     let record = record_of(dir.path());
     assert_eq!(record["status"], "cancelled", "{record}");
     assert!(record["waiting"].as_object().is_none_or(|w| w.is_empty()), "{record}");
