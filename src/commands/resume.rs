@@ -83,8 +83,7 @@ pub(super) fn prepare(
     };
     let context =
         super::Context { input: &input, vars: &o.vars, secret_names: secrets.keys().cloned().collect() };
-    let (pipeline, config, source) =
-        super::load_valid_with_source(ui, &file, crate::gitlab::Syntax::Auto, &context)?;
+    let (pipeline, config, source) = super::load_valid_with_source(ui, &file, o.syntax, &context)?;
     if let Some(c) = &config {
         for p in &c.platforms {
             if !input.platforms.contains(p) {

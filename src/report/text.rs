@@ -55,6 +55,16 @@ fn mark(c: Conclusion) -> &'static str {
     }
 }
 
+/// A step's line without escape sequences or other control characters (tabs stay): raw escapes
+/// reach only a terminal with colours on, never a file or a pipe.
+fn without_controls(line: &str) -> std::borrow::Cow<'_, str> {
+    let stripped = console::strip_ansi_codes(line);
+    if !stripped.chars().any(|c| c.is_control() && c != '\t') {
+        return stripped;
+    }
+    stripped.chars().filter(|c| !c.is_control() || *c == '\t').collect::<String>().into()
+}
+
 fn secs(ms: u64) -> String {
     format!("{:.1}s", ms as f64 / 1000.0)
 }
@@ -76,7 +86,11 @@ impl Reporter for TextReporter {
             Event::StepStarted { name, step_name, .. } => self.print(&format!("[{name}] > {step_name}")),
             Event::StepOutput { name, line, .. } => {
                 if self.show_output {
-                    self.print(&format!("[{name}]   {line}"));
+                    if self.color {
+                        self.print(&format!("[{name}]   {line}"));
+                    } else {
+                        self.print(&format!("[{name}]   {}", without_controls(line)));
+                    }
                 }
             }
             Event::StepFinished { name, step_name, outcome, conclusion, duration_ms, .. } => {

@@ -222,6 +222,26 @@ fn retry_runs_a_failed_job_again() {
 }
 
 #[test]
+fn a_retry_after_a_timeout_gets_a_timeout_of_its_own() {
+    // The first attempt sleeps past its 2 s timeout; the second finishes at once: each attempt's
+    // timer starts anew.
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("attempts");
+    let yaml = format!(
+        "slow-once:\n  retry: 1\n  timeout: 2 seconds\n  script:\n    - echo x >> {c}\n    - if [ \"$(wc -l < {c})\" -lt 2 ]; then sleep 30; fi\n",
+        c = counter.display()
+    );
+    let started = std::time::Instant::now();
+    let r = gitlab(Exec::Host, &yaml, &[]);
+    ok(&r);
+    assert_eq!(r.of("job_started").len(), 2);
+    assert_eq!(std::fs::read_to_string(&counter).unwrap().lines().count(), 2);
+    assert!(r.events.iter().any(|e| e["event"] == "annotation"
+        && e["message"].as_str().is_some_and(|m| m.contains("exceeded its timeout"))));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
+#[test]
 fn a_resource_group_runs_one_job_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
@@ -312,6 +332,38 @@ fn a_manual_deploy_waits_then_approve_and_resume() {
     assert!(audit.contains("\"alice\"") && audit.contains("ship it"), "{audit}");
     let ledger = std::fs::read_to_string(dir.path().join(".pipe/deployments.jsonl")).unwrap();
     assert!(ledger.contains("https://prod.example"), "{ledger}");
+}
+
+/// A GitLab file under another name, whose jobs get their scripts from an included template: only
+/// `--syntax gitlab` makes it GitLab, and `pipe resume` reads it the same way again.
+#[test]
+fn resume_reads_the_file_with_the_syntax_the_run_was_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("ci")).unwrap();
+    std::fs::write(
+        dir.path().join("ci/deploy.yml"),
+        ".deploy:\n  script: ['echo \"deploying to $CI_ENVIRONMENT_NAME\"']\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("release.yml"),
+        "include:\n  - local: ci/deploy.yml\nstaging:\n  extends: .deploy\n  stage: build\n  environment: staging\nproduction:\n  extends: .deploy\n  stage: deploy\n  environment: production\n  when: manual\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pipe.toml"), "[environments.staging]\napproval = false\n").unwrap();
+    let guessed = pipe(dir.path(), &["plan", "release.yml"]);
+    assert_eq!(guessed.status.code(), Some(2), "without --syntax the file is not GitLab: {}", text(&guessed));
+    let first = pipe(
+        dir.path(),
+        &["run", "release.yml", "--syntax", "gitlab", "--executor", "host", "--ref", "main"],
+    );
+    assert_eq!(first.status.code(), Some(3), "{}", text(&first));
+    assert!(text(&first).contains("deploying to staging"), "{}", text(&first));
+    assert_eq!(pipe(dir.path(), &["approve", "last", "--as", "alice"]).status.code(), Some(0));
+    let resumed = pipe(dir.path(), &["resume", "last"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    assert!(text(&resumed).contains("deploying to production"), "{}", text(&resumed));
+    assert!(!text(&resumed).contains("deploying to staging"), "finished jobs are not run again");
 }
 
 #[test]
