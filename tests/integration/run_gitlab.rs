@@ -334,6 +334,38 @@ fn a_manual_deploy_waits_then_approve_and_resume() {
     assert!(ledger.contains("https://prod.example"), "{ledger}");
 }
 
+/// A GitLab file under another name, whose jobs get their scripts from an included template: only
+/// `--syntax gitlab` makes it GitLab, and `pipe resume` reads it the same way again.
+#[test]
+fn resume_reads_the_file_with_the_syntax_the_run_was_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("ci")).unwrap();
+    std::fs::write(
+        dir.path().join("ci/deploy.yml"),
+        ".deploy:\n  script: ['echo \"deploying to $CI_ENVIRONMENT_NAME\"']\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("release.yml"),
+        "include:\n  - local: ci/deploy.yml\nstaging:\n  extends: .deploy\n  stage: build\n  environment: staging\nproduction:\n  extends: .deploy\n  stage: deploy\n  environment: production\n  when: manual\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pipe.toml"), "[environments.staging]\napproval = false\n").unwrap();
+    let guessed = pipe(dir.path(), &["plan", "release.yml"]);
+    assert_eq!(guessed.status.code(), Some(2), "without --syntax the file is not GitLab: {}", text(&guessed));
+    let first = pipe(
+        dir.path(),
+        &["run", "release.yml", "--syntax", "gitlab", "--executor", "host", "--ref", "main"],
+    );
+    assert_eq!(first.status.code(), Some(3), "{}", text(&first));
+    assert!(text(&first).contains("deploying to staging"), "{}", text(&first));
+    assert_eq!(pipe(dir.path(), &["approve", "last", "--as", "alice"]).status.code(), Some(0));
+    let resumed = pipe(dir.path(), &["resume", "last"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    assert!(text(&resumed).contains("deploying to production"), "{}", text(&resumed));
+    assert!(!text(&resumed).contains("deploying to staging"), "finished jobs are not run again");
+}
+
 #[test]
 fn a_rejected_manual_deploy_fails_and_deployment_mode_passes() {
     let dir = gated_dir();
