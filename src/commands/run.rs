@@ -13,8 +13,7 @@ use crate::cli::{ExecutorChoice, Global, OutputFormat, RunArgs};
 use crate::event::{Event, RunResult};
 use crate::mask::Masker;
 use crate::output::Ui;
-use crate::report::{JsonReporter, TextReporter};
-use crate::runner::emitter::{Emitter, Reporter};
+use crate::runner::emitter::Emitter;
 use crate::runner::{RunFacts, Shared, dispatch};
 use crate::store::{RunOptions, RunRecord, Store};
 
@@ -48,6 +47,7 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
         return Ok(0);
     }
     let secrets = secrets::load(&args.secrets)?;
+    secrets::warn_missing(ui, &secrets::missing(&pipeline, &secrets, config.as_ref()));
     let env_file_vars = secrets::env_files(&args.env_files)?;
     let workdir = std::env::current_dir().map_err(|e| Error::env(format!("no current directory: {e}")))?;
     let options = RunOptions {
@@ -131,7 +131,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
                 if crate::backend::docker::available().await {
                     crate::backend::docker::connect().await.ok()
                 } else {
-                    ui.info("notice: the Docker daemon is not reachable: running every job on the host (use --executor docker to require it)");
+                    ui.notice("notice: the Docker daemon is not reachable: running every job on the host (use --executor docker to require it)");
                     None
                 }
             } else {
@@ -171,18 +171,13 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     for v in secrets.values() {
         masker.add(v);
     }
-    let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
-    match output {
-        OutputFormat::Json => {
-            reporters.push(Box::new(JsonReporter));
-            if !ui.quiet {
-                reporters.push(Box::new(TextReporter::new(ui.color_stderr(), true, false)));
-            }
-        }
-        OutputFormat::Text => {
-            reporters.push(Box::new(TextReporter::new(ui.color_stdout(), false, !ui.quiet)))
-        }
-    }
+    let reporters = crate::report::for_run(crate::report::RunView {
+        output,
+        color: global.color,
+        quiet: ui.quiet,
+        store: &store,
+        names: crate::report::plan_names(&plan),
+    });
     let emitter = Emitter::new(&run_id, Some(store.events_path(&run_id)), reporters, masker.clone());
     let cancel = CancellationToken::new();
     let force = CancellationToken::new();

@@ -314,6 +314,7 @@ async fn run_steps(
         base: &base,
         cancel: job_cancel.clone(),
         scope: String::new(),
+        title: shared.masker.mask(&step.display_name()),
     };
     // Pre stages of the steps' actions (GitHub's "Pre" steps), before the first step.
     for (index, step) in job.steps.iter().enumerate().filter(|(_, s)| s.uses.is_some()) {

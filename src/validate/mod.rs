@@ -6,6 +6,7 @@ mod cron;
 mod events;
 mod expressions;
 mod gates;
+pub use gates::referenced_secrets;
 mod inputs;
 mod known_actions;
 mod matrix;

@@ -19,4 +19,5 @@ mod run_gitlab;
 mod run_legacy;
 mod run_scope;
 mod schema;
+mod terminal;
 mod validate;

@@ -68,6 +68,7 @@ pub async fn run(
             base: &base,
             cancel: run.cancel.clone(),
             scope: format!("{}.{k}", run.scope),
+            title: run.title.clone(),
         };
         run_one(&step_run, &mut inner).await;
     }
