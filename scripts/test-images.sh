@@ -5,6 +5,9 @@
 #                              /bin/sh, /tmp, /etc/passwd (built in seconds)
 #   pipe-test/debian:bookworm  `debootstrap --variant=minbase bookworm` (bash, coreutils, apt;
 #                              a few minutes, from the same Debian mirror apt uses here)
+#   pipe-test/python:bookworm  pipe-test/debian:bookworm + Debian's python3: the local base image
+#                              of the lab's example service (examples/tasks-app; online, its
+#                              Dockerfile uses the public python:3.12-slim) and of its test jobs
 #
 # An image that already exists is reused; PIPE_TEST_IMAGES_REBUILD=1 rebuilds both.
 # PIPE_DEBIAN_MIRROR overrides the mirror. Runs as root (or through sudo).
@@ -12,6 +15,7 @@ set -euo pipefail
 
 BUSYBOX_IMAGE=pipe-test/busybox:latest
 DEBIAN_IMAGE=pipe-test/debian:bookworm
+PYTHON_IMAGE=pipe-test/python:bookworm
 DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { echo "test-images: $*" >&2; }
@@ -121,6 +125,22 @@ build_debian() {
     log "built $DEBIAN_IMAGE in $(($(date +%s) - start)) s"
 }
 
+build_python() {
+    if image_exists "$PYTHON_IMAGE" && [ "${PIPE_TEST_IMAGES_REBUILD:-0}" != 1 ]; then
+        log "$PYTHON_IMAGE exists: reused"
+        return
+    fi
+    local start
+    start=$(date +%s)
+    log "building $PYTHON_IMAGE: $DEBIAN_IMAGE + apt-get install python3 (about a minute)"
+    # The classic builder: it uses the local base image as it is (BuildKit may want a registry).
+    printf '%s\n' \
+        "FROM $DEBIAN_IMAGE" \
+        "RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 >/dev/null && rm -rf /var/lib/apt/lists/*" \
+        | DOCKER_BUILDKIT=0 docker build --network host -q -t "$PYTHON_IMAGE" - >/dev/null
+    log "built $PYTHON_IMAGE in $(($(date +%s) - start)) s"
+}
+
 total_start=$(date +%s)
 if ! docker info >/dev/null 2>&1; then
     log "no Docker daemon answers: run scripts/docker-daemon.sh ensure first"
@@ -128,4 +148,5 @@ if ! docker info >/dev/null 2>&1; then
 fi
 build_busybox
 build_debian
+build_python
 log "done in $(($(date +%s) - total_start)) s"

@@ -60,6 +60,9 @@ pub enum Command {
         /// Pipeline syntax: decided from the file name and shape (auto), or forced.
         #[arg(long, value_enum, default_value_t = Syntax::Auto)]
         syntax: Syntax,
+        /// Do not run shellcheck on `run:` scripts (it runs when `shellcheck` is on PATH).
+        #[arg(long)]
+        no_shellcheck: bool,
     },
     /// Show what a run would do, without running anything.
     Plan {
@@ -229,7 +232,7 @@ pub struct RunArgs {
     /// File of NAME=VALUE lines added to every job's environment.
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_files: Vec<PathBuf>,
-    /// Jobs at once (default: number of CPUs).
+    /// Legs at once (default: every ready leg, as on GitHub).
     #[arg(long)]
     pub parallel: Option<usize>,
     /// When to pull images.

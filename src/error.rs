@@ -39,6 +39,10 @@ pub enum Error {
     #[error("{message}")]
     Environment { message: String, hint: Option<String> },
 
+    /// Stopped by a cancellation (Ctrl-C) before it could finish.
+    #[error("cancelled")]
+    Cancelled,
+
     /// The named run does not exist or is ambiguous.
     #[error("{message}")]
     RunNotFound { message: String },
@@ -69,9 +73,12 @@ impl Error {
         }
     }
 
-    /// Exit code per SPEC: every error of pipe itself is 2.
+    /// Exit code per SPEC: every error of pipe itself is 2; a cancellation is an interruption.
     pub fn exit_code(&self) -> i32 {
-        2
+        match self {
+            Error::Cancelled => crate::exit_code::INTERRUPTED,
+            _ => crate::exit_code::ERROR,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod commands;
 pub mod diagnostic;
 pub mod error;
 pub mod event;
+pub mod exit_code;
 pub mod expr;
 pub mod fetch;
 pub mod format;
@@ -40,7 +41,7 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return if e.use_stderr() { exit_code::ERROR } else { exit_code::SUCCESS };
         }
     };
     match commands::dispatch(cli) {

@@ -84,5 +84,5 @@ pub fn run(ui: &Ui, store: &Store, args: &Args, approved: bool) -> Result<i32, E
     let verb = if approved { "approved" } else { "rejected" };
     ui.stdout(&format!("{verb} the deployment of run {id} to `{environment}` as {who}\n"));
     ui.info(&format!("continue the run with: pipe resume {id}"));
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }

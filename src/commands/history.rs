@@ -11,7 +11,7 @@ pub fn run(ui: &Ui, state_dir: &Path, environment: Option<&str>) -> Result<i32, 
     let records = ledger::read_deployments(state_dir)?;
     let ledger_path = state_dir.join(ledger::DEPLOYMENTS_FILE);
     ui.stdout(&render(&records, environment, &ledger_path.display().to_string()));
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
 /// The table for `records` (oldest first, as in the file), or a friendly line when there is

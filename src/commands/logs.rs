@@ -60,7 +60,7 @@ pub fn run(ui: &Ui, store: &Store, run: &str, job: Option<&str>, follow: bool) -
         }
     }
     ui.stdout(&out);
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
 /// A leg of the run as its events name it.

@@ -5,6 +5,7 @@ mod decide;
 mod history;
 mod logs;
 mod plan;
+mod prompt;
 mod prune;
 mod resume;
 mod run;
@@ -24,8 +25,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     let ui = Ui::new(&cli.global);
     let store = Store::new(&cli.global.state_dir);
     match cli.command {
-        Command::Validate { paths, format, actions, syntax } => {
-            validate::run(&ui, &paths, format, &actions, syntax)
+        Command::Validate { paths, format, actions, syntax, no_shellcheck } => {
+            validate::run(&ui, &paths, format, &actions, syntax, !no_shellcheck)
         }
         Command::Schema => schema::run(&ui),
         Command::Completions { shell } => Ok(completions::completions(&ui, shell)),
@@ -73,7 +74,9 @@ pub fn load_valid_with_source(
         config_errors = config_diags.iter().filter(|d| d.is_error()).count();
     }
     let gitlab = context.gitlab(config.as_ref());
-    let checked = validate::check_file_for(file, config.as_ref(), syntax, Some(&gitlab))?;
+    // Remote called workflows are checked when the plan reads them (it may fetch them first).
+    let calls = crate::reusable::Lookup::here();
+    let checked = validate::check_file_for(file, config.as_ref(), syntax, Some(&gitlab), calls)?;
     for d in &checked.diagnostics {
         if d.severity != crate::diagnostic::Severity::Note || ui.verbose {
             crate::output::stderr(&crate::render::text_one(&checked.source, d, color));
@@ -145,8 +148,7 @@ pub fn action_inventory(
     config: Option<&crate::gate::Config>,
     fetch: bool,
 ) -> crate::runner::inventory::Inventory {
-    let jobs: Vec<String> = plan.jobs.iter().map(|j| j.id.clone()).collect();
     let disabled = config.map(|c| c.actions.disable_builtin.clone()).unwrap_or_default();
     let workdir = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
-    crate::runner::inventory::collect(pipeline, &jobs, fetcher, &disabled, &workdir, fetch)
+    crate::runner::inventory::collect(pipeline, plan, fetcher, &disabled, &workdir, fetch)
 }

@@ -24,26 +24,38 @@ pub fn run(
     if let Some(c) = &config {
         input.platforms.extend(c.platforms.iter().cloned());
     }
+    // Remote called workflows are read from the action cache only: planning never fetches.
+    input.actions = super::action_sources(actions, config.as_ref())?;
     let mut plan = plan::build(&pipeline, &input)?;
     plan::describe_gates(&mut plan, config.as_ref(), &select.approve);
-    let fetcher = crate::fetch::Fetcher::new(super::action_sources(actions, config.as_ref())?);
+    let fetcher = crate::fetch::Fetcher::new(input.actions.clone());
     let inventory = super::action_inventory(&pipeline, &plan, &fetcher, config.as_ref(), false);
     let rendered = plan::render::render(&plan, format);
     ui.stdout(&match format {
-        PlanFormat::Text => format!("{rendered}{}", actions_text(&inventory)),
-        PlanFormat::Json => with_actions_json(&rendered, &inventory),
+        PlanFormat::Text => format!("{rendered}{}", actions_text(&plan, &inventory)),
+        PlanFormat::Json => with_actions_json(&rendered, &plan, &inventory),
         PlanFormat::Mermaid | PlanFormat::Dot => rendered,
     });
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
-/// The remote actions of the plan and whether each is in the cache (empty when there are none).
-pub fn actions_text(inventory: &Inventory) -> String {
+/// The remote reusable workflows and actions of the plan and whether each is in the cache
+/// (empty when there are none).
+pub fn actions_text(plan: &plan::Plan, inventory: &Inventory) -> String {
     use std::fmt::Write;
-    if inventory.actions.is_empty() {
-        return String::new();
+    let mut out = String::new();
+    let calls = plan::call::remote_calls(plan);
+    if !calls.is_empty() {
+        let _ = write!(out, "\n{} remote workflow(s):\n", calls.len());
+        for call in calls {
+            let state = call.remote.as_ref().map(plan::call::remote_state).unwrap_or_default();
+            let _ = writeln!(out, "  {}: {state}", call.uses);
+        }
     }
-    let mut out = format!("\n{} remote action(s):\n", inventory.actions.len());
+    if inventory.actions.is_empty() {
+        return out;
+    }
+    let _ = write!(out, "\n{} remote action(s):\n", inventory.actions.len());
     for (uses, needed) in &inventory.actions {
         let state = match &needed.found {
             Ok(c) if c.origin == crate::fetch::Origin::Local => format!("local folder {}", c.root.display()),
@@ -57,8 +69,9 @@ pub fn actions_text(inventory: &Inventory) -> String {
     out
 }
 
-/// The JSON plan with an `actions` list: `uses`, `cached`, `sha`, `using`, `jobs`.
-fn with_actions_json(rendered: &str, inventory: &Inventory) -> String {
+/// The JSON plan with an `actions` list (`uses`, `cached`, `sha`, `using`, `jobs`) and a
+/// `workflows` list of remote reusable workflows (`uses`, `cached`, `sha`).
+fn with_actions_json(rendered: &str, plan: &plan::Plan, inventory: &Inventory) -> String {
     let Ok(mut value) = serde_json::from_str::<serde_json::Value>(rendered) else {
         return rendered.to_string();
     };
@@ -77,6 +90,18 @@ fn with_actions_json(rendered: &str, inventory: &Inventory) -> String {
         })
         .collect();
     value["actions"] = serde_json::Value::Array(actions);
+    let workflows = plan::call::remote_calls(plan)
+        .into_iter()
+        .map(|c| {
+            let r = c.remote.as_ref();
+            serde_json::json!({
+                "uses": c.uses,
+                "cached": r.is_some_and(|r| r.cached),
+                "sha": r.and_then(|r| r.sha.clone()),
+            })
+        })
+        .collect();
+    value["workflows"] = serde_json::Value::Array(workflows);
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| rendered.to_string());
     if rendered.ends_with('\n') {
         text.push('\n');

@@ -21,7 +21,7 @@ pub fn run(ui: &Ui) -> Result<i32, Error> {
             return Err(e);
         }
     }
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
 /// `pipe-<run>` folders in the temp dir whose run is not alive any more.

@@ -25,7 +25,7 @@ pub fn run(
     }
     if record.status == "success" {
         ui.info(&format!("run {id} already succeeded: nothing to resume"));
-        return Ok(0);
+        return Ok(crate::exit_code::SUCCESS);
     }
     let o = record.options.clone();
     std::env::set_current_dir(&o.workdir).map_err(|e| Error::Environment {
@@ -46,6 +46,8 @@ pub fn run(
         platforms: o.platforms.clone(),
         executor: o.executor,
         vars: o.vars.iter().cloned().collect(),
+        actions: o.actions.clone(),
+        fetch: true,
     };
     let secrets = super::secrets::load(secrets)?;
     let context =

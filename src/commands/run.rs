@@ -1,5 +1,6 @@
 //! `pipe run FILE`: validate, plan, pick the executor, run the plan, record the run, and map the
-//! outcome to an exit code (0 success, 1 a job failed, 3 waiting at a gate, 130 interrupted).
+//! outcome to an exit code (`exit_code`: 0 success, 1 a job failed, 3 waiting at a gate, 130
+//! interrupted).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,8 +14,10 @@ use crate::cli::{ExecutorChoice, Global, OutputFormat, RunArgs};
 use crate::event::{Event, RunResult};
 use crate::mask::Masker;
 use crate::output::Ui;
+use crate::runner::cancel::Cancel;
 use crate::runner::emitter::Emitter;
-use crate::runner::{RunFacts, Shared, dispatch};
+use crate::runner::gate::Prompter;
+use crate::runner::{RunFacts, Shared, dispatch_run};
 use crate::store::{RunOptions, RunRecord, Store};
 
 use super::secrets;
@@ -30,21 +33,26 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
     if let Some(c) = &config {
         input.platforms.extend(c.platforms.iter().cloned());
     }
+    let sources = super::action_sources(&args.actions, config.as_ref())?;
+    // Remote called workflows are fetched while planning (a dry run only reads the cache).
+    input.actions = sources.clone();
+    input.fetch = !args.dry_run;
     let mut plan = crate::plan::build(&pipeline, &input)?;
     crate::plan::describe_gates(&mut plan, config.as_ref(), &args.select.approve);
-    let sources = super::action_sources(&args.actions, config.as_ref())?;
     if args.dry_run {
         let fetcher = crate::fetch::Fetcher::new(sources);
         let inventory = super::action_inventory(&pipeline, &plan, &fetcher, config.as_ref(), false);
-        ui.stdout(&format!("{}{}", crate::plan::render::text(&plan), super::plan::actions_text(&inventory)));
-        return Ok(0);
+        let listed = super::plan::actions_text(&plan, &inventory);
+        ui.stdout(&format!("{}{listed}", crate::plan::render::text(&plan)));
+        return Ok(crate::exit_code::SUCCESS);
     }
+    report_remote_workflows(ui, &plan);
     if !plan.triggered {
         ui.info(&format!(
             "nothing to run: {}",
             plan.not_triggered_reason.as_deref().unwrap_or("the workflow is not triggered by this event")
         ));
-        return Ok(0);
+        return Ok(crate::exit_code::SUCCESS);
     }
     let secrets = secrets::load(&args.secrets)?;
     secrets::warn_missing(ui, &secrets::missing(&pipeline, &secrets, config.as_ref()));
@@ -179,9 +187,11 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         names: crate::report::plan_names(&plan),
     });
     let emitter = Emitter::new(&run_id, Some(store.events_path(&run_id)), reporters, masker.clone());
-    let cancel = CancellationToken::new();
+    // From here on Ctrl-C is the dispatcher's to handle (and the concurrency wait's before it).
+    let mut signals = crate::runner::signals::Signals::listen()
+        .map_err(|e| Error::env(format!("cannot listen for Ctrl-C: {e}")))?;
+    let cancel = Cancel::new();
     let force = CancellationToken::new();
-    let signals = tokio::spawn(watch_signals(cancel.clone(), force.clone()));
     let run_number = store.run_ids().len() as u64;
     let facts = RunFacts {
         run_id: run_id.clone(),
@@ -213,13 +223,15 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         pull: options.pull,
         platforms: options.platforms.clone(),
         executor: options.executor,
-        parallel: options
-            .parallel
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        // Every ready leg at once unless `--parallel N` caps it (as on GitHub, not the CPU count:
+        // most steps wait on something other than a core).
+        parallel: options.parallel.unwrap_or(usize::MAX),
         mode: options.mode,
         pre_approved: options.approve.clone(),
         config,
-        interactive: crate::runner::gate::interactive(),
+        prompter: crate::runner::gate::interactive().then(|| {
+            Arc::new(super::prompt::TerminalPrompter::holding(emitter.clone())) as Arc<dyn Prompter>
+        }),
         identity: crate::gate::identity(as_name.as_deref()),
         record: Arc::new(std::sync::Mutex::new(record.clone())),
         cancel: cancel.clone(),
@@ -247,7 +259,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
             });
             let guard = tokio::select! {
                 g = guard => Some(g?),
-                () = cancel.cancelled() => return Ok(130),
+                _ = signals.next() => return Ok(crate::exit_code::INTERRUPTED),
             };
             guard
         }
@@ -264,12 +276,11 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
             crate::cli::Mode::Deployment => "deployment".into(),
         },
     });
-    let finished = dispatch(shared.clone(), &plan, &record.jobs).await;
+    let finished = dispatch_run(shared.clone(), &plan, &record.jobs, signals).await;
     let mut record = match shared.record.lock() {
         Ok(r) => r.clone(),
         Err(p) => p.into_inner().clone(),
     };
-    signals.abort();
     // Scratch space of the run's jobs (scripts, env files, workspaces): nothing of it is kept.
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{run_id}")));
     emitter.emit(Event::RunFinished {
@@ -301,17 +312,12 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     if let Some(e) = emitter.write_error() {
         ui.info(&format!("warning: the event log could not be written completely: {e}"));
     }
-    Ok(match finished.result {
-        RunResult::Success => 0,
-        RunResult::Failure => 1,
-        RunResult::Waiting => {
-            ui.info(&format!(
-                "the run waits at an approval gate: `pipe approve {run_id}` (or `pipe reject {run_id}`), then `pipe resume {run_id}`"
-            ));
-            3
-        }
-        RunResult::Cancelled => 130,
-    })
+    if finished.result == RunResult::Waiting {
+        ui.info(&format!(
+            "the run waits at an approval gate: `pipe approve {run_id}` (or `pipe reject {run_id}`), then `pipe resume {run_id}`"
+        ));
+    }
+    Ok(crate::exit_code::of_run(finished.result))
 }
 
 /// Every image the run needs is there (or pulled) before anything runs: an offline machine gets
@@ -406,29 +412,33 @@ fn preflight_actions(
             hint: Some("point it at a node binary, or remove it to use the `node` on PATH".into()),
         });
     }
+    let node = crate::runner::host_node(configured.as_ref());
+    crate::runner::node_version::check(node.as_deref(), &inventory.node_actions).map_err(|unfit| {
+        Error::Environment { message: format!("{}; nothing was run", unfit.message), hint: Some(unfit.hint) }
+    })?;
     Ok(crate::runner::RemoteActions {
         fetcher,
         inventory,
-        node: crate::runner::host_node(configured.as_ref()),
+        node,
         disabled_builtin: config.map(|c| c.actions.disable_builtin.clone()).unwrap_or_default(),
     })
 }
 
-/// First Ctrl-C (or SIGTERM): stop gracefully; second: kill at once.
-async fn watch_signals(cancel: CancellationToken, force: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else { return };
-    let Ok(mut int) = signal(SignalKind::interrupt()) else { return };
-    for round in 0..2 {
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
+/// Where each remote reusable workflow came from (as for actions: fetched, cached or local).
+fn report_remote_workflows(ui: &Ui, plan: &crate::plan::Plan) {
+    let mut said = std::collections::BTreeSet::new();
+    for call in crate::plan::call::remote_calls(plan) {
+        let Some(c) = &call.workflow.checkout else { continue };
+        if !said.insert(call.uses.clone()) {
+            continue;
         }
-        if round == 0 {
-            eprintln!("\ninterrupted: stopping running steps (press Ctrl-C again to kill them at once)");
-            cancel.cancel();
-        } else {
-            force.cancel();
+        let at = match c.origin {
+            crate::fetch::Origin::Local => c.root.display().to_string(),
+            _ => crate::fetch::cache::short(&c.sha).to_string(),
+        };
+        ui.info(&format!("workflow {}: {} {at}", call.uses, c.origin.as_str()));
+        if let Some(note) = &c.note {
+            ui.info(&format!("notice: {note}"));
         }
     }
 }

@@ -12,7 +12,7 @@ pub fn run(ui: &Ui, store: &Store) -> Result<i32, Error> {
     let ids = store.run_ids();
     if ids.is_empty() {
         ui.stdout(&format!("no runs yet in {}\n", store.root().display()));
-        return Ok(0);
+        return Ok(crate::exit_code::SUCCESS);
     }
     let row = |id: &str, status: &str, duration: &str, sha: &str, started: &str, pipeline: &str| {
         format!("{id:<22} {status:<11} {duration:>8}  {sha:<12} {started:<19} {pipeline}\n")
@@ -27,7 +27,7 @@ pub fn run(ui: &Ui, store: &Store) -> Result<i32, Error> {
         out.push_str(&row(&r.id, &status_of(&r), &duration, &sha, &started, &r.options.pipeline));
     }
     ui.stdout(&out);
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
 /// What a person wants to know of a run's state: a live run at a gate is `waiting`, a run

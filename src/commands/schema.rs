@@ -2,7 +2,7 @@
 
 pub fn run(ui: &crate::output::Ui) -> Result<i32, crate::Error> {
     ui.stdout(&format!("{}\n", schema_text()));
-    Ok(0)
+    Ok(crate::exit_code::SUCCESS)
 }
 
 /// The schema exactly as committed in `schemas/pipeline.schema.json` (without the final newline).

@@ -41,7 +41,9 @@ pub fn build(p: &Pipeline, input: &PlanInput) -> Result<Plan, Error> {
     let keep = select::select(p, &input.jobs)?;
     let facts = plan_facts(p, input, &inputs);
     let mut jobs = Vec::new();
-    let mut chain = Chain::new(&input.pipeline_path);
+    // A workflow that is not triggered runs nothing: its remote calls are not fetched for it.
+    let runs = matches!(decision, Decision::Runs) && p.not_run.is_none();
+    let mut chain = Chain::new(&input.pipeline_path, input, runs);
     for i in order(p)? {
         if keep[i] {
             jobs.push(plan_job(p, i, input, &facts, &mut chain)?);
@@ -104,7 +106,7 @@ pub(super) fn plan_job(
     };
     let mut placement = place(&scope);
     let call = match &job.uses {
-        Some(uses) => Some(call::plan_call(job, &uses.value, input, chain)?),
+        Some(uses) => Some(call::plan_call(job, uses, input, chain)?),
         None => None,
     };
     let mut job_environment = environment(&scope);

@@ -52,6 +52,8 @@ pub fn plan_input(file: &Path, select: &Selection, executor: ExecutorChoice) -> 
         platforms,
         executor,
         vars: pairs("--var", &select.vars)?.into_iter().collect(),
+        actions: crate::fetch::Sources::default(),
+        fetch: false,
     })
 }
 

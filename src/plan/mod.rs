@@ -48,6 +48,11 @@ pub struct PlanInput {
     pub executor: ExecutorChoice,
     /// `--var NAME=VALUE` values (`vars` context), for what `pipe plan` can evaluate.
     pub vars: BTreeMap<String, String>,
+    /// Where remote reusable workflows come from: the sources of remote actions.
+    pub actions: crate::fetch::Sources,
+    /// Fetch remote reusable workflows that are not cached (`pipe run`); otherwise (`pipe plan`,
+    /// `--dry-run`) only the cache is read and a missing one is planned as "not cached".
+    pub fetch: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,6 +77,26 @@ pub struct Plan {
     /// Jobs the pipeline file itself leaves out for this event and ref (GitLab's rules), with why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<Excluded>,
+}
+
+impl Plan {
+    /// A plan without jobs (a called workflow not read yet).
+    pub fn empty() -> Plan {
+        Plan {
+            pipeline: String::new(),
+            workflow_name: String::new(),
+            event: String::new(),
+            git_ref: String::new(),
+            sha: String::new(),
+            mode: Mode::Delivery,
+            triggered: true,
+            not_triggered_reason: None,
+            inputs: serde_json::Map::new(),
+            jobs: Vec::new(),
+            not_selected: Vec::new(),
+            excluded: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -101,7 +101,11 @@ fn job_text_at(out: &mut String, job: &PlannedJob, plan: &Plan, indent: &str) {
         }
     }
     if let Some(call) = &job.call {
-        let _ = writeln!(out, "{indent}  calls: {} ({} job(s))", call.uses, call.jobs.len());
+        let state = match &call.remote {
+            None => String::new(),
+            Some(r) => format!(", {}", super::call::remote_state(r)),
+        };
+        let _ = writeln!(out, "{indent}  calls: {} ({} job(s){state})", call.uses, call.jobs.len());
         let deeper = format!("{indent}  ");
         for called in &call.jobs {
             job_text_at(out, called, plan, &deeper);

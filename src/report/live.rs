@@ -4,7 +4,6 @@
 //! closes the run. Paused while a prompt uses the terminal.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -15,8 +14,6 @@ use super::Stream;
 use super::paint::{self, mark, paint, result_style};
 use super::prefix::Prefixes;
 use super::summary::{Summary, failure_block};
-
-const TICK: Duration = Duration::from_millis(120);
 
 pub struct LiveReporter {
     multi: MultiProgress,
@@ -60,7 +57,7 @@ impl LiveReporter {
             .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ");
         let bar = self.multi.add(ProgressBar::new_spinner().with_style(style));
         bar.set_prefix(self.prefixes.name(name));
-        bar.enable_steady_tick(TICK);
+        bar.tick();
         self.bars.insert(name.to_string(), bar.clone());
         bar
     }
@@ -163,6 +160,15 @@ impl Reporter for LiveReporter {
         if let Some(f) = failure {
             let block = failure_block(&f, true);
             self.print(block.trim_end().to_string());
+        }
+    }
+
+    /// The dispatcher's display tick: spinners turn and elapsed times count without events.
+    fn tick(&mut self) {
+        if self.held.is_none() {
+            for bar in self.bars.values() {
+                bar.tick();
+            }
         }
     }
 

@@ -5,6 +5,10 @@
 //!
 //! Used by `validate` (the call checked against the called file), `plan` (the called jobs as
 //! part of the plan, nesting limits) and the runner (the called jobs run as part of the run).
+//!
+//! A remote workflow (`owner/repo/path@ref`) comes from the same place as remote actions: the
+//! [`Fetcher`] and its cache (`--action-source`, `--local-action`, pipe.toml `[actions] source`,
+//! `--offline`). `pipe run` fetches it when needed; `plan` and `validate` only read the cache.
 
 pub mod inputs;
 pub mod interface;
@@ -13,6 +17,7 @@ pub mod reference;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
+use crate::fetch::{Checkout, FetchError, Fetcher, RemoteRef, Uses};
 use crate::load::Loaded;
 use crate::model::Pipeline;
 use crate::source::Source;
@@ -32,6 +37,11 @@ pub struct Called {
     pub uses: String,
     /// The file that was read.
     pub path: PathBuf,
+    /// The root of the repository the file belongs to: `./` calls inside it are read from here
+    /// (GitHub reads them from the same repository and commit as the calling file).
+    pub base: PathBuf,
+    /// Where a remote workflow came from (`None` for a file of this repository).
+    pub checkout: Option<Checkout>,
     pub source: Source,
     pub pipeline: Option<Pipeline>,
     /// `None` when the file has no `on.workflow_call` (it cannot be called).
@@ -47,14 +57,18 @@ pub enum Unavailable {
     Syntax(String),
     /// The file does not exist (or cannot be read).
     Missing { path: PathBuf, why: String },
-    /// A remote workflow that cannot be fetched (no fetcher, or offline and not cached).
-    Remote(String),
+    /// A remote workflow that is not in the cache, and this lookup may not fetch it.
+    NotCached(RemoteRef),
+    /// A remote workflow that cannot be fetched (not there, offline, the source does not answer).
+    Remote(FetchError),
 }
 
 impl std::fmt::Display for Unavailable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Unavailable::Syntax(m) | Unavailable::Remote(m) => f.write_str(m),
+            Unavailable::Syntax(m) => f.write_str(m),
+            Unavailable::NotCached(r) => write!(f, "`{r}` is not in the action cache"),
+            Unavailable::Remote(e) => write!(f, "reusable workflow `{}`: {}", e.action, e.message),
             Unavailable::Missing { path, why } => {
                 write!(f, "cannot read {}: {why}", path.strip_prefix(".").unwrap_or(path).display())
             }
@@ -62,25 +76,69 @@ impl std::fmt::Display for Unavailable {
     }
 }
 
-/// The file a reference names. Local references are paths from the repository root (`base`, the
-/// working tree pipe runs in). Remote references (`owner/repo/path@ref`) need the action
-/// fetcher: this is the one place to resolve them to a checked-out file once it exists.
-pub fn resolve(reference: &Reference, base: &Path) -> Result<PathBuf, Unavailable> {
-    match reference {
-        Reference::Local { path } => Ok(base.join(path.trim_start_matches("./"))),
-        Reference::Remote { owner, repo, path, git_ref } => Err(Unavailable::Remote(format!(
-            "`{owner}/{repo}/{path}@{git_ref}` is a remote reusable workflow: pipe cannot fetch remote workflows yet; \
-             copy it into this repository and call it as `./{path}`"
-        ))),
+/// How called workflows are found: `./` ones under `base`, remote ones through the fetcher
+/// (from the cache only unless `fetch`; without a fetcher a remote one is never found).
+#[derive(Clone, Copy)]
+pub struct Lookup<'a> {
+    pub base: &'a Path,
+    pub fetcher: Option<&'a Fetcher>,
+    pub fetch: bool,
+}
+
+impl Lookup<'_> {
+    /// Files of the working tree only.
+    pub fn here() -> Lookup<'static> {
+        Lookup { base: Path::new("."), fetcher: None, fetch: false }
     }
 }
 
-/// Read and load the workflow `uses` names, relative to `base`.
-pub fn load(uses: &str, base: &Path) -> Result<Called, Unavailable> {
+/// A reference resolved to a file on this machine.
+pub struct Resolved {
+    pub path: PathBuf,
+    /// The root of the file's repository (see [`Called::base`]).
+    pub base: PathBuf,
+    pub checkout: Option<Checkout>,
+}
+
+/// The file a reference names: the one place a reference becomes a file path. Local references
+/// are paths from the repository root (`lookup.base`); remote ones are the fetcher's checkout of
+/// that repository at that ref.
+pub fn resolve(reference: &Reference, uses: &str, lookup: Lookup<'_>) -> Result<Resolved, Unavailable> {
+    match reference {
+        Reference::Local { path } => Ok(Resolved {
+            path: lookup.base.join(path.trim_start_matches("./")),
+            base: lookup.base.to_path_buf(),
+            checkout: None,
+        }),
+        Reference::Remote { .. } => {
+            let r = match crate::fetch::parse(uses) {
+                Ok(Uses::Remote(r)) => r,
+                Ok(_) => return Err(Unavailable::Syntax(format!("`{uses}` is not a remote workflow"))),
+                Err(m) => return Err(Unavailable::Syntax(m)),
+            };
+            let Some(fetcher) = lookup.fetcher else { return Err(Unavailable::NotCached(r)) };
+            let checkout = if lookup.fetch {
+                fetcher.checkout(&r).map_err(Unavailable::Remote)?
+            } else {
+                fetcher.cached(&r).ok_or_else(|| Unavailable::NotCached(r.clone()))?
+            };
+            Ok(Resolved { path: checkout.dir.clone(), base: checkout.root.clone(), checkout: Some(checkout) })
+        }
+    }
+}
+
+/// Read and load the workflow `uses` names.
+pub fn load(uses: &str, lookup: Lookup<'_>) -> Result<Called, Unavailable> {
     let reference = reference::parse(uses).map_err(Unavailable::Syntax)?;
-    let path = resolve(&reference, base)?;
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Unavailable::Missing { path: path.clone(), why: io_reason(&e) })?;
+    let Resolved { path, base, checkout } = resolve(&reference, uses, lookup)?;
+    let text = std::fs::read_to_string(&path).map_err(|e| match (&checkout, &reference) {
+        (Some(c), Reference::Remote { path: file, .. }) => Unavailable::Remote(FetchError {
+            action: uses.to_string(),
+            message: format!("the repository has no file `{file}` at {} ({})", short(&c.sha), io_reason(&e)),
+            hint: "check the path and the ref after `@`".into(),
+        }),
+        _ => Unavailable::Missing { path: path.clone(), why: io_reason(&e) },
+    })?;
     let shown = match &reference {
         Reference::Local { path } => path.trim_start_matches("./").to_string(),
         Reference::Remote { .. } => uses.to_string(),
@@ -88,7 +146,11 @@ pub fn load(uses: &str, base: &Path) -> Result<Called, Unavailable> {
     let source = Source::new(&shown, text);
     let Loaded { pipeline, root, diagnostics } = crate::load::load(&source);
     let interface = root.as_ref().and_then(interface::parse);
-    Ok(Called { uses: uses.to_string(), path, source, pipeline, interface, diagnostics })
+    Ok(Called { uses: uses.to_string(), path, base, checkout, source, pipeline, interface, diagnostics })
+}
+
+fn short(sha: &str) -> &str {
+    crate::fetch::cache::short(sha)
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Map, Value as Json, json};
-use tokio_util::sync::CancellationToken;
 
 use super::Shared;
+use super::cancel::Cancel;
 use super::dispatcher::{Finished, dispatch};
 use super::job::{Leg, LegResult};
 use crate::event::{Conclusion, Event, RunResult};
@@ -51,7 +51,7 @@ pub fn run_call<'a>(
     job: &'a Job,
     leg: &'a Leg,
     call: &'a PlannedCall,
-    cancel: CancellationToken,
+    cancel: Cancel,
 ) -> Pin<Box<dyn Future<Output = CallResult> + Send + 'a>> {
     Box::pin(async move {
         let started = Instant::now();
@@ -104,7 +104,7 @@ fn called_shared(
     job: &Job,
     leg: &Leg,
     call: &PlannedCall,
-    cancel: CancellationToken,
+    cancel: Cancel,
 ) -> Result<Shared, String> {
     let workflow = &call.workflow;
     let (Some(pipeline), Some(interface)) = (&workflow.pipeline, &workflow.interface) else {
@@ -186,7 +186,7 @@ fn called_shared(
         mode: shared.mode,
         pre_approved: shared.pre_approved.clone(),
         config: shared.config.clone(),
-        interactive: shared.interactive,
+        prompter: shared.prompter.clone(),
         identity: shared.identity.clone(),
         record: shared.record.clone(),
         cancel,

@@ -1,24 +1,30 @@
 //! The scheduler: starts each job the moment its own `needs` are done (a true DAG, no stage
 //! barriers), up to `--parallel` legs at once, honouring `max-parallel` and `fail-fast` per
-//! matrix, job `if:`, gates, and Ctrl-C. One loop owns all state; legs report back through a
-//! JoinSet.
+//! matrix, job `if:` and gates. One loop owns every event of the run and all its state: finished
+//! legs (a leg that panicked is a failed leg), signals (first: stop gracefully; second: kill),
+//! gate answers (the prompt and `pipe approve` race in a task of their own) and a tick for the
+//! display. Nothing here waits on anything else.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Map, Value as Json, json};
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
-use super::gate::{GateContext, GateOutcome, decide_gate};
+use super::Shared;
+use super::cancel::{Cancel, CancelReason};
+use super::gate_wait::Answered;
 use super::job::{Leg, LegResult};
-use super::{Shared, placement};
+use super::job_start::{Gated, Start, gated, start_job, with_gates};
+use super::signals::Signals;
 use crate::event::{Conclusion, Event, RunResult};
-use crate::expr::{Location, Status};
-use crate::model::Job;
+use crate::gate::ledger::Decision;
 use crate::plan::{Legs, Plan, PlannedJob};
-use crate::scope::Scope;
 use crate::store::JobRecord;
+
+/// How often reporters are told that time passed (spinners, elapsed times).
+const TICK: Duration = Duration::from_millis(100);
 
 /// How a job ended, as dependents see it (`needs.<id>.result`, `needs.<id>.outputs`).
 #[derive(Debug, Clone)]
@@ -29,6 +35,16 @@ pub struct JobDone {
 
 enum JobState {
     Pending,
+    /// At a gate that is being asked; the legs start when every open question is answered.
+    Asking {
+        legs: Vec<Leg>,
+        passed: BTreeMap<String, Gated>,
+        open: usize,
+        /// The first rejection: the job fails with it once every question is closed.
+        refused: Option<String>,
+        /// An input that ended without an answer: the job waits (exit 3).
+        unanswered: bool,
+    },
     Running {
         remaining: usize,
         failed: bool,
@@ -36,7 +52,7 @@ enum JobState {
         /// A gate inside a called workflow waits for an answer.
         waiting: bool,
         outputs: Map<String, Json>,
-        cancel: CancellationToken,
+        cancel: Cancel,
     },
     Waiting,
     Done(JobDone),
@@ -50,215 +66,480 @@ pub struct Finished {
     pub records: Vec<JobRecord>,
 }
 
-pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<String, JobRecord>) -> Finished {
-    let parallel = shared.parallel.max(1);
-    let mut states: Vec<JobState> = plan.jobs.iter().map(|_| JobState::Pending).collect();
-    let mut records = Vec::new();
-    // Jobs finished in an earlier attempt of this run are not run again (resume).
-    for (i, job) in plan.jobs.iter().enumerate() {
-        let legs: Vec<&JobRecord> = already.values().filter(|r| r.job == job.id).collect();
-        // A caller always runs again: its called jobs that finished are not re-run, and its
-        // outputs are evaluated again from theirs.
-        if legs.is_empty() || legs.iter().any(|r| r.result == Conclusion::Cancelled) || job.call.is_some() {
-            continue;
-        }
-        let failed = legs.iter().any(|r| r.result == Conclusion::Failure);
-        let mut outputs = Map::new();
-        for r in &legs {
-            if let Json::Object(o) = &r.outputs {
-                outputs.extend(o.clone());
-            }
-        }
-        let result = if failed {
-            Conclusion::Failure
-        } else if legs.iter().all(|r| r.result == Conclusion::Skipped) {
-            Conclusion::Skipped
-        } else {
-            Conclusion::Success
-        };
-        states[i] = JobState::Done(JobDone { result, outputs });
-        records.extend(legs.into_iter().cloned());
-    }
-    let mut queue: VecDeque<(usize, Leg)> = VecDeque::new();
-    let mut running_per_job: Vec<usize> = vec![0; plan.jobs.len()];
-    let mut tasks: JoinSet<(usize, Leg, LegResult, bool)> = JoinSet::new();
-    let mut interrupted = false;
-    let mut waiting = false;
+/// A leg's task ends with its result and whether a gate inside it (a called workflow's) waits.
+type LegDone = (LegResult, bool);
 
-    loop {
-        // Decide every pending job whose needs are all done.
-        if !interrupted {
-            for i in 0..plan.jobs.len() {
-                if !matches!(states[i], JobState::Pending) {
-                    continue;
-                }
-                let pj = &plan.jobs[i];
-                let Some(needs) = needs_done(plan, &states, pj) else { continue };
-                let results = finished_results(plan, &states);
-                match start_job(&shared, pj, &needs, &results) {
-                    Start::Skip => {
-                        emit_skipped(&shared, pj);
-                        records.push(skipped_record(pj));
-                        states[i] =
-                            JobState::Done(JobDone { result: Conclusion::Skipped, outputs: Map::new() });
-                    }
-                    Start::Fail(message) => {
-                        emit_failed(&shared, pj, &message);
-                        states[i] =
-                            JobState::Done(JobDone { result: Conclusion::Failure, outputs: Map::new() });
-                    }
-                    Start::Wait(environments) => {
-                        waiting = true;
-                        states[i] = JobState::Waiting;
-                        if let Ok(mut r) = shared.record.lock() {
-                            let several = environments.len() > 1;
-                            for env in environments {
-                                let id = format!("{}{}", shared.frame.id_prefix, pj.id);
-                                let key = if several { format!("{id} ({env})") } else { id };
-                                r.waiting.insert(key, env);
-                            }
-                        }
-                    }
-                    Start::Legs(legs) => {
-                        let cancel = shared.cancel.child_token();
-                        states[i] = JobState::Running {
-                            remaining: legs.len(),
-                            failed: false,
-                            cancelled: false,
-                            waiting: false,
-                            outputs: Map::new(),
-                            cancel,
-                        };
-                        queue.extend(legs.into_iter().map(|l| (i, l)));
-                    }
+/// A gate's task ends with the job, the environment and the answer that won (`None`: no answer).
+type GateDone = (usize, String, Option<Answered>);
+
+/// What woke the loop.
+enum Wake {
+    Leg(Result<(tokio::task::Id, LegDone), tokio::task::JoinError>),
+    Gate(Result<GateDone, tokio::task::JoinError>),
+    Signal(CancelReason),
+    /// The run's token, cancelled by the caller (inside a called workflow).
+    Cancelled,
+    Tick,
+}
+
+/// Dispatch the jobs of a whole run: the signals of the process are this loop's.
+pub async fn dispatch_run(
+    shared: Arc<Shared>,
+    plan: &Plan,
+    already: &BTreeMap<String, JobRecord>,
+    signals: Signals,
+) -> Finished {
+    Dispatcher::new(shared, plan, already).run(Some(signals)).await
+}
+
+/// Dispatch the jobs of a called workflow: its caller's cancellation stops it.
+pub async fn dispatch(shared: Arc<Shared>, plan: &Plan, already: &BTreeMap<String, JobRecord>) -> Finished {
+    Dispatcher::new(shared, plan, already).run(None).await
+}
+
+struct Dispatcher<'p> {
+    shared: Arc<Shared>,
+    plan: &'p Plan,
+    states: Vec<JobState>,
+    records: Vec<JobRecord>,
+    queue: VecDeque<(usize, Leg)>,
+    running_per_job: Vec<usize>,
+    legs: JoinSet<LegDone>,
+    /// The job and leg of every running leg task (a panicked task still names its leg).
+    leg_of: HashMap<tokio::task::Id, (usize, Leg)>,
+    gates: JoinSet<GateDone>,
+    /// Why the run stops, once it does.
+    stopping: Option<CancelReason>,
+    waiting: bool,
+}
+
+impl<'p> Dispatcher<'p> {
+    fn new(shared: Arc<Shared>, plan: &'p Plan, already: &BTreeMap<String, JobRecord>) -> Self {
+        let mut states: Vec<JobState> = plan.jobs.iter().map(|_| JobState::Pending).collect();
+        let mut records = Vec::new();
+        // Jobs finished in an earlier attempt of this run are not run again (resume).
+        for (i, job) in plan.jobs.iter().enumerate() {
+            let legs: Vec<&JobRecord> = already.values().filter(|r| r.job == job.id).collect();
+            // A caller always runs again: its called jobs that finished are not re-run, and its
+            // outputs are evaluated again from theirs.
+            if legs.is_empty() || legs.iter().any(|r| r.result == Conclusion::Cancelled) || job.call.is_some()
+            {
+                continue;
+            }
+            let failed = legs.iter().any(|r| r.result == Conclusion::Failure);
+            let mut outputs = Map::new();
+            for r in &legs {
+                if let Json::Object(o) = &r.outputs {
+                    outputs.extend(o.clone());
                 }
             }
+            let result = if failed {
+                Conclusion::Failure
+            } else if legs.iter().all(|r| r.result == Conclusion::Skipped) {
+                Conclusion::Skipped
+            } else {
+                Conclusion::Success
+            };
+            states[i] = JobState::Done(JobDone { result, outputs });
+            records.extend(legs.into_iter().cloned());
         }
-        // Start queued legs while there is room.
+        Dispatcher {
+            shared,
+            plan,
+            states,
+            records,
+            queue: VecDeque::new(),
+            running_per_job: vec![0; plan.jobs.len()],
+            legs: JoinSet::new(),
+            leg_of: HashMap::new(),
+            gates: JoinSet::new(),
+            stopping: None,
+            waiting: false,
+        }
+    }
+
+    async fn run(mut self, mut signals: Option<Signals>) -> Finished {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            if self.stopping.is_none() {
+                self.start_ready_jobs();
+            }
+            self.start_queued_legs();
+            if self.legs.is_empty() && self.gates.is_empty() {
+                let unfinished =
+                    self.states.iter().any(|s| matches!(s, JobState::Pending | JobState::Running { .. }));
+                if !unfinished || self.stopping.is_some() || self.queue.is_empty() {
+                    break;
+                }
+            }
+            let woken = tokio::select! {
+                Some(joined) = self.legs.join_next_with_id() => Wake::Leg(joined),
+                Some(joined) = self.gates.join_next() => Wake::Gate(joined),
+                reason = next_signal(&mut signals) => Wake::Signal(reason),
+                () = self.shared.cancel.cancelled(), if self.stopping.is_none() => Wake::Cancelled,
+                _ = tick.tick() => Wake::Tick,
+            };
+            match woken {
+                Wake::Leg(joined) => self.leg_finished(joined).await,
+                Wake::Gate(Ok((i, environment, answer))) => self.gate_answered(i, &environment, answer),
+                // Aborted when the run stops: the job was already marked cancelled.
+                Wake::Gate(Err(_)) => {}
+                Wake::Signal(reason) => self.signalled(reason),
+                Wake::Cancelled => self.stop(self.shared.cancel.reason().unwrap_or(CancelReason::Interrupt)),
+                Wake::Tick => self.shared.emitter.tick(),
+            }
+        }
+        self.finish()
+    }
+
+    /// Decide every pending job whose needs are all done.
+    fn start_ready_jobs(&mut self) {
+        let shared = self.shared.clone();
+        for i in 0..self.plan.jobs.len() {
+            if !matches!(self.states[i], JobState::Pending) {
+                continue;
+            }
+            let pj = &self.plan.jobs[i];
+            let Some(needs) = needs_done(self.plan, &self.states, pj) else { continue };
+            let results = finished_results(self.plan, &self.states);
+            match start_job(&shared, pj, &needs, &results) {
+                Start::Skip => {
+                    emit_skipped(&shared, pj);
+                    self.records.push(skipped_record(pj));
+                    self.states[i] =
+                        JobState::Done(JobDone { result: Conclusion::Skipped, outputs: Map::new() });
+                }
+                Start::Fail(message) => {
+                    emit_failed(&shared, pj, &message);
+                    self.states[i] =
+                        JobState::Done(JobDone { result: Conclusion::Failure, outputs: Map::new() });
+                }
+                Start::Wait(environments) => {
+                    self.waiting = true;
+                    self.states[i] = JobState::Waiting;
+                    self.mark_waiting(pj, &environments);
+                }
+                Start::Ask { legs, passed, questions } => {
+                    let environments: Vec<String> =
+                        questions.iter().map(|(_, q)| q.environment.clone()).collect();
+                    self.mark_waiting(pj, &environments);
+                    self.states[i] = JobState::Asking {
+                        legs,
+                        passed,
+                        open: questions.len(),
+                        refused: None,
+                        unanswered: false,
+                    };
+                    for (prompter, question) in questions {
+                        let shared = shared.clone();
+                        let environment = question.environment.clone();
+                        self.gates.spawn(async move {
+                            let answer = super::gate_wait::answer(shared, prompter, question).await;
+                            (i, environment, answer)
+                        });
+                    }
+                }
+                Start::Legs(legs) => self.run_legs(i, legs),
+            }
+        }
+    }
+
+    fn run_legs(&mut self, i: usize, legs: Vec<Leg>) {
+        self.states[i] = JobState::Running {
+            remaining: legs.len(),
+            failed: false,
+            cancelled: false,
+            waiting: false,
+            outputs: Map::new(),
+            cancel: self.shared.cancel.child(),
+        };
+        // In the order they became ready.
+        self.queue.extend(legs.into_iter().map(|l| (i, l)));
+    }
+
+    /// Start queued legs while there is room.
+    fn start_queued_legs(&mut self) {
+        let parallel = self.shared.parallel.max(1);
         let mut deferred = VecDeque::new();
-        while tasks.len() < parallel {
-            let Some((i, leg)) = queue.pop_front() else { break };
-            let JobState::Running { cancel, .. } = &states[i] else { continue };
-            let max = max_parallel(&plan.jobs[i]);
-            if running_per_job[i] >= max {
+        while self.legs.len() < parallel {
+            let Some((i, leg)) = self.queue.pop_front() else { break };
+            let JobState::Running { cancel, .. } = &self.states[i] else { continue };
+            if self.running_per_job[i] >= max_parallel(&self.plan.jobs[i]) {
                 deferred.push_back((i, leg));
                 continue;
             }
-            running_per_job[i] += 1;
-            let job = shared.pipeline.job(&plan.jobs[i].id).cloned();
-            let call = plan.jobs[i].call.clone();
-            let (shared2, cancel) = (shared.clone(), cancel.clone());
-            tasks.spawn(async move {
-                let (result, waiting) = match (job, call) {
+            self.running_per_job[i] += 1;
+            let job = self.shared.pipeline.job(&self.plan.jobs[i].id).cloned();
+            let call = self.plan.jobs[i].call.clone();
+            let (shared, cancel, task_leg) = (self.shared.clone(), cancel.child(), leg.clone());
+            let handle = self.legs.spawn(async move {
+                let leg = task_leg;
+                match (job, call) {
                     (Some(job), Some(call)) => {
-                        let done = super::call::run_call(shared2, &job, &leg, &call, cancel).await;
+                        let done = super::call::run_call(shared, &job, &leg, &call, cancel).await;
                         (done.leg, done.waiting)
                     }
                     (Some(job), None) => {
-                        (super::retry::run_leg_with_retry(shared2, &job, &leg, cancel).await, false)
+                        (super::retry::run_leg_with_retry(shared, &job, &leg, cancel).await, false)
                     }
                     (None, _) => (LegResult::failed(), false),
-                };
-                (i, leg, result, waiting)
+                }
             });
+            self.leg_of.insert(handle.id(), (i, leg));
         }
-        deferred.extend(queue.drain(..));
-        queue = deferred;
+        deferred.extend(self.queue.drain(..));
+        self.queue = deferred;
+    }
 
-        if tasks.is_empty() {
-            let stuck = states.iter().any(|s| matches!(s, JobState::Pending | JobState::Running { .. }));
-            if !stuck || interrupted || queue.is_empty() {
-                break;
+    async fn leg_finished(&mut self, joined: Result<(tokio::task::Id, LegDone), tokio::task::JoinError>) {
+        let (id, (result, leg_waits)) = match joined {
+            Ok((id, done)) => (id, done),
+            Err(e) => {
+                let id = e.id();
+                let Some((_, leg)) = self.leg_of.get(&id) else { return };
+                let result = self.crashed(leg, e).await;
+                (id, (result, false))
+            }
+        };
+        let Some((i, leg)) = self.leg_of.remove(&id) else { return };
+        self.running_per_job[i] = self.running_per_job[i].saturating_sub(1);
+        // A leg that waits at a gate has not finished: nothing to record yet.
+        if !leg_waits {
+            let record = JobRecord {
+                job: leg.job_id.clone(),
+                name: leg.name.clone(),
+                matrix: leg.matrix.clone().map(Json::Object),
+                result: result.result,
+                outputs: Json::Object(result.outputs.clone()),
+            };
+            persist(&self.shared, &record);
+            self.records.push(record);
+            if leg.environment.is_some() {
+                super::ledger::record_deployment(&self.shared, &leg, &result);
             }
         }
-
-        tokio::select! {
-            Some(joined) = tasks.join_next() => {
-                let Ok((i, leg, result, leg_waits)) = joined else { continue };
-                running_per_job[i] = running_per_job[i].saturating_sub(1);
-                // A leg that waits at a gate has not finished: nothing to record yet.
-                if !leg_waits {
-                    let record = JobRecord {
-                        job: leg.job_id.clone(),
-                        name: leg.name.clone(),
-                        matrix: leg.matrix.clone().map(Json::Object),
-                        result: result.result,
-                        outputs: Json::Object(result.outputs.clone()),
-                    };
-                    persist(&shared, &record);
-                    records.push(record);
-                    if leg.environment.is_some() {
-                        super::ledger::record_deployment(&shared, &leg, &result);
-                    }
+        let pj = &self.plan.jobs[i];
+        let running = self.running_per_job[i];
+        let JobState::Running { remaining, failed, cancelled, waiting: job_waits, outputs, cancel } =
+            &mut self.states[i]
+        else {
+            return;
+        };
+        *remaining -= 1;
+        *job_waits |= leg_waits;
+        outputs.extend(result.outputs);
+        match result.result {
+            Conclusion::Failure if !leg.continue_on_error => {
+                *failed = true;
+                if fail_fast(pj) {
+                    cancel.cancel(CancelReason::FailFast);
+                    self.queue.retain(|(j, _)| *j != i);
+                    *remaining = running;
                 }
-                let pj = &plan.jobs[i];
-                let continue_on_error = leg.continue_on_error;
-                if let JobState::Running { remaining, failed, cancelled, waiting: job_waits, outputs, cancel } = &mut states[i] {
-                    *remaining -= 1;
-                    *job_waits |= leg_waits;
-                    outputs.extend(result.outputs);
-                    match result.result {
-                        Conclusion::Failure if !continue_on_error => {
-                            *failed = true;
-                            if fail_fast(pj) {
-                                cancel.cancel();
-                                queue.retain(|(j, _)| *j != i);
-                                *remaining = running_per_job[i];
-                            }
+            }
+            Conclusion::Cancelled => *cancelled = true,
+            _ => {}
+        }
+        if *remaining == 0 && *job_waits && !*failed {
+            self.waiting = true;
+            self.states[i] = JobState::Waiting;
+        } else if *remaining == 0 {
+            let result = if *failed {
+                Conclusion::Failure
+            } else if *cancelled {
+                Conclusion::Cancelled
+            } else {
+                Conclusion::Success
+            };
+            self.states[i] = JobState::Done(JobDone { result, outputs: std::mem::take(outputs) });
+        }
+    }
+
+    /// A leg whose task panicked or was aborted: a failed leg, with what happened, and nothing
+    /// it created left behind.
+    async fn crashed(&self, leg: &Leg, e: tokio::task::JoinError) -> LegResult {
+        let why = if e.is_panic() {
+            format!("pipe panicked while running this job: {}", super::crash::panic_message(&*e.into_panic()))
+        } else {
+            "the job's task was aborted".to_string()
+        };
+        let shared = &self.shared;
+        shared.emitter.emit(Event::Annotation {
+            job: leg.job_id.clone(),
+            name: leg.name.clone(),
+            step: 0,
+            level: "error".into(),
+            message: shared.masker.mask(&why),
+        });
+        shared.emitter.emit(Event::JobFinished {
+            job: leg.job_id.clone(),
+            name: leg.name.clone(),
+            matrix: leg.matrix.clone().map(Json::Object),
+            result: Conclusion::Failure,
+            outputs: json!({}),
+            duration_ms: 0,
+        });
+        if let Some(docker) = &shared.docker
+            && let Err(e) = crate::backend::docker::remove_job(docker, &shared.run_id, &leg.key).await
+        {
+            shared.notice("warning", format!("the containers of `{}` could not be removed: {e}", leg.name));
+        }
+        LegResult::failed()
+    }
+
+    /// The answer to one gate of job `i`.
+    fn gate_answered(&mut self, i: usize, environment: &str, answer: Option<Answered>) {
+        let pj = &self.plan.jobs[i];
+        let shared = self.shared.clone();
+        let JobState::Asking { passed, open, refused, unanswered, .. } = &mut self.states[i] else { return };
+        *open -= 1;
+        match answer {
+            None => *unanswered = true,
+            Some(a) => {
+                let decision = if a.approved { Decision::Approved } else { Decision::Rejected };
+                super::gate::decided(&shared, pj, environment, decision, &a.by, a.comment.clone(), a.here);
+                if !a.approved {
+                    refused
+                        .get_or_insert(format!("the deployment to `{environment}` was rejected by {}", a.by));
+                } else {
+                    match gated(&shared, environment, Some(a.by)) {
+                        Ok(g) => {
+                            passed.insert(environment.to_string(), g);
                         }
-                        Conclusion::Cancelled => *cancelled = true,
-                        _ => {}
-                    }
-                    if *remaining == 0 && *job_waits && !*failed {
-                        waiting = true;
-                        states[i] = JobState::Waiting;
-                    } else if *remaining == 0 {
-                        let result = if *failed {
-                            Conclusion::Failure
-                        } else if *cancelled {
-                            Conclusion::Cancelled
-                        } else {
-                            Conclusion::Success
-                        };
-                        states[i] = JobState::Done(JobDone { result, outputs: std::mem::take(outputs) });
+                        Err(e) => {
+                            refused.get_or_insert(e);
+                        }
                     }
                 }
+                unmark_waiting(&shared, pj, environment);
             }
-            () = shared.cancel.cancelled(), if !interrupted => {
-                interrupted = true;
-                queue.clear();
-                for (i, s) in states.iter_mut().enumerate() {
-                    if matches!(s, JobState::Pending) {
-                        let pj = &plan.jobs[i];
-                        shared.emitter.emit(Event::JobFinished {
-                            job: pj.id.clone(), name: pj.name.clone(), matrix: None,
-                            result: Conclusion::Cancelled, outputs: json!({}), duration_ms: 0,
-                        });
-                        *s = JobState::Done(JobDone { result: Conclusion::Cancelled, outputs: Map::new() });
-                    }
-                }
-            }
+        }
+        if *open > 0 {
+            return;
+        }
+        let JobState::Asking { legs, passed, refused, unanswered, .. } =
+            std::mem::replace(&mut self.states[i], JobState::Pending)
+        else {
+            return;
+        };
+        if let Some(why) = refused {
+            emit_failed(&shared, pj, &why);
+            self.states[i] = JobState::Done(JobDone { result: Conclusion::Failure, outputs: Map::new() });
+        } else if unanswered {
+            self.waiting = true;
+            self.states[i] = JobState::Waiting;
+        } else {
+            let legs = with_gates(&shared, legs, &passed);
+            self.run_legs(i, legs);
         }
     }
 
-    let mut jobs = BTreeMap::new();
-    let mut any_failed = false;
-    for (pj, s) in plan.jobs.iter().zip(&states) {
-        if let JobState::Done(d) = s {
-            any_failed |= d.result == Conclusion::Failure;
-            jobs.insert(pj.id.clone(), d.clone());
+    /// A signal of the process: the first stops the run gracefully, the next kills at once.
+    fn signalled(&mut self, reason: CancelReason) {
+        if self.stopping.is_none() {
+            self.shared.notice(
+                "notice",
+                "interrupted: stopping running steps (press Ctrl-C again to kill them at once)",
+            );
+            self.shared.cancel.cancel(reason);
+            self.stop(reason);
+        } else {
+            self.shared.notice("notice", "killing running steps");
+            self.stopping = Some(CancelReason::Kill);
+            self.shared.force.cancel();
         }
     }
-    let result = if interrupted {
-        RunResult::Cancelled
-    } else if any_failed {
-        RunResult::Failure
-    } else if waiting {
-        RunResult::Waiting
-    } else {
-        RunResult::Success
-    };
-    Finished { result, jobs, records }
+
+    /// Stop the run: nothing new starts, questions are withdrawn, running legs were told by
+    /// their tokens (children of the run's).
+    fn stop(&mut self, reason: CancelReason) {
+        self.stopping = Some(reason);
+        self.queue.clear();
+        self.gates.abort_all();
+        let shared = self.shared.clone();
+        for (i, s) in self.states.iter_mut().enumerate() {
+            if matches!(s, JobState::Pending | JobState::Asking { .. }) {
+                let pj = &self.plan.jobs[i];
+                shared.emitter.emit(Event::JobFinished {
+                    job: pj.id.clone(),
+                    name: pj.name.clone(),
+                    matrix: None,
+                    result: Conclusion::Cancelled,
+                    outputs: json!({}),
+                    duration_ms: 0,
+                });
+                *s = JobState::Done(JobDone { result: Conclusion::Cancelled, outputs: Map::new() });
+            }
+        }
+        // Gates nobody will answer now are not waiting any more.
+        if let Ok(mut r) = shared.record.lock() {
+            r.waiting.clear();
+        }
+    }
+
+    fn finish(self) -> Finished {
+        let mut jobs = BTreeMap::new();
+        let mut any_failed = false;
+        for (pj, s) in self.plan.jobs.iter().zip(&self.states) {
+            if let JobState::Done(d) = s {
+                any_failed |= d.result == Conclusion::Failure;
+                jobs.insert(pj.id.clone(), d.clone());
+            }
+        }
+        let result = if self.stopping.is_some() {
+            RunResult::Cancelled
+        } else if any_failed {
+            RunResult::Failure
+        } else if self.waiting {
+            RunResult::Waiting
+        } else {
+            RunResult::Success
+        };
+        Finished { result, jobs, records: self.records }
+    }
+
+    /// Record that job `pj` waits at these gates: `pipe runs` shows the run as waiting and
+    /// `pipe approve` accepts an answer.
+    fn mark_waiting(&self, pj: &PlannedJob, environments: &[String]) {
+        let shared = &self.shared;
+        let Ok(mut r) = shared.record.lock() else { return };
+        let several = environments.len() > 1;
+        for env in environments {
+            r.waiting.insert(waiting_key(shared, pj, env, several), env.clone());
+        }
+        r.status = "waiting".into();
+        if let Err(e) = shared.store.write_record(&r) {
+            shared.notice("warning", format!("the run record could not be saved: {e}"));
+        }
+    }
+}
+
+/// The run record's key of a gate of `pj` (with the environment when the job has several).
+fn waiting_key(shared: &Shared, pj: &PlannedJob, environment: &str, several: bool) -> String {
+    let id = format!("{}{}", shared.frame.id_prefix, pj.id);
+    if several { format!("{id} ({environment})") } else { id }
+}
+
+/// An answered gate no longer waits; with none left the run is running again.
+fn unmark_waiting(shared: &Shared, pj: &PlannedJob, environment: &str) {
+    let Ok(mut r) = shared.record.lock() else { return };
+    let id = waiting_key(shared, pj, environment, false);
+    r.waiting.retain(|k, e| !(e.eq_ignore_ascii_case(environment) && k.starts_with(&id)));
+    if r.waiting.is_empty() {
+        r.status = "running".into();
+    }
+    if let Err(e) = shared.store.write_record(&r) {
+        shared.notice("warning", format!("the run record could not be saved: {e}"));
+    }
+}
+
+/// The next signal, when this loop owns the signals; never otherwise.
+async fn next_signal(signals: &mut Option<Signals>) -> CancelReason {
+    match signals {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The `needs` context of a job when all its needs are done, else `None`.
@@ -303,196 +584,6 @@ fn persist(shared: &Shared, record: &JobRecord) {
     if let Err(e) = shared.store.write_record(&r) {
         shared.notice("warning", format!("the run record could not be saved: {e}"));
     }
-}
-
-pub(super) enum Start {
-    Skip,
-    Fail(String),
-    /// Waiting at the gates of these environments.
-    Wait(Vec<String>),
-    Legs(Vec<Leg>),
-}
-
-fn start_job(
-    shared: &Arc<Shared>,
-    pj: &PlannedJob,
-    needs: &Map<String, Json>,
-    all_results: &BTreeMap<String, String>,
-) -> Start {
-    if let Some(command) = &pj.manual {
-        return super::manual::not_run(shared, pj, command);
-    }
-    let Some(job) = shared.pipeline.job(&pj.id) else {
-        return Start::Fail(format!("job `{}` is not in the pipeline", pj.id));
-    };
-    let needs_json = Json::Object(needs.clone());
-    let results: Vec<&str> = needs.values().filter_map(|n| n["result"].as_str()).collect();
-    let status = if shared.cancel.is_cancelled() {
-        Status::Cancelled
-    } else if results.iter().any(|r| *r == "failure" || *r == "cancelled") {
-        Status::Failure
-    } else {
-        Status::Success
-    };
-    let all_succeeded = results.iter().all(|r| *r == "success");
-    let scope = shared.scope(&pj.id).with("needs", &needs_json).with_status(status);
-    // Without a status function, a need that did not succeed skips the job (implicit success()).
-    let condition = job.condition.as_ref();
-    if !all_succeeded && !scope.uses_status_function(condition.map(|c| c.value.as_str())) {
-        return Start::Skip;
-    }
-    match scope.condition(Location::JobIf, condition) {
-        Ok(true) => {}
-        Ok(false) => return Start::Skip,
-        Err(e) => return Start::Fail(e.describe("the job's `if:` cannot be evaluated")),
-    }
-    let mut legs = match legs(shared, pj, job, &scope, &needs_json) {
-        Ok(l) if l.is_empty() => return Start::Skip,
-        Ok(l) => l,
-        Err(e) => return Start::Fail(e),
-    };
-    // One gate per environment the legs deploy to (a matrix may deploy to several).
-    let mut passed: BTreeMap<String, Gated> = BTreeMap::new();
-    let mut waiting = Vec::new();
-    for leg in &legs {
-        let Some(env_name) = leg.environment.clone() else { continue };
-        if passed.contains_key(&env_name) || waiting.contains(&env_name) {
-            continue;
-        }
-        // The url may read `steps`: known after the job; the prompt shows it when it can.
-        let url = job.environment.as_ref().and_then(|e| e.url.as_ref());
-        let url = url.and_then(|u| leg.scope.text(Location::JobEnvironmentUrl, u).ok());
-        let gate_ctx = GateContext { needs, results: all_results, url };
-        match decide_gate(shared, pj, &env_name, &gate_ctx) {
-            GateOutcome::Pass { approved_by } => match gated(shared, &env_name, approved_by) {
-                Ok(g) => {
-                    passed.insert(env_name, g);
-                }
-                Err(e) => return Start::Fail(e),
-            },
-            GateOutcome::Refused(why) => return Start::Fail(why),
-            GateOutcome::Wait => waiting.push(env_name),
-        }
-    }
-    if !waiting.is_empty() {
-        return Start::Wait(waiting);
-    }
-    for leg in &mut legs {
-        leg.key = format!("{}{}", shared.frame.key_prefix, leg.key);
-        if let Some(g) = leg.environment.as_ref().and_then(|e| passed.get(e)) {
-            leg.env_secrets = g.secrets.clone();
-            leg.delay = g.delay;
-            leg.approved_by = g.approved_by.clone();
-        }
-    }
-    Start::Legs(legs)
-}
-
-/// What a passed gate gives the legs deploying there.
-struct Gated {
-    approved_by: Option<String>,
-    secrets: BTreeMap<String, String>,
-    delay: Option<std::time::Duration>,
-}
-
-fn gated(shared: &Shared, env_name: &str, approved_by: Option<String>) -> Result<Gated, String> {
-    let mut g = Gated { approved_by, secrets: BTreeMap::new(), delay: None };
-    if let Some(p) = shared.config.as_ref().and_then(|c| c.environment(env_name)) {
-        // Secrets of this environment: seen by its jobs only, masked like every secret.
-        let pairs = crate::gate::load_env_secrets(p).map_err(|e| format!("secrets of `{env_name}`: {e}"))?;
-        for (k, v) in pairs {
-            shared.masker.add(&v);
-            g.secrets.insert(k, v);
-        }
-        g.delay = p.wait_timer;
-    }
-    Ok(g)
-}
-
-/// The legs of a job, each with its scope (`matrix`, `strategy`) and what depends on it: name,
-/// placement, environment, `continue-on-error`.
-fn legs(
-    shared: &Shared,
-    pj: &PlannedJob,
-    job: &Job,
-    scope: &Scope,
-    needs: &Json,
-) -> Result<Vec<Leg>, String> {
-    let matrices: Vec<Option<Map<String, Json>>> = match &pj.legs {
-        Legs::Single => vec![None],
-        Legs::Matrix { .. } | Legs::Dynamic { .. } if crate::plan::legs::is_evaluated(job) => {
-            crate::plan::legs::evaluate(job, scope)?.into_iter().map(Some).collect()
-        }
-        Legs::Matrix { legs, .. } => legs.iter().map(|l| Some(l.matrix.clone())).collect(),
-        Legs::Dynamic { .. } => crate::plan::legs::evaluate(job, scope)?.into_iter().map(Some).collect(),
-    };
-    let total = matrices.len();
-    let mut out = Vec::with_capacity(total);
-    for (i, matrix) in matrices.into_iter().enumerate() {
-        let mut leg_scope =
-            scope.clone().with("strategy", &crate::plan::legs::strategy_context(&pj.legs, i, total));
-        if let Some(m) = &matrix {
-            leg_scope.set("matrix", &Json::Object(m.clone()));
-        }
-        let name = leg_name(job, matrix.as_ref(), &leg_scope)?;
-        let place = placement::of_leg(shared, job, &leg_scope)?;
-        let environment = match &job.environment {
-            Some(e) => Some(
-                leg_scope
-                    .text(Location::JobEnvironment, &e.name)
-                    .map_err(|e| e.describe("the job's `environment` cannot be evaluated"))?,
-            ),
-            None => None,
-        };
-        let continue_on_error = match &job.continue_on_error {
-            Some(f) => leg_scope
-                .flag(Location::JobContinueOnError, f)
-                .map_err(|e| e.describe("the job's `continue-on-error` cannot be evaluated"))?,
-            None => false,
-        };
-        let key = if matrix.is_some() { format!("{}-{}", sanitize(&pj.id), i + 1) } else { sanitize(&pj.id) };
-        out.push(Leg {
-            key,
-            job_id: pj.id.clone(),
-            name,
-            matrix,
-            scope: leg_scope,
-            needs: needs.clone(),
-            image: place.image,
-            executor: place.executor.to_string(),
-            environment,
-            approved_by: None,
-            continue_on_error,
-            env_secrets: BTreeMap::new(),
-            delay: None,
-        });
-    }
-    Ok(out)
-}
-
-/// `name:` evaluated in the leg's scope; a matrix leg without an expression in its name gets its
-/// values appended (`test (linux, 3.12)`), as on GitHub.
-fn leg_name(job: &Job, matrix: Option<&Map<String, Json>>, scope: &Scope) -> Result<String, String> {
-    let name = match &job.name {
-        Some(n) if n.value.contains("${{") => {
-            return scope
-                .text(Location::JobName, n)
-                .map_err(|e| e.describe("the job's `name` cannot be evaluated"));
-        }
-        Some(n) => n.value.as_str(),
-        None => job.id.value.as_str(),
-    };
-    Ok(match matrix {
-        Some(m) => crate::plan::matrix::leg_name(name, m),
-        None => name.to_string(),
-    })
-}
-
-/// A file-name-safe version of an id.
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
-        .collect()
 }
 
 fn max_parallel(pj: &PlannedJob) -> usize {

@@ -49,7 +49,7 @@ pub fn complete(mut setup: JobSetup, job: &Job, shared: &Shared, leg: &Leg) -> R
         ));
     }
     // JavaScript actions run with pipe's node, mounted read-only (the image needs none).
-    if shared.actions.inventory.node_jobs.contains(job.id.as_str())
+    if shared.actions.inventory.node_jobs.contains(&shared.full_id(job.id.as_str()))
         && let Some(node) = &shared.actions.node
     {
         let mount = format!("{}:{}:ro", node.display(), super::actions::node::NODE_IN_CONTAINER);

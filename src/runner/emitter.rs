@@ -18,6 +18,10 @@ pub trait Reporter: Send {
     fn pause(&mut self) {}
 
     fn resume(&mut self) {}
+
+    /// Time passed (about ten times a second while a run goes on): spinners and elapsed times
+    /// move without an event.
+    fn tick(&mut self) {}
 }
 
 #[derive(Clone)]
@@ -85,6 +89,11 @@ impl Emitter {
         for r in &mut inner.reporters {
             r.report(&envelope);
         }
+    }
+
+    /// Tell the reporters that time passed.
+    pub fn tick(&self) {
+        self.each_reporter(|r| r.tick());
     }
 
     /// Hold the terminal display while a prompt uses the terminal: the reporters stop drawing

@@ -3,7 +3,10 @@
 //! decision is an event and a line of `audit.jsonl`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
+use std::future::Future;
+use std::io::IsTerminal;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
@@ -12,7 +15,6 @@ use crate::event::Event;
 use crate::gate::ledger::{self, AuditRecord, Decision};
 use crate::gate::{self, GateCheck};
 use crate::plan::PlannedJob;
-use crate::store::GateAnswer;
 
 pub enum GateOutcome {
     /// The job may start; `approved_by` goes to the deployment ledger.
@@ -20,7 +22,49 @@ pub enum GateOutcome {
         approved_by: Option<String>,
     },
     Refused(String),
+    /// Nobody here can answer: the run pauses (exit 3) for `pipe approve` + `pipe resume`.
     Wait,
+    /// Ask the person at the terminal, while `pipe approve`/`pipe reject` may answer first.
+    Ask(Arc<dyn Prompter>, Box<GateQuestion>),
+}
+
+/// What a person at a terminal is asked at a gate (the prompt formats it).
+#[derive(Debug, Clone)]
+pub struct GateQuestion {
+    pub job: String,
+    pub job_name: String,
+    pub environment: String,
+    pub sha: String,
+    pub git_ref: String,
+    /// `need.output` and its (masked) value, for every output of the job's needs.
+    pub artifacts: Vec<(String, String)>,
+    /// Finished jobs with their results: `test (success)`.
+    pub passed: Vec<String>,
+    pub url: Option<String>,
+    pub reviewers: Option<Vec<String>>,
+    /// Who answers at this terminal.
+    pub identity: String,
+}
+
+/// An answer typed at the prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptAnswer {
+    pub approved: bool,
+    pub comment: Option<String>,
+}
+
+/// Asks gate questions on a terminal. The runner never prints: the command that starts a run
+/// gives it one when a person can answer.
+pub trait Prompter: Send + Sync {
+    /// Ask one question (one at a time); `None` when the input ended. Dropping the future
+    /// withdraws the question.
+    fn ask<'a>(
+        &'a self,
+        question: &'a GateQuestion,
+    ) -> Pin<Box<dyn Future<Output = Option<PromptAnswer>> + Send + 'a>>;
+
+    /// The question was answered elsewhere (`message` says by whom) or withdrawn.
+    fn withdraw(&self, question: &GateQuestion, message: &str);
 }
 
 /// What the prompt shows besides the environment.
@@ -58,19 +102,7 @@ pub fn decide_gate(
         }
     }
     let decided = |decision: Decision, by: &str, comment: Option<String>| {
-        let word = match decision {
-            Decision::Approved => "approved",
-            Decision::Rejected => "rejected",
-            Decision::Auto => "auto",
-        };
-        shared.emitter.emit(Event::GateDecided {
-            job: pj.id.clone(),
-            environment: environment.to_string(),
-            decision: word.into(),
-            by: by.to_string(),
-            comment: comment.clone(),
-        });
-        audit(shared, pj, environment, decision, by, comment);
+        decided(shared, pj, environment, decision, by, comment, true);
     };
     match gate::check(environment, config, shared.mode, &shared.pre_approved, &shared.facts.git_ref) {
         GateCheck::NoGate => GateOutcome::Pass { approved_by: None },
@@ -118,9 +150,7 @@ pub fn decide_gate(
                 name: pj.name.clone(),
                 environment: environment.to_string(),
             });
-            if !shared.interactive {
-                return GateOutcome::Wait;
-            }
+            let Some(prompter) = shared.prompter.clone() else { return GateOutcome::Wait };
             if let Err(why) = gate::may_decide(policy, &shared.identity) {
                 shared.notice(
                     "notice",
@@ -131,52 +161,68 @@ pub fn decide_gate(
                 );
                 return GateOutcome::Wait;
             }
-            let answer =
-                tokio::task::block_in_place(|| prompt(shared, pj, environment, reviewers.as_deref(), ctx));
-            let Some((approved, comment)) = answer else { return GateOutcome::Wait };
-            let record = GateAnswer {
-                environment: environment.to_string(),
-                approved,
-                by: shared.identity.clone(),
-                comment: comment.clone(),
-                ts: crate::event::now_rfc3339(),
-            };
-            match shared.store.record_answer(&shared.run_id, &record) {
-                Ok(Ok(())) => {}
-                Ok(Err(winner)) => {
-                    shared.notice(
-                        "notice",
-                        format!(
-                            "the gate was already answered by {} ({})",
-                            winner.by,
-                            if winner.approved { "approved" } else { "rejected" }
-                        ),
-                    );
-                    return if winner.approved {
-                        GateOutcome::Pass { approved_by: Some(winner.by) }
-                    } else {
-                        GateOutcome::Refused(format!(
-                            "the deployment to `{environment}` was rejected by {}",
-                            winner.by
-                        ))
-                    };
-                }
-                Err(e) => shared.notice("warning", format!("the answer could not be recorded: {e}")),
-            }
-            decided(
-                if approved { Decision::Approved } else { Decision::Rejected },
-                &shared.identity,
-                comment,
-            );
-            if approved {
-                GateOutcome::Pass { approved_by: Some(shared.identity.clone()) }
-            } else {
-                GateOutcome::Refused(format!(
-                    "the deployment to `{environment}` was rejected by {}",
-                    shared.identity
-                ))
+            GateOutcome::Ask(prompter, Box::new(question(shared, pj, environment, reviewers, ctx)))
+        }
+    }
+}
+
+/// What the prompt shows: the environment, the job, the commit, the artifacts from `needs`
+/// outputs (masked), the jobs passed, the url and the reviewers.
+fn question(
+    shared: &Shared,
+    pj: &PlannedJob,
+    environment: &str,
+    reviewers: Option<Vec<String>>,
+    ctx: &GateContext<'_>,
+) -> GateQuestion {
+    let mut artifacts = Vec::new();
+    for (need, value) in ctx.needs {
+        if let Some(Json::Object(outputs)) = value.get("outputs") {
+            for (k, v) in outputs {
+                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                artifacts.push((format!("{need}.{k}"), shared.masker.mask(&v)));
             }
         }
+    }
+    GateQuestion {
+        job: pj.id.clone(),
+        job_name: pj.name.clone(),
+        environment: environment.to_string(),
+        sha: shared.facts.sha.clone(),
+        git_ref: shared.facts.git_ref.clone(),
+        artifacts,
+        passed: ctx.results.iter().map(|(j, r)| format!("{j} ({r})")).collect(),
+        url: ctx.url.as_ref().map(|u| shared.masker.mask(u)),
+        reviewers,
+        identity: shared.identity.clone(),
+    }
+}
+
+/// A gate's decision, as an event, and in the audit log unless it is there already (`audit`:
+/// false for an answer of `pipe approve`/`pipe reject`, which wrote it).
+pub(super) fn decided(
+    shared: &Shared,
+    pj: &PlannedJob,
+    environment: &str,
+    decision: Decision,
+    by: &str,
+    comment: Option<String>,
+    write_audit: bool,
+) {
+    let word = match decision {
+        Decision::Approved => "approved",
+        Decision::Rejected => "rejected",
+        Decision::Auto => "auto",
+    };
+    shared.emitter.emit(Event::GateDecided {
+        job: pj.id.clone(),
+        environment: environment.to_string(),
+        decision: word.into(),
+        by: by.to_string(),
+        comment: comment.clone(),
+    });
+    if write_audit {
+        audit(shared, pj, environment, decision, by, comment);
     }
 }
 
@@ -201,54 +247,6 @@ pub fn audit(
     };
     if let Err(e) = ledger::append_audit(shared.store.root(), &record) {
         shared.notice("warning", format!("the audit log could not be written: {e}"));
-    }
-}
-
-/// Ask on the terminal. `None`: no answer (end of input).
-fn prompt(
-    shared: &Shared,
-    pj: &PlannedJob,
-    environment: &str,
-    reviewers: Option<&[String]>,
-    ctx: &GateContext<'_>,
-) -> Option<(bool, Option<String>)> {
-    let mut err = std::io::stderr().lock();
-    let sha: String = shared.facts.sha.chars().take(12).collect();
-    let _ = writeln!(err, "\nDeploy to `{environment}`?");
-    let _ = writeln!(err, "  job:       {} ({})", pj.name, pj.id);
-    let _ = writeln!(err, "  commit:    {sha} on {}", shared.facts.git_ref);
-    for (need, value) in ctx.needs {
-        if let Some(Json::Object(outputs)) = value.get("outputs") {
-            for (k, v) in outputs {
-                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                let _ = writeln!(err, "  artifact:  {need}.{k} = {}", shared.masker.mask(&v));
-            }
-        }
-    }
-    let passed: Vec<String> = ctx.results.iter().map(|(j, r)| format!("{j} ({r})")).collect();
-    let _ = writeln!(err, "  passed:    {}", if passed.is_empty() { "-".into() } else { passed.join(", ") });
-    if let Some(u) = &ctx.url {
-        let _ = writeln!(err, "  url:       {u}");
-    }
-    if let Some(r) = reviewers {
-        let _ = writeln!(err, "  reviewers: {}", r.join(", "));
-    }
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
-    loop {
-        let _ = write!(err, "Approve as {}? [y]es / [n]o: ", shared.identity);
-        let _ = err.flush();
-        let line = lines.next()?.ok()?;
-        let approved = match line.trim().to_ascii_lowercase().as_str() {
-            "y" | "yes" => true,
-            "n" | "no" => false,
-            _ => continue,
-        };
-        let _ = write!(err, "Comment (optional): ");
-        let _ = err.flush();
-        let comment =
-            lines.next().and_then(Result::ok).map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
-        return Some((approved, comment));
     }
 }
 

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value as Json, json};
 use tokio_util::sync::CancellationToken;
 
+use super::cancel::{Cancel, CancelReason};
+
 use super::Shared;
 use super::step::{StepResult, StepRun, run_step};
 use crate::backend::{JobHandle, JobSetup};
@@ -61,6 +63,11 @@ impl LegResult {
     pub fn failed() -> LegResult {
         LegResult { result: Conclusion::Failure, outputs: Map::new(), environment_url: None }
     }
+
+    /// A leg stopped before its steps ran.
+    pub fn stopped(reason: CancelReason) -> LegResult {
+        LegResult { result: reason.conclusion(), outputs: Map::new(), environment_url: None }
+    }
 }
 
 /// Everything a step's scope is built from, kept current as steps run.
@@ -81,7 +88,7 @@ pub struct JobState {
     pub last_exit: Option<i64>,
 }
 
-pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: CancellationToken) -> LegResult {
+pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: Cancel) -> LegResult {
     let started = Instant::now();
     let emit_finished = |result: Conclusion, outputs: &Map<String, Json>| {
         shared.emitter.emit(Event::JobFinished {
@@ -107,7 +114,11 @@ pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: Cancella
         }
     }
     // A job-level concurrency group: queue behind (or stop) whoever holds it.
-    let group = match job_group(&shared, job, leg).await {
+    let group = tokio::select! {
+        g = job_group(&shared, job, leg) => g,
+        () = cancel.cancelled() => Ok(None),
+    };
+    let group = match group {
         Ok(g) => g,
         Err(e) => {
             emit_finished(Conclusion::Failure, &Map::new());
@@ -121,8 +132,8 @@ pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: Cancella
             return LegResult::failed();
         }
     };
-    let result = if cancel.is_cancelled() {
-        Ok(LegResult { result: Conclusion::Cancelled, outputs: Map::new(), environment_url: None })
+    let result = if let Some(reason) = cancel.reason() {
+        Ok(LegResult::stopped(reason))
     } else {
         run_leg_inner(&shared, job, leg, cancel).await
     };
@@ -148,7 +159,7 @@ async fn run_leg_inner(
     shared: &Arc<Shared>,
     job: &Job,
     leg: &Leg,
-    cancel: CancellationToken,
+    cancel: Cancel,
 ) -> Result<LegResult, String> {
     // Scratch space outside the state dir: scripts and env files may hold secrets.
     let scratch = tempdir_for(&shared.run_id, &leg.key)?;
@@ -174,10 +185,20 @@ async fn run_leg_inner(
         (Some(docker), "docker") => {
             let setup = super::docker_setup::complete(setup, job, shared, leg)?;
             setup_for_context = setup.clone();
-            JobHandle::Docker(crate::backend::docker::start_job(docker, &setup).await.map_err(|e| {
-                let hint = e.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default();
-                format!("{e}{hint}")
-            })?)
+            // Image checks, the network, services and their health waits: all stop at Ctrl-C,
+            // and what was created is removed.
+            let started = crate::backend::docker::start_job_until(docker, &setup, &cancel.token()).await;
+            let started = match started {
+                Ok(job) => job.with_force(shared.force.clone()),
+                Err(_) if cancel.is_cancelled() => {
+                    return Ok(LegResult::stopped(cancel.reason().unwrap_or(CancelReason::Interrupt)));
+                }
+                Err(e) => {
+                    let hint = e.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default();
+                    return Err(format!("{e}{hint}"));
+                }
+            };
+            JobHandle::Docker(started)
         }
         _ => JobHandle::Host(crate::backend::host::HostJob::start(&setup, shared.force.clone())),
     };
@@ -197,6 +218,7 @@ async fn run_leg_inner(
         executor: handle.executor().into(),
         image: if matches!(handle, JobHandle::Docker(_)) { leg.image.clone() } else { None },
     });
+    super::crash::panic_if_asked(&leg.job_id);
     let mut job_ctx = json!({"status": "success", "container": {"id": "", "network": ""}, "services": {}});
     if let JobHandle::Docker(d) = &handle {
         let c = d.job_context(&setup_for_context).await;
@@ -259,7 +281,7 @@ async fn run_steps(
     handle: &JobHandle,
     scratch: &std::path::Path,
     job_ctx: Json,
-    cancel: CancellationToken,
+    cancel: Cancel,
 ) -> Result<LegResult, String> {
     let paths = handle.paths();
     let github = shared.facts.github(&leg.job_id, &paths.workspace);
@@ -281,14 +303,17 @@ async fn run_steps(
     layer_env(&job.env, &base, Location::JobEnv, &mut env)?;
 
     let deadline = job_timeout(job, leg)?;
-    let job_cancel = cancel.child_token();
+    let job_cancel = cancel.child();
     let timer = {
         let t = job_cancel.clone();
         tokio::spawn(async move {
             tokio::time::sleep(deadline).await;
-            t.cancel();
+            t.cancel(CancelReason::Timeout);
         })
     };
+    let cleanup = CancellationToken::new();
+    let cleanup_window =
+        tokio::spawn(cleanup_window(job_cancel.clone(), shared.force.clone(), cleanup.clone()));
 
     let mut state = JobState {
         env,
@@ -313,17 +338,22 @@ async fn run_steps(
         scratch,
         base: &base,
         cancel: job_cancel.clone(),
+        cleanup: cleanup.clone(),
         scope: String::new(),
         title: shared.masker.mask(&step.display_name()),
+    };
+    // How the job ends when it was stopped: cancelled, or failed for a timeout.
+    let stopped_status = || match job_cancel.reason().map(CancelReason::conclusion) {
+        Some(Conclusion::Cancelled) => Status::Cancelled,
+        _ => Status::Failure,
     };
     // Pre stages of the steps' actions (GitHub's "Pre" steps), before the first step.
     for (index, step) in job.steps.iter().enumerate().filter(|(_, s)| s.uses.is_some()) {
         super::step::run_pre(&step_run(step, index), &mut state).await;
     }
     for (index, step) in job.steps.iter().enumerate() {
-        let cancelled_now = job_cancel.is_cancelled();
-        if cancelled_now && state.status != Status::Cancelled {
-            state.status = if cancel.is_cancelled() { Status::Cancelled } else { Status::Failure };
+        if job_cancel.is_cancelled() && state.status != Status::Cancelled {
+            state.status = stopped_status();
         }
         let run = step_run(step, index);
         let StepResult { outcome, conclusion } = run_step(&run, &mut state).await;
@@ -331,7 +361,7 @@ async fn run_steps(
             state.status = Status::Failure;
         }
         if outcome == Conclusion::Cancelled && state.status != Status::Failure {
-            state.status = if cancel.is_cancelled() { Status::Cancelled } else { Status::Failure };
+            state.status = stopped_status();
         }
     }
     // Post steps (e.g. saving a cache), last registered first, attributed to their step.
@@ -341,7 +371,8 @@ async fn run_steps(
         super::actions::run_post(&run, &mut state, post).await;
     }
     timer.abort();
-    let timed_out = job_cancel.is_cancelled() && !cancel.is_cancelled();
+    cleanup_window.abort();
+    let timed_out = job_cancel.reason() == Some(CancelReason::Timeout);
     if timed_out {
         shared.emitter.emit(Event::Annotation {
             job: leg.job_id.clone(),
@@ -446,6 +477,17 @@ pub fn json_to_env(v: &Json) -> String {
         Json::Null => String::new(),
         other => other.to_string(),
     }
+}
+
+/// Steps that run after a cancellation (`if: always()`, `cancelled()`) get the grace period to
+/// finish; a second Ctrl-C ends it at once.
+async fn cleanup_window(job: Cancel, force: CancellationToken, cleanup: CancellationToken) {
+    job.cancelled().await;
+    tokio::select! {
+        () = tokio::time::sleep(crate::backend::host::GRACE_PERIOD) => {}
+        () = force.cancelled() => {}
+    }
+    cleanup.cancel();
 }
 
 fn job_timeout(job: &Job, leg: &Leg) -> Result<Duration, String> {

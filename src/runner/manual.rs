@@ -2,7 +2,7 @@
 //! `--job`, and never skipped silently — the run says so, with the command that runs it.
 
 use super::Shared;
-use super::dispatcher::Start;
+use super::job_start::Start;
 use crate::event::Event;
 use crate::plan::PlannedJob;
 

@@ -3,20 +3,25 @@
 
 mod actions;
 mod call;
+pub mod cancel;
 mod commands;
 pub mod concurrency;
+mod crash;
 mod dispatcher;
 mod docker_setup;
 pub mod emitter;
 mod envfiles;
 pub mod gate;
+mod gate_wait;
 mod job;
+mod job_start;
 mod ledger;
 mod manual;
 mod output;
 mod placement;
 mod retry;
 mod shell;
+pub mod signals;
 mod step;
 mod workspace;
 
@@ -27,9 +32,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::scope::RunFacts;
-pub use actions::{RemoteActions, inventory, metadata, node::host_node};
+pub use actions::{RemoteActions, inventory, metadata, node::host_node, node_version};
 pub use call::Frame;
-pub use dispatcher::{Finished, JobDone, dispatch};
+pub use crash::PANIC_IN_JOB;
+pub use dispatcher::{Finished, JobDone, dispatch_run};
 
 use crate::backend::PullPolicy;
 use crate::cli::{ExecutorChoice, Mode};
@@ -64,13 +70,14 @@ pub struct Shared {
     pub pre_approved: Vec<String>,
     /// pipe.toml, when there is one: gate policy per environment.
     pub config: Option<crate::gate::Config>,
-    /// Ask at gates (stdin is a terminal).
-    pub interactive: bool,
+    /// Asks at gates when a person can answer (stdin is a terminal); `None`: a gate that needs
+    /// an answer pauses the run.
+    pub prompter: Option<Arc<dyn gate::Prompter>>,
     pub identity: String,
     /// The run's record, rewritten after every finished leg so a crashed run can be resumed.
     pub record: std::sync::Arc<std::sync::Mutex<crate::store::RunRecord>>,
-    /// Graceful stop of the whole run (first Ctrl-C).
-    pub cancel: CancellationToken,
+    /// Graceful stop of the whole run (first Ctrl-C), with its reason.
+    pub cancel: cancel::Cancel,
     /// Kill at once (second Ctrl-C).
     pub force: CancellationToken,
     /// The run itself, or a reusable workflow called inside it.
@@ -80,6 +87,12 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The run-wide id of a job of this workflow: `caller/job` inside a called one (what the
+    /// action inventory is keyed by).
+    pub fn full_id(&self, job: &str) -> String {
+        format!("{}{job}", self.frame.id_prefix)
+    }
+
     /// A message from pipe itself about the run, as an event (the runner never prints).
     pub(crate) fn notice(&self, level: &str, message: impl AsRef<str>) {
         self.emitter.emit(crate::event::Event::Notice {

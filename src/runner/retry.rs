@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
-
 use super::Shared;
+use super::cancel::Cancel;
 use super::job::{Leg, LegResult, run_leg};
 use crate::event::{Conclusion, Event};
 use crate::model::Job;
@@ -14,7 +13,7 @@ pub(super) async fn run_leg_with_retry(
     shared: Arc<Shared>,
     job: &Job,
     leg: &Leg,
-    cancel: CancellationToken,
+    cancel: Cancel,
 ) -> LegResult {
     let mut result = run_leg(shared.clone(), job, leg, cancel.clone()).await;
     for attempt in 2..=job.retry + 1 {

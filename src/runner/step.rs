@@ -9,6 +9,7 @@ use serde_json::{Map, Value as Json, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::cancel::Cancel;
 use super::job::{JobState, Leg, layer_env};
 use super::output::LineSink;
 use super::{Shared, actions, envfiles, shell};
@@ -30,7 +31,12 @@ pub struct StepRun<'a> {
     /// The job-wide contexts (`github`, `vars`, `secrets`, `inputs`, `matrix`, `needs`,
     /// `strategy`, `runner`, `job`); a composite action's steps get their own.
     pub base: &'a Scope,
-    pub cancel: CancellationToken,
+    /// The job's cancellation: once it fires, only steps that ask for it (`always()`,
+    /// `cancelled()`) still run.
+    pub cancel: Cancel,
+    /// Stops those cleanup steps: at the end of the grace period after the cancellation, or at
+    /// a second Ctrl-C.
+    pub cleanup: CancellationToken,
     /// Empty for a workflow step; `.K` per level of composite action (`.2.0`: step 0 of the action
     /// run by step 2 of the action run by this step). Names the step's files and counts nesting.
     pub scope: String,
@@ -48,6 +54,12 @@ impl StepRun<'_> {
     pub(super) fn log_path(&self) -> std::path::PathBuf {
         let leg = format!("{}{}", self.shared.frame.name_prefix, self.leg.name);
         self.shared.store.log_path(&self.shared.run_id, &leg, self.index, &self.title)
+    }
+
+    /// What stops this step's process: the job's cancellation, or for a step that started after
+    /// it (a cleanup step), the end of its grace period.
+    pub(super) fn stop(&self) -> CancellationToken {
+        if self.cancel.is_cancelled() { self.cleanup.clone() } else { self.cancel.token() }
     }
 
     /// The scope of this step: the job-wide contexts plus what the steps so far made.
@@ -108,8 +120,13 @@ pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
         .unwrap_or_else(|| step.display_name());
     let display = run.shared.masker.mask(&display);
     // The evaluated name also names the step's log file.
-    let titled =
-        StepRun { cancel: run.cancel.clone(), scope: run.scope.clone(), title: display.clone(), ..*run };
+    let titled = StepRun {
+        cancel: run.cancel.clone(),
+        cleanup: run.cleanup.clone(),
+        scope: run.scope.clone(),
+        title: display.clone(),
+        ..*run
+    };
     let run = &titled;
     let id = step.id.as_ref().map(|i| i.value.clone());
     let finish =
@@ -426,7 +443,7 @@ pub(super) async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Resu
     let log = run.log_path();
     let mut sink = LineSink::new(run, log);
     sink.follow_env(&cmd.env);
-    let exec = run.handle.exec(cmd, tx, run.cancel.clone());
+    let exec = run.handle.exec(cmd, tx, run.stop());
     tokio::pin!(exec);
     let exit = loop {
         tokio::select! {

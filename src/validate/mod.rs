@@ -11,8 +11,9 @@ mod inputs;
 mod known_actions;
 mod matrix;
 mod references;
-mod reusable;
+pub mod reusable;
 mod runners;
+pub mod shellcheck;
 mod structure;
 
 use crate::diagnostic::Diagnostic;
@@ -55,6 +56,18 @@ pub fn check_source_for(
     syntax: crate::gitlab::Syntax,
     context: Option<&crate::gitlab::Context>,
 ) -> Checked {
+    check_source_calling(source, config, syntax, context, crate::reusable::Lookup::here())
+}
+
+/// [`check_source_for`], reading the workflows the file calls through `calls` (their folder, and
+/// the action cache for remote ones).
+pub fn check_source_calling(
+    source: Source,
+    config: Option<&crate::gate::Config>,
+    syntax: crate::gitlab::Syntax,
+    context: Option<&crate::gitlab::Context>,
+    calls: crate::reusable::Lookup<'_>,
+) -> Checked {
     if crate::gitlab::is_gitlab(&source.path, &source.text, syntax) {
         let default = crate::gitlab::Context::default();
         let ctx = context.unwrap_or(&default);
@@ -77,7 +90,7 @@ pub fn check_source_for(
         containers::check(p, &mut diags);
         matrix::check(root, &mut diags);
         references::check(p, &mut diags);
-        let call_outputs = reusable::check(p, Some(root), &mut diags);
+        let call_outputs = reusable::check(p, Some(root), calls, &mut diags);
         expressions::check(p, &source, &call_outputs, &mut diags);
         gates::check(p, &source, config, &mut diags);
         actions::check(p, &source, &mut diags);

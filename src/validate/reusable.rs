@@ -8,11 +8,10 @@
 //! in dependents is checked like any job's outputs (see `expressions`).
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{CallSecrets, Job, Pipeline, Text};
-use crate::reusable::{self, Interface, Unavailable, inputs};
+use crate::reusable::{self, Interface, Lookup, Unavailable, inputs};
 use crate::yaml::Node;
 
 /// Keys a job that calls a reusable workflow may have besides `uses` (GitHub's list).
@@ -23,17 +22,28 @@ const CALLER_KEYS: &[&str] =
 /// be read is absent (its outputs are not checked).
 pub type CallOutputs = HashMap<String, Vec<String>>;
 
-pub fn check(p: &Pipeline, root: Option<&Node>, out: &mut Vec<Diagnostic>) -> CallOutputs {
+/// `lookup` finds the called files (remote ones from the action cache only: validation never
+/// fetches; a remote workflow that is not cached is not checked).
+pub fn check(
+    p: &Pipeline,
+    root: Option<&Node>,
+    lookup: Lookup<'_>,
+    out: &mut Vec<Diagnostic>,
+) -> CallOutputs {
     let mut outputs = CallOutputs::new();
     for job in &p.jobs {
         let Some(uses) = &job.uses else { continue };
         if let Some(node) = root.and_then(|r| r.get("jobs")).and_then(|j| j.get(&job.id.value)) {
             caller_keys(node, out);
         }
-        let called = match reusable::load(&uses.value, Path::new(".")) {
+        let called = match reusable::load(&uses.value, Lookup { fetch: false, ..lookup }) {
             Ok(c) => c,
-            // Remote workflows are checked once they can be fetched; nothing to say before.
-            Err(Unavailable::Remote(_)) => continue,
+            // Remote workflows are checked once they are in the cache; nothing to say before.
+            Err(Unavailable::NotCached(_)) => continue,
+            Err(e @ Unavailable::Remote(_)) => {
+                out.push(Diagnostic::error("call-file-missing", uses.span, e.to_string()));
+                continue;
+            }
             Err(Unavailable::Syntax(m)) => {
                 out.push(Diagnostic::error("call-invalid-uses", uses.span, m));
                 continue;
@@ -64,12 +74,19 @@ pub fn check(p: &Pipeline, root: Option<&Node>, out: &mut Vec<Diagnostic>) -> Ca
             }
             continue;
         };
-        call_inputs(job, uses, interface, out);
-        call_secrets(job, uses, interface, out);
+        out.extend(call_problems(job, uses, interface));
         outputs
             .insert(job.id.value.clone(), interface.outputs.iter().map(|o| o.name.value.clone()).collect());
     }
     outputs
+}
+
+/// What is wrong with a call's `with:` and `secrets:` against the called file's declarations.
+pub fn call_problems(job: &Job, uses: &Text, interface: &Interface) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    call_inputs(job, uses, interface, &mut out);
+    call_secrets(job, uses, interface, &mut out);
+    out
 }
 
 fn caller_keys(node: &Node, out: &mut Vec<Diagnostic>) {

@@ -16,7 +16,7 @@ use crate::test::pipe_bin;
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// `pipe ARGS` in `dir` with its own action cache; JSON events parsed from stdout.
-fn pipe(dir: tempfile::TempDir, cache: &Path, args: &[&str]) -> Ran {
+pub(crate) fn pipe(dir: tempfile::TempDir, cache: &Path, args: &[&str]) -> Ran {
     let out = Command::new(pipe_bin())
         .args(args)
         .current_dir(dir.path())
@@ -38,12 +38,12 @@ fn pipe(dir: tempfile::TempDir, cache: &Path, args: &[&str]) -> Ran {
 }
 
 /// `pipe run p.yml` of `yaml` with JSON output on `exec`, actions from `host`.
-fn run(exec: Exec, host: &GitHost, cache: &Path, yaml: &str, extra: &[&str]) -> Ran {
+pub(crate) fn run(exec: Exec, host: &GitHost, cache: &Path, yaml: &str, extra: &[&str]) -> Ran {
     let dir = tempfile::tempdir().unwrap();
     run_in(exec, dir, host, cache, yaml, extra)
 }
 
-fn run_in(
+pub(crate) fn run_in(
     exec: Exec,
     dir: tempfile::TempDir,
     host: &GitHost,
@@ -87,7 +87,7 @@ fn at(r: &Ran, job: &str, text: &str) -> usize {
         .unwrap_or_else(|| panic!("no line with `{text}`:\n{}\n{}", r.output_lines(job).join("\n"), r.stderr))
 }
 
-const TINY: &[(&str, &str)] = &[(
+pub(crate) const TINY: &[(&str, &str)] = &[(
     "action.yml",
     "name: tiny\ninputs:\n  word:\n    default: tiny\noutputs:\n  said:\n    value: ${{ steps.s.outputs.said }}\nruns:\n  using: composite\n  steps:\n    - id: s\n      shell: sh\n      run: echo \"tiny says ${{ inputs.word }}\" && echo \"said=${{ inputs.word }}\" >> \"$GITHUB_OUTPUT\"\n",
 )];

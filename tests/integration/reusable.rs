@@ -373,11 +373,26 @@ fn a_loop_of_calls_is_refused_before_anything_runs() {
 
 #[test]
 fn a_remote_call_says_what_is_missing() {
+    let cache = tempfile::tempdir().unwrap();
+    let cache = cache.path().to_str().unwrap();
+    let yaml = "on: push\njobs:\n  call:\n    uses: octo/tools/.github/workflows/ci.yml@v2\n";
+    // Planning never fetches: the call is listed as not cached.
     Test::new()
-        .write("p.yml", "on: push\njobs:\n  call:\n    uses: octo/tools/.github/workflows/ci.yml@v2\n")
+        .write("p.yml", yaml)
+        .env("XDG_CACHE_HOME", cache)
         .args(&["plan", "p.yml"])
+        .status(0)
+        .stdout_contains("calls: octo/tools/.github/workflows/ci.yml@v2 (0 job(s), not cached")
+        .run();
+    Test::new()
+        .write("p.yml", yaml)
+        .env("XDG_CACHE_HOME", cache)
+        .args(&["run", "p.yml", "--executor", "host", "--offline"])
         .status(2)
-        .stderr_contains("`octo/tools/.github/workflows/ci.yml@v2` is a remote reusable workflow: pipe cannot fetch remote workflows yet")
+        .stderr_contains(
+            "job `call`: reusable workflow `octo/tools/.github/workflows/ci.yml@v2`: not in the action cache",
+        )
+        .stderr_contains("hint: run once without --offline")
         .run();
 }
 

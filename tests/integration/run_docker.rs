@@ -10,7 +10,7 @@ use crate::test::pipe_bin;
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// A tiny HTTP service image, built once from the busybox test image.
-fn service_image() -> &'static str {
+pub fn service_image() -> &'static str {
     const IMAGE: &str = "pipe-test/httpd-service:latest";
     let exists = Command::new("docker")
         .args(["image", "inspect", IMAGE])

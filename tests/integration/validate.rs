@@ -11,11 +11,14 @@ fn fixtures() -> PathBuf {
 }
 
 fn validate_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    // A cache of shellcheck findings of this call's own, never the user's.
+    let cache = tempfile::tempdir().expect("tempdir");
     let out = Command::new(pipe_bin())
         .arg("validate")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", cache.path())
         .output()
         .expect("run pipe");
     (
@@ -50,7 +53,16 @@ fn every_invalid_fixture_reports_its_rule_at_its_position() {
         let mut words = expect.split(' ');
         let (pos, rule) = (words.next().unwrap(), words.next().expect("a rule"));
         let severity = words.next().unwrap_or("error");
-        let (code, stdout, stderr) = validate_in(&dir, &[&name]);
+        // The shellcheck fixtures need shellcheck; the others are judged without it, so that
+        // their snapshots do not depend on what is installed.
+        let (code, stdout, stderr) = if name.starts_with("shellcheck-") {
+            if !crate::shellcheck::available() {
+                continue;
+            }
+            validate_in(&dir, &[&name])
+        } else {
+            validate_in(&dir, &["--no-shellcheck", &name])
+        };
         if code != i32::from(severity == "error") {
             failures.push(format!("{name}: exit {code}, stderr {stderr}"));
         }

@@ -14,6 +14,7 @@ use bollard::models::{
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
 };
+use tokio_util::sync::CancellationToken;
 
 use super::image::ensure_image;
 use super::options::RunOptions;
@@ -106,6 +107,31 @@ pub async fn start_job(docker: &Docker, setup: &JobSetup) -> Result<DockerJob, E
     start_job_with(docker, setup, remote).await
 }
 
+/// [`start_job`] that stops when `cancel` fires (image checks, creations, health waits): then
+/// everything the job created is removed, including what a request cut short may have created
+/// (found by the job's labels), and [`Error::Cancelled`] is returned.
+pub async fn start_job_until(
+    docker: &Docker,
+    setup: &JobSetup,
+    cancel: &CancellationToken,
+) -> Result<DockerJob, Error> {
+    let remote = daemon_is_remote(std::env::var("DOCKER_HOST").ok().as_deref());
+    let job = tokio::select! {
+        job = start_job_with(docker, setup, remote) => return job,
+        () = cancel.cancelled() => Error::Cancelled,
+    };
+    // A second pass catches a creation the daemon finished after the first one looked.
+    for pause in [None, Some(std::time::Duration::from_millis(500))] {
+        if let Some(p) = pause {
+            tokio::time::sleep(p).await;
+        }
+        if let Err(e) = super::prune::remove_job(docker, &setup.run_id, &setup.job_key).await {
+            return Err(Error::Docker { message: format!("{job}; cleaning up: {e}"), hint: None });
+        }
+    }
+    Err(job)
+}
+
 /// [`start_job`] with the runner-dir transfer chosen by the caller: `copy_runner_dir` copies it
 /// in and out around each step (what a remote daemon needs) instead of bind-mounting it.
 pub async fn start_job_with(
@@ -147,6 +173,7 @@ pub async fn start_job_with(
             host_runner_dir: setup.runner_dir.clone(),
             copy_runner_dir,
             exec_seq: AtomicU64::new(0),
+            force: CancellationToken::new(),
         }),
     };
     match create_everything(docker, setup, image, &job, &job_options, &service_options).await {

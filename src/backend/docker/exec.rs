@@ -173,11 +173,18 @@ impl DockerJob {
         Ok(stopped_as)
     }
 
-    /// SIGTERM to the step's process group, then SIGKILL after the grace period.
+    /// SIGTERM to the step's process group, then SIGKILL after the grace period (at once on a
+    /// second Ctrl-C).
     async fn stop(&self, exec_id: &str, pid_name: &str) {
-        self.signal(pid_name, "TERM").await;
-        if self.wait_gone(exec_id, GRACE).await {
-            return;
+        if !self.state.force.is_cancelled() {
+            self.signal(pid_name, "TERM").await;
+            let gone = tokio::select! {
+                gone = self.wait_gone(exec_id, GRACE) => gone,
+                () = self.state.force.cancelled() => false,
+            };
+            if gone {
+                return;
+            }
         }
         self.signal(pid_name, "KILL").await;
         self.wait_gone(exec_id, AFTER_KILL).await;

@@ -29,10 +29,10 @@ use std::sync::atomic::AtomicU64;
 use bollard::Docker;
 
 pub use connect::{available, connect, connect_to, daemon_is_remote};
-pub use container::{start_job, start_job_with};
+pub use container::{start_job, start_job_until, start_job_with};
 pub use image::{build_image, ensure_image};
 pub use options::SUPPORTED_OPTIONS;
-pub use prune::{PruneReport, prune, prune_run};
+pub use prune::{PruneReport, prune, prune_run, remove_job};
 
 use super::{JobPaths, RUNNER_DIR_IN_CONTAINER, WORKSPACE_IN_CONTAINER};
 use crate::Error;
@@ -59,6 +59,8 @@ struct JobState {
     copy_runner_dir: bool,
     /// Numbers the execs of this job (names their pid files).
     exec_seq: AtomicU64,
+    /// Cuts a stopping step's grace period short (a second Ctrl-C).
+    force: tokio_util::sync::CancellationToken,
 }
 
 impl DockerJob {
@@ -69,6 +71,13 @@ impl DockerJob {
             runner_dir: RUNNER_DIR_IN_CONTAINER.to_string(),
             host_runner_dir: self.state.host_runner_dir.clone(),
         }
+    }
+
+    /// A stopping step is killed at once when `force` fires, instead of after its grace period.
+    #[must_use]
+    pub fn with_force(mut self, force: tokio_util::sync::CancellationToken) -> DockerJob {
+        self.state.force = force;
+        self
     }
 
     /// Id of the job container.

@@ -31,6 +31,11 @@ pub async fn prune_run(docker: &Docker, run_id: Option<&str>) -> Result<PruneRep
     if let Some(id) = run_id {
         labels.push(format!("{}={id}", super::LABEL_RUN_ID));
     }
+    remove_labelled(docker, labels).await
+}
+
+/// Remove every container, network and volume carrying all of `labels`.
+async fn remove_labelled(docker: &Docker, labels: Vec<String>) -> Result<PruneReport, Error> {
     let filters = HashMap::from([("label", labels)]);
     let mut report = PruneReport::default();
 
@@ -74,6 +79,20 @@ pub async fn prune_run(docker: &Docker, run_id: Option<&str>) -> Result<PruneRep
         }
     }
     Ok(report)
+}
+
+/// Remove what one job of a run created (containers first, then networks and volumes), found by
+/// its labels: also what a request cut short created without pipe learning its id.
+pub async fn remove_job(docker: &Docker, run_id: &str, job_key: &str) -> Result<PruneReport, Error> {
+    remove_labelled(
+        docker,
+        vec![
+            format!("{LABEL_MANAGED}=true"),
+            format!("{}={run_id}", super::LABEL_RUN_ID),
+            format!("{}={job_key}", super::LABEL_JOB),
+        ],
+    )
+    .await
 }
 
 /// 409: another prune or teardown is removing the same thing right now; it will be gone.

@@ -67,6 +67,7 @@ pub async fn run(
             scratch: run.scratch,
             base: &base,
             cancel: run.cancel.clone(),
+            cleanup: run.cleanup.clone(),
             scope: format!("{}.{k}", run.scope),
             title: run.title.clone(),
         };

@@ -154,6 +154,7 @@ async fn attach_start_wait(
         }
     };
     tokio::pin!(timer);
+    let stop = run.stop();
     let mut open = true;
     let exit = loop {
         tokio::select! {
@@ -167,7 +168,7 @@ async fn attach_start_wait(
                 Some(Err(e)) => Err(format!("waiting for the step container: {}", one_line(&e))),
                 None => Err("the daemon stopped reporting on the step container".to_string()),
             },
-            () = run.cancel.cancelled() => break Ok(Exit::Cancelled),
+            () = stop.cancelled() => break Ok(Exit::Cancelled),
             () = &mut timer => break Ok(Exit::TimedOut),
         }
     };

@@ -1,8 +1,9 @@
 //! The remote actions a run needs, found before anything runs: every `uses: owner/repo@ref` of
-//! the selected jobs that pipe does not run itself, and the actions those use in turn (steps of
-//! composite actions, local ones included), each resolved through the [`Fetcher`]. `pipe run`
-//! fetches them all first, so a missing action stops the run at once; `pipe plan` and
-//! `--dry-run` only look in the cache.
+//! the selected jobs that pipe does not run itself — the jobs of the reusable workflows they call
+//! included (ids `caller/called`) — and the actions those use in turn (steps of composite
+//! actions, local ones included), each resolved through the [`Fetcher`]. `pipe run` fetches them
+//! all first, so a missing action stops the run at once; `pipe plan` and `--dry-run` only look
+//! in the cache.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -11,6 +12,7 @@ use super::composite::MAX_DEPTH;
 use super::metadata::{self, Runs};
 use crate::fetch::{Checkout, FetchError, Fetcher, RemoteRef, Uses};
 use crate::model::{Pipeline, Step};
+use crate::plan::Plan;
 
 /// One remote action of the run.
 #[derive(Debug, Clone)]
@@ -28,8 +30,12 @@ pub struct Needed {
 pub struct Inventory {
     /// By `owner/repo/path@ref` as written.
     pub actions: BTreeMap<String, Needed>,
-    /// Jobs that run a JavaScript action (Docker jobs of these get the node runtime).
+    /// Jobs that run a JavaScript action (Docker jobs of these get the node runtime), by full id
+    /// (`caller/called` inside a reusable workflow).
     pub node_jobs: BTreeSet<String>,
+    /// The JavaScript actions of the run (`uses:` as written → `runs.using`), for the check of
+    /// the node version.
+    pub node_actions: BTreeMap<String, String>,
 }
 
 impl Inventory {
@@ -52,19 +58,18 @@ pub fn is_built_in(name: &str, disabled: &[String]) -> bool {
     !off && super::BUILT_IN.contains(&name.as_str())
 }
 
-/// Find (and with `fetch`, fetch) the remote actions of `jobs`; `workdir` holds local actions.
+/// Find (and with `fetch`, fetch) the remote actions of the plan's jobs and of the jobs of the
+/// workflows they call; `workdir` holds local actions.
 pub fn collect(
     pipeline: &Pipeline,
-    jobs: &[String],
+    plan: &Plan,
     fetcher: &Fetcher,
     disabled: &[String],
     workdir: &Path,
     fetch: bool,
 ) -> Inventory {
     let mut walk = Walk { fetcher, disabled, workdir, fetch, inventory: Inventory::default() };
-    for job in pipeline.jobs.iter().filter(|j| jobs.iter().any(|id| id == j.id.as_str())) {
-        walk.steps(job.id.as_str(), &job.steps, 0);
-    }
+    walk.plan(pipeline, plan, "", 0);
     walk.inventory
 }
 
@@ -77,6 +82,28 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    /// The jobs of one workflow; `prefix` is `caller/` inside a called one.
+    fn plan(&mut self, pipeline: &Pipeline, plan: &Plan, prefix: &str, nesting: usize) {
+        if nesting > crate::reusable::MAX_DEPTH {
+            return;
+        }
+        for planned in &plan.jobs {
+            let id = format!("{prefix}{}", planned.id);
+            match &planned.call {
+                Some(call) => {
+                    if let Some(called) = &call.workflow.pipeline {
+                        self.plan(called, &call.plan, &format!("{id}/"), nesting + 1);
+                    }
+                }
+                None => {
+                    if let Some(job) = pipeline.jobs.iter().find(|j| j.id.as_str() == planned.id) {
+                        self.steps(&id, &job.steps, 0);
+                    }
+                }
+            }
+        }
+    }
+
     fn steps(&mut self, job: &str, steps: &[Step], depth: usize) {
         if depth > MAX_DEPTH {
             return;
@@ -88,7 +115,7 @@ impl Walk<'_> {
                 // A local action is read from the working tree (what checkout copies).
                 Ok(Uses::Local(path)) => {
                     if let Ok(action) = metadata::read_dir(&self.workdir.join(&path), &path) {
-                        self.runs(job, &action.runs, depth);
+                        self.runs(job, &path, &action.runs, depth);
                     }
                 }
                 _ => {}
@@ -107,7 +134,7 @@ impl Walk<'_> {
                     self.inventory.node_jobs.insert(job.to_string());
                 }
                 if let Ok(action) = metadata::read_dir(&dir, &key) {
-                    self.runs(job, &action.runs, depth);
+                    self.runs(job, &key, &action.runs, depth);
                 }
             }
             return;
@@ -133,17 +160,18 @@ impl Walk<'_> {
         };
         self.inventory
             .actions
-            .insert(key, Needed { action: r, jobs: BTreeSet::from([job.to_string()]), found, using });
+            .insert(key.clone(), Needed { action: r, jobs: BTreeSet::from([job.to_string()]), found, using });
         if let Some(Ok(action)) = action {
-            self.runs(job, &action.runs, depth);
+            self.runs(job, &key, &action.runs, depth);
         }
     }
 
-    fn runs(&mut self, job: &str, runs: &Runs, depth: usize) {
+    fn runs(&mut self, job: &str, uses: &str, runs: &Runs, depth: usize) {
         match runs {
             Runs::Composite(steps) => self.steps(job, steps, depth + 1),
-            Runs::Node(_) => {
+            Runs::Node(n) => {
                 self.inventory.node_jobs.insert(job.to_string());
+                self.inventory.node_actions.insert(uses.to_string(), n.using.clone());
             }
             _ => {}
         }

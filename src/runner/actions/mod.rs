@@ -32,6 +32,7 @@ pub mod inventory;
 mod local;
 pub mod metadata;
 pub mod node;
+pub mod node_version;
 mod noops;
 mod remote;
 mod transfer;

@@ -210,7 +210,7 @@ fn runtime(run: &StepRun<'_>, using: &str) -> Result<String, String> {
                 using.trim_start_matches("node")
             )
         }),
-        JobHandle::Docker(_) if run.shared.actions.inventory.node_jobs.contains(&run.leg.job_id) && run.shared.actions.node.is_some() => {
+        JobHandle::Docker(_) if run.shared.actions.inventory.node_jobs.contains(&run.shared.full_id(&run.leg.job_id)) && run.shared.actions.node.is_some() => {
             Ok(NODE_IN_CONTAINER.to_string())
         }
         JobHandle::Docker(_) => Err(format!(
