@@ -3,21 +3,15 @@
 //! interrupted).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
-
-use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::cli::{ExecutorChoice, Global, OutputFormat, RunArgs};
-use crate::event::{Event, RunResult};
+use crate::event::RunResult;
 use crate::mask::Masker;
 use crate::output::Ui;
-use crate::runner::cancel::Cancel;
 use crate::runner::emitter::Emitter;
 use crate::runner::gate::Prompter;
-use crate::runner::{RunFacts, Shared, dispatch_run};
 use crate::store::{RunOptions, RunRecord, Store};
 
 use super::secrets;
@@ -147,11 +141,18 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
             }
         }
     };
-    if let Some(d) = &docker {
-        preflight_images(d, &plan, options.pull).await?;
-    }
     let actions =
         tokio::task::block_in_place(|| preflight_actions(ui, &pipeline, &plan, &options, config.as_ref()))?;
+    // From here on Ctrl-C is pipe's to handle: the image checks stop at it, the concurrency
+    // wait too, and then the dispatcher owns it.
+    let mut signals = crate::runner::signals::Signals::listen()
+        .map_err(|e| Error::env(format!("cannot listen for Ctrl-C: {e}")))?;
+    if let Some(d) = &docker {
+        tokio::select! {
+            checked = preflight_images(d, &plan, options.pull) => checked?,
+            _ = signals.next() => return Ok(crate::exit_code::INTERRUPTED),
+        }
+    }
     let store = Store::new(&global.state_dir);
     let (run_id, mut record) = match resume {
         Some(r) => (r.id.clone(), r),
@@ -187,137 +188,36 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         names: crate::report::plan_names(&plan),
     });
     let emitter = Emitter::new(&run_id, Some(store.events_path(&run_id)), reporters, masker.clone());
-    // From here on Ctrl-C is the dispatcher's to handle (and the concurrency wait's before it).
-    let mut signals = crate::runner::signals::Signals::listen()
-        .map_err(|e| Error::env(format!("cannot listen for Ctrl-C: {e}")))?;
-    let cancel = Cancel::new();
-    let force = CancellationToken::new();
-    let run_number = store.run_ids().len() as u64;
-    let facts = RunFacts {
-        run_id: run_id.clone(),
-        run_number,
-        workflow: plan.workflow_name.clone(),
-        event_name: options.event.clone(),
-        git_ref: options.git_ref.clone(),
-        sha: options.sha.clone(),
-        repository: repository_name(&options.workdir),
-        actor: crate::gate::identity(as_name.as_deref()),
-        event: options.event_payload.clone().unwrap_or_else(|| serde_json::json!({})),
-        inputs: plan.inputs.clone(),
-        vars: options.vars.iter().cloned().collect(),
-    };
-    let compiled = Arc::new(crate::scope::Compiled::of(&pipeline, source));
-    let shared = Arc::new(Shared {
-        run_id: run_id.clone(),
-        pipeline,
-        compiled,
-        facts,
+    let prompter = crate::runner::gate::interactive()
+        .then(|| Arc::new(super::prompt::TerminalPrompter::holding(emitter.clone())) as Arc<dyn Prompter>);
+    let request = crate::runner::RunRequest {
         store: store.clone(),
-        emitter: emitter.clone(),
-        masker,
+        record,
+        options,
+        plan,
+        pipeline,
+        source,
+        config,
         secrets,
         env_file_vars,
+        masker,
+        emitter: emitter.clone(),
         docker,
-        workdir: options.workdir.clone(),
-        bind: options.bind,
-        pull: options.pull,
-        platforms: options.platforms.clone(),
-        executor: options.executor,
-        // Every ready leg at once unless `--parallel N` caps it (as on GitHub, not the CPU count:
-        // most steps wait on something other than a core).
-        parallel: options.parallel.unwrap_or(usize::MAX),
-        mode: options.mode,
-        pre_approved: options.approve.clone(),
-        config,
-        prompter: crate::runner::gate::interactive().then(|| {
-            Arc::new(super::prompt::TerminalPrompter::holding(emitter.clone())) as Arc<dyn Prompter>
-        }),
+        actions,
         identity: crate::gate::identity(as_name.as_deref()),
-        record: Arc::new(std::sync::Mutex::new(record.clone())),
-        cancel: cancel.clone(),
-        force,
-        frame: crate::runner::Frame::default(),
-        actions: Arc::new(actions),
-    });
-    // A workflow-level concurrency group: wait for (or stop) the run that holds it.
-    let _group = match &shared.pipeline.concurrency {
-        Some(c) => {
-            let group = shared
-                .scope("")
-                .text(crate::expr::Location::Concurrency, &c.group)
-                .map_err(|e| Error::env(e.describe("concurrency group")))?;
-            let cancel_older = matches!(c.cancel_in_progress, Some(crate::model::Flag::Value(true, _)));
-            let guard = crate::runner::concurrency::acquire(store.root(), &group, cancel_older, |holder| {
-                let who = holder.map(|p| format!(" (pipe process {p})")).unwrap_or_default();
-                if cancel_older {
-                    ui.info(&format!(
-                        "concurrency group `{group}` is busy{who}: cancelling the run in progress"
-                    ));
-                } else {
-                    ui.info(&format!("concurrency group `{group}` is busy{who}: waiting for it"));
-                }
-            });
-            let guard = tokio::select! {
-                g = guard => Some(g?),
-                _ = signals.next() => return Ok(crate::exit_code::INTERRUPTED),
-            };
-            guard
-        }
-        None => None,
+        prompter,
+        signals,
     };
-    let started = Instant::now();
-    emitter.emit(Event::RunStarted {
-        pipeline: options.pipeline.clone(),
-        event_name: options.event.clone(),
-        git_ref: options.git_ref.clone(),
-        sha: options.sha.clone(),
-        mode: match options.mode {
-            crate::cli::Mode::Delivery => "delivery".into(),
-            crate::cli::Mode::Deployment => "deployment".into(),
-        },
-    });
-    let finished = dispatch_run(shared.clone(), &plan, &record.jobs, signals).await;
-    let mut record = match shared.record.lock() {
-        Ok(r) => r.clone(),
-        Err(p) => p.into_inner().clone(),
-    };
-    // Scratch space of the run's jobs (scripts, env files, workspaces): nothing of it is kept.
-    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{run_id}")));
-    emitter.emit(Event::RunFinished {
-        result: finished.result,
-        duration_ms: started.elapsed().as_millis() as u64,
-    });
-
-    for r in finished.records {
-        let key = match &r.matrix {
-            Some(m) => format!("{} {}", r.job, m),
-            None => r.job.clone(),
-        };
-        record.jobs.insert(key, r);
-    }
-    // Gates still waiting are the ones of this attempt; answered ones are gone.
-    if finished.result != RunResult::Waiting {
-        record.waiting.clear();
-    }
-    record.status = match finished.result {
-        RunResult::Success => "success",
-        RunResult::Failure => "failure",
-        RunResult::Cancelled => "cancelled",
-        RunResult::Waiting => "waiting",
-    }
-    .into();
-    record.finished = Some(crate::event::now_rfc3339());
-    record.pid = None;
-    store.write_record(&record)?;
+    let result = crate::runner::run(request, &|message: &str| ui.info(message)).await?;
     if let Some(e) = emitter.write_error() {
-        ui.info(&format!("warning: the event log could not be written completely: {e}"));
+        ui.notice(&format!("warning: the event log could not be written completely: {e}"));
     }
-    if finished.result == RunResult::Waiting {
+    if result == RunResult::Waiting {
         ui.info(&format!(
             "the run waits at an approval gate: `pipe approve {run_id}` (or `pipe reject {run_id}`), then `pipe resume {run_id}`"
         ));
     }
-    Ok(crate::exit_code::of_run(finished.result))
+    Ok(crate::exit_code::of_run(result))
 }
 
 /// Every image the run needs is there (or pulled) before anything runs: an offline machine gets
@@ -383,7 +283,7 @@ fn preflight_actions(
                 };
                 ui.info(&format!("action {uses}: {} {at}", c.origin.as_str()));
                 if let Some(note) = &c.note {
-                    ui.info(&format!("notice: {note}"));
+                    ui.notice(&format!("notice: {note}"));
                 }
             }
             Err(e) => missing.push(e),
@@ -438,27 +338,7 @@ fn report_remote_workflows(ui: &Ui, plan: &crate::plan::Plan) {
         };
         ui.info(&format!("workflow {}: {} {at}", call.uses, c.origin.as_str()));
         if let Some(note) = &c.note {
-            ui.info(&format!("notice: {note}"));
+            ui.notice(&format!("notice: {note}"));
         }
     }
-}
-
-/// `owner/name` for `github.repository`: from the `origin` remote when there is one.
-fn repository_name(workdir: &Path) -> String {
-    let url = std::process::Command::new("git")
-        .args(["config", "--get", "remote.origin.url"])
-        .current_dir(workdir)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    if let Some(url) = url {
-        let trimmed = url.trim_end_matches(".git").trim_end_matches('/');
-        let parts: Vec<&str> = trimmed.rsplit(['/', ':']).take(2).collect();
-        if parts.len() == 2 {
-            return format!("{}/{}", parts[1], parts[0]);
-        }
-    }
-    let dir = workdir.file_name().and_then(|n| n.to_str()).unwrap_or("repository");
-    format!("local/{dir}")
 }

@@ -2,14 +2,15 @@
 //! barriers), up to `--parallel` legs at once, honouring `max-parallel` and `fail-fast` per
 //! matrix, job `if:` and gates. One loop owns every event of the run and all its state: finished
 //! legs (a leg that panicked is a failed leg), signals (first: stop gracefully; second: kill),
-//! gate answers (the prompt and `pipe approve` race in a task of their own) and a tick for the
-//! display. Nothing here waits on anything else.
+//! gate answers (the prompt and `pipe approve` race in a task of their own), job timeouts and a
+//! tick for the display. Nothing here waits on anything else.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value as Json, json};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::Shared;
@@ -18,6 +19,7 @@ use super::gate_wait::Answered;
 use super::job::{Leg, LegResult};
 use super::job_start::{Gated, Start, gated, start_job, with_gates};
 use super::signals::Signals;
+use super::timer::{Armed, JobTimer};
 use crate::event::{Conclusion, Event, RunResult};
 use crate::gate::ledger::Decision;
 use crate::plan::{Legs, Plan, PlannedJob};
@@ -79,6 +81,10 @@ enum Wake {
     Signal(CancelReason),
     /// The run's token, cancelled by the caller (inside a called workflow).
     Cancelled,
+    /// A leg's steps started: its timeout counts from now.
+    Armed(Armed),
+    /// The earliest job timeout ran out.
+    TimedOut,
     Tick,
 }
 
@@ -105,8 +111,14 @@ struct Dispatcher<'p> {
     queue: VecDeque<(usize, Leg)>,
     running_per_job: Vec<usize>,
     legs: JoinSet<LegDone>,
-    /// The job and leg of every running leg task (a panicked task still names its leg).
-    leg_of: HashMap<tokio::task::Id, (usize, Leg)>,
+    /// The job, leg and timer number of every running leg task (a panicked task still names
+    /// its leg).
+    leg_of: HashMap<tokio::task::Id, (usize, Leg, u64)>,
+    /// Job timeouts of running legs, by timer number: when, and what to cancel.
+    timers: HashMap<u64, Armed>,
+    arm: mpsc::UnboundedSender<Armed>,
+    armed: mpsc::UnboundedReceiver<Armed>,
+    next_timer: u64,
     gates: JoinSet<GateDone>,
     /// Why the run stops, once it does.
     stopping: Option<CancelReason>,
@@ -143,6 +155,7 @@ impl<'p> Dispatcher<'p> {
             states[i] = JobState::Done(JobDone { result, outputs });
             records.extend(legs.into_iter().cloned());
         }
+        let (arm, armed) = mpsc::unbounded_channel();
         Dispatcher {
             shared,
             plan,
@@ -152,6 +165,10 @@ impl<'p> Dispatcher<'p> {
             running_per_job: vec![0; plan.jobs.len()],
             legs: JoinSet::new(),
             leg_of: HashMap::new(),
+            timers: HashMap::new(),
+            arm,
+            armed,
+            next_timer: 0,
             gates: JoinSet::new(),
             stopping: None,
             waiting: false,
@@ -173,11 +190,14 @@ impl<'p> Dispatcher<'p> {
                     break;
                 }
             }
+            let next_timeout = self.timers.values().map(|t| t.at).min();
             let woken = tokio::select! {
                 Some(joined) = self.legs.join_next_with_id() => Wake::Leg(joined),
                 Some(joined) = self.gates.join_next() => Wake::Gate(joined),
                 reason = next_signal(&mut signals) => Wake::Signal(reason),
                 () = self.shared.cancel.cancelled(), if self.stopping.is_none() => Wake::Cancelled,
+                Some(armed) = self.armed.recv() => Wake::Armed(armed),
+                () = sleep_until(next_timeout) => Wake::TimedOut,
                 _ = tick.tick() => Wake::Tick,
             };
             match woken {
@@ -187,6 +207,10 @@ impl<'p> Dispatcher<'p> {
                 Wake::Gate(Err(_)) => {}
                 Wake::Signal(reason) => self.signalled(reason),
                 Wake::Cancelled => self.stop(self.shared.cancel.reason().unwrap_or(CancelReason::Interrupt)),
+                Wake::Armed(armed) => {
+                    self.timers.insert(armed.leg, armed);
+                }
+                Wake::TimedOut => self.time_out(),
                 Wake::Tick => self.shared.emitter.tick(),
             }
         }
@@ -273,6 +297,8 @@ impl<'p> Dispatcher<'p> {
             let job = self.shared.pipeline.job(&self.plan.jobs[i].id).cloned();
             let call = self.plan.jobs[i].call.clone();
             let (shared, cancel, task_leg) = (self.shared.clone(), cancel.child(), leg.clone());
+            self.next_timer += 1;
+            let timer = JobTimer::new(self.next_timer, self.arm.clone());
             let handle = self.legs.spawn(async move {
                 let leg = task_leg;
                 match (job, call) {
@@ -281,12 +307,12 @@ impl<'p> Dispatcher<'p> {
                         (done.leg, done.waiting)
                     }
                     (Some(job), None) => {
-                        (super::retry::run_leg_with_retry(shared, &job, &leg, cancel).await, false)
+                        (super::retry::run_leg_with_retry(shared, &job, &leg, cancel, timer).await, false)
                     }
                     (None, _) => (LegResult::failed(), false),
                 }
             });
-            self.leg_of.insert(handle.id(), (i, leg));
+            self.leg_of.insert(handle.id(), (i, leg, self.next_timer));
         }
         deferred.extend(self.queue.drain(..));
         self.queue = deferred;
@@ -297,12 +323,13 @@ impl<'p> Dispatcher<'p> {
             Ok((id, done)) => (id, done),
             Err(e) => {
                 let id = e.id();
-                let Some((_, leg)) = self.leg_of.get(&id) else { return };
+                let Some((_, leg, _)) = self.leg_of.get(&id) else { return };
                 let result = self.crashed(leg, e).await;
                 (id, (result, false))
             }
         };
-        let Some((i, leg)) = self.leg_of.remove(&id) else { return };
+        let Some((i, leg, timer)) = self.leg_of.remove(&id) else { return };
+        self.timers.remove(&timer);
         self.running_per_job[i] = self.running_per_job[i].saturating_sub(1);
         // A leg that waits at a gate has not finished: nothing to record yet.
         if !leg_waits {
@@ -386,6 +413,18 @@ impl<'p> Dispatcher<'p> {
             shared.notice("warning", format!("the containers of `{}` could not be removed: {e}", leg.name));
         }
         LegResult::failed()
+    }
+
+    /// Stop every leg attempt whose timeout ran out.
+    fn time_out(&mut self) {
+        let now = tokio::time::Instant::now();
+        self.timers.retain(|_, t| {
+            if t.at <= now {
+                t.cancel.cancel(CancelReason::Timeout);
+                return false;
+            }
+            true
+        });
     }
 
     /// The answer to one gate of job `i`.
@@ -531,6 +570,14 @@ fn unmark_waiting(shared: &Shared, pj: &PlannedJob, environment: &str) {
     }
     if let Err(e) = shared.store.write_record(&r) {
         shared.notice("warning", format!("the run record could not be saved: {e}"));
+    }
+}
+
+/// When the earliest timeout runs out; never without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

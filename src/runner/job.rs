@@ -10,6 +10,7 @@ use serde_json::{Map, Value as Json, json};
 use tokio_util::sync::CancellationToken;
 
 use super::cancel::{Cancel, CancelReason};
+use super::timer::JobTimer;
 
 use super::Shared;
 use super::step::{StepResult, StepRun, run_step};
@@ -88,7 +89,13 @@ pub struct JobState {
     pub last_exit: Option<i64>,
 }
 
-pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: Cancel) -> LegResult {
+pub async fn run_leg(
+    shared: Arc<Shared>,
+    job: &Job,
+    leg: &Leg,
+    cancel: Cancel,
+    timer: &JobTimer,
+) -> LegResult {
     let started = Instant::now();
     let emit_finished = |result: Conclusion, outputs: &Map<String, Json>| {
         shared.emitter.emit(Event::JobFinished {
@@ -135,7 +142,7 @@ pub async fn run_leg(shared: Arc<Shared>, job: &Job, leg: &Leg, cancel: Cancel) 
     let result = if let Some(reason) = cancel.reason() {
         Ok(LegResult::stopped(reason))
     } else {
-        run_leg_inner(&shared, job, leg, cancel).await
+        run_leg_inner(&shared, job, leg, cancel, timer).await
     };
     drop(group);
     let result = match result {
@@ -160,7 +167,9 @@ async fn run_leg_inner(
     job: &Job,
     leg: &Leg,
     cancel: Cancel,
+    timer: &JobTimer,
 ) -> Result<LegResult, String> {
+    let deadline = job_timeout(job, leg)?;
     // Scratch space outside the state dir: scripts and env files may hold secrets.
     let scratch = tempdir_for(&shared.run_id, &leg.key)?;
     let runner_dir = scratch.join("runner");
@@ -225,7 +234,11 @@ async fn run_leg_inner(
         job_ctx["container"] = c["container"].clone();
         job_ctx["services"] = c["services"].clone();
     }
-    let result = run_steps(shared, job, leg, &handle, &scratch, job_ctx, cancel).await;
+    // The timeout counts from the first step; this attempt's own token, so that a timeout stops
+    // it and not a retry after it.
+    let attempt = cancel.child();
+    timer.arm(deadline, &attempt);
+    let result = run_steps(shared, job, leg, &handle, &scratch, job_ctx, attempt).await;
     for problem in handle.teardown().await {
         shared.notice("warning", problem);
     }
@@ -281,7 +294,7 @@ async fn run_steps(
     handle: &JobHandle,
     scratch: &std::path::Path,
     job_ctx: Json,
-    cancel: Cancel,
+    job_cancel: Cancel,
 ) -> Result<LegResult, String> {
     let paths = handle.paths();
     let github = shared.facts.github(&leg.job_id, &paths.workspace);
@@ -302,15 +315,6 @@ async fn run_steps(
     layer_env(&shared.pipeline.env, &base, Location::Env, &mut env)?;
     layer_env(&job.env, &base, Location::JobEnv, &mut env)?;
 
-    let deadline = job_timeout(job, leg)?;
-    let job_cancel = cancel.child();
-    let timer = {
-        let t = job_cancel.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(deadline).await;
-            t.cancel(CancelReason::Timeout);
-        })
-    };
     let cleanup = CancellationToken::new();
     let cleanup_window =
         tokio::spawn(cleanup_window(job_cancel.clone(), shared.force.clone(), cleanup.clone()));
@@ -370,7 +374,6 @@ async fn run_steps(
         let run = step_run(step, post.step());
         super::actions::run_post(&run, &mut state, post).await;
     }
-    timer.abort();
     cleanup_window.abort();
     let timed_out = job_cancel.reason() == Some(CancelReason::Timeout);
     if timed_out {
@@ -379,7 +382,10 @@ async fn run_steps(
             name: leg.name.clone(),
             step: job.steps.len().saturating_sub(1),
             level: "error".into(),
-            message: format!("the job exceeded its timeout of {} minute(s)", deadline.as_secs_f64() / 60.0),
+            message: format!(
+                "the job exceeded its timeout of {} minute(s)",
+                job_timeout(job, leg).unwrap_or_default().as_secs_f64() / 60.0
+            ),
         });
     }
 

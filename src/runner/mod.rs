@@ -20,9 +20,11 @@ mod manual;
 mod output;
 mod placement;
 mod retry;
+mod run;
 mod shell;
 pub mod signals;
 mod step;
+mod timer;
 mod workspace;
 
 use std::collections::BTreeMap;
@@ -36,6 +38,7 @@ pub use actions::{RemoteActions, inventory, metadata, node::host_node, node_vers
 pub use call::Frame;
 pub use crash::PANIC_IN_JOB;
 pub use dispatcher::{Finished, JobDone, dispatch_run};
+pub use run::{RunRequest, run};
 
 use crate::backend::PullPolicy;
 use crate::cli::{ExecutorChoice, Mode};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::Shared;
 use super::cancel::Cancel;
 use super::job::{Leg, LegResult, run_leg};
+use super::timer::JobTimer;
 use crate::event::{Conclusion, Event};
 use crate::model::Job;
 
@@ -14,8 +15,9 @@ pub(super) async fn run_leg_with_retry(
     job: &Job,
     leg: &Leg,
     cancel: Cancel,
+    timer: JobTimer,
 ) -> LegResult {
-    let mut result = run_leg(shared.clone(), job, leg, cancel.clone()).await;
+    let mut result = run_leg(shared.clone(), job, leg, cancel.clone(), &timer).await;
     for attempt in 2..=job.retry + 1 {
         if result.result != Conclusion::Failure || cancel.is_cancelled() {
             break;
@@ -27,7 +29,7 @@ pub(super) async fn run_leg_with_retry(
             stream: "stderr".into(),
             line: format!("the job failed: retrying (attempt {attempt} of {})", job.retry + 1),
         });
-        result = run_leg(shared.clone(), job, leg, cancel.clone()).await;
+        result = run_leg(shared.clone(), job, leg, cancel.clone(), &timer).await;
     }
     result
 }
