@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod format;
 pub mod gate;
 pub mod gitlab;
+pub mod graph;
 pub mod load;
 pub mod mask;
 pub mod model;

@@ -102,9 +102,10 @@ impl Store {
     pub fn create_run(&self) -> Result<String, Error> {
         let runs = self.runs_dir();
         fs::create_dir_all(&runs).map_err(|e| state_dir_error(&self.root, e))?;
+        // Written atomically, and again when empty (a full disk may have left 0 bytes).
         let ignore = self.root.join(".gitignore");
-        if !ignore.exists() {
-            let _ = fs::write(&ignore, "*\n");
+        if fs::metadata(&ignore).map_or(true, |m| m.len() == 0) {
+            let _ = write_atomic(&ignore, b"*\n");
         }
         for attempt in 0..100u32 {
             let id = new_run_id(attempt);
@@ -130,7 +131,7 @@ impl Store {
             .map_err(|e| Error::env(format!("{} is not a valid run record: {e}", path.display())))
     }
 
-    /// Run ids, oldest first (ids sort by start time).
+    /// Run ids, oldest first (ids sort by start time, to the microsecond).
     pub fn run_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = fs::read_dir(self.runs_dir())
             .map(|rd| {
@@ -209,23 +210,19 @@ fn state_dir_error(root: &Path, e: std::io::Error) -> Error {
     }
 }
 
-/// A sortable, unique-enough id: UTC start time plus a few random-ish hex digits.
+/// A sortable, unique id: UTC start time to the microsecond, so ids sort in start order even
+/// for runs started in the same second; a clash (same microsecond) takes the next value.
 fn new_run_id(attempt: u32) -> String {
     let now = time::OffsetDateTime::now_utc();
-    let nanos = now.unix_timestamp_nanos() as u64;
-    let mix = nanos
-        ^ (u64::from(std::process::id()) << 20)
-        ^ u64::from(attempt).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let hash = mix.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40;
     format!(
-        "{:04}{:02}{:02}-{:02}{:02}{:02}-{:06x}",
+        "{:04}{:02}{:02}-{:02}{:02}{:02}-{:06}",
         now.year(),
         u8::from(now.month()),
         now.day(),
         now.hour(),
         now.minute(),
         now.second(),
-        hash & 0xff_ffff
+        (now.microsecond() + attempt) % 1_000_000
     )
 }
 
@@ -311,6 +308,22 @@ mod tests {
         assert_eq!(store.resolve(&a).unwrap(), a);
         assert!(store.resolve("zzz").is_err());
         assert!(dir.path().join(".gitignore").is_file());
+    }
+
+    #[test]
+    fn an_empty_gitignore_is_repaired() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "").unwrap();
+        Store::new(dir.path()).create_run().unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(), "*\n");
+    }
+
+    #[test]
+    fn ids_made_in_one_second_sort_in_start_order() {
+        let ids: Vec<String> = (0..50).map(|_| new_run_id(0)).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
     }
 }
 

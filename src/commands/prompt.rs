@@ -86,6 +86,15 @@ impl Prompter for TerminalPrompter {
             let _ = writeln!(std::io::stderr(), "\n{message}");
         }
     }
+
+    fn interrupted(&self) {
+        let on_screen = self.shown.lock().is_ok_and(|s| s.is_some());
+        if on_screen {
+            self.set_shown(None);
+            // What pipe says next starts on a line of its own, not after the question.
+            let _ = writeln!(std::io::stderr());
+        }
+    }
 }
 
 fn say(text: &str) {

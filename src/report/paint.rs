@@ -30,6 +30,21 @@ pub fn mark(c: Conclusion) -> &'static str {
     }
 }
 
+/// A step's line without escape sequences or other control characters (tabs stay): raw escapes
+/// reach only a terminal with colours on, never a file or a pipe.
+pub fn without_controls(line: &str) -> std::borrow::Cow<'_, str> {
+    let stripped = console::strip_ansi_codes(line);
+    if !stripped.chars().any(|c| c.is_control() && c != '\t') {
+        return stripped;
+    }
+    stripped.chars().filter(|c| !c.is_control() || *c == '\t').collect::<String>().into()
+}
+
+/// A step's line as this output may show it: as written with colours on, else without controls.
+pub fn output_line(line: &str, color: bool) -> std::borrow::Cow<'_, str> {
+    if color { line.into() } else { without_controls(line) }
+}
+
 /// A duration as people read it: `0.4s`, `12.0s`, `3m05s`.
 pub fn duration(ms: u64) -> String {
     if ms < 60_000 {
@@ -50,6 +65,12 @@ mod tests {
         assert_eq!(duration(420), "0.4s");
         assert_eq!(duration(59_949), "59.9s");
         assert_eq!(duration(185_000), "3m05s");
+    }
+
+    #[test]
+    fn step_lines_lose_their_escapes_without_colour() {
+        assert_eq!(output_line("\u{1b}[31mred\u{1b}[0m\tok\u{7}", false), "red\tok");
+        assert_eq!(output_line("\u{1b}[31mred", true), "\u{1b}[31mred");
     }
 
     #[test]

@@ -63,6 +63,7 @@ impl Reporter for PlainReporter {
                     let header = paint(self.color, console::Style::new().bold(), &format!("== {title}"));
                     self.line(name, &header);
                 } else if !line.starts_with("::endgroup::") {
+                    let line = paint::output_line(line, self.color);
                     self.line(name, &format!("  {line}"));
                 }
             }

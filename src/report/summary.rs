@@ -230,6 +230,7 @@ pub fn failure_block(f: &StepFailure, color: bool) -> String {
     } else {
         out.push_str(&format!("  last {} line(s):\n", f.lines.len()));
         for l in &f.lines {
+            let l = paint::output_line(l, color);
             out.push_str(&format!("  {} {l}\n", paint(color, console::Style::new().dim(), "|")));
         }
     }

@@ -476,6 +476,11 @@ impl<'p> Dispatcher<'p> {
 
     /// A signal of the process: the first stops the run gracefully, the next kills at once.
     fn signalled(&mut self, reason: CancelReason) {
+        if !self.gates.is_empty()
+            && let Some(prompter) = &self.shared.prompter
+        {
+            prompter.interrupted();
+        }
         if self.stopping.is_none() {
             self.shared.notice(
                 "notice",

@@ -65,6 +65,9 @@ pub trait Prompter: Send + Sync {
 
     /// The question was answered elsewhere (`message` says by whom) or withdrawn.
     fn withdraw(&self, question: &GateQuestion, message: &str);
+
+    /// The run stops (Ctrl-C): whatever question is on the screen is over.
+    fn interrupted(&self);
 }
 
 /// What the prompt shows besides the environment.

@@ -2,6 +2,7 @@
 //! each key (GitHub's availability table), references that cannot resolve (`needs`, `steps`,
 //! `matrix`, `inputs`), `if:` values that are always true, and script injection in `run:`.
 
+use super::types::{Ty, Typer, common, contexts, of_json};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::{self, Condition, Location, Reference, Segment};
 use crate::model::{Env, Job, Matrix, Pipeline, Text};
@@ -56,6 +57,8 @@ struct Site<'a> {
 /// declared inputs.
 struct Index<'a> {
     jobs: std::collections::HashMap<&'a str, &'a Job>,
+    /// Declared inputs with their types (`inputs.<name>`).
+    input_types: Vec<(String, Ty)>,
     inputs: Option<Vec<String>>,
     /// Outputs of the workflows that callers call (`needs.<caller>.outputs`).
     call_outputs: &'a super::reusable::CallOutputs,
@@ -69,6 +72,7 @@ pub fn check(
 ) {
     let index = Index {
         jobs: p.jobs.iter().map(|j| (j.id.as_str(), j)).collect(),
+        input_types: input_types(p),
         inputs: declared_inputs(p),
         call_outputs,
     };
@@ -202,9 +206,13 @@ fn declared_inputs(p: &Pipeline) -> Option<Vec<String>> {
 fn check_site(index: &Index<'_>, site: &Site<'_>, source: &Source, out: &mut Vec<Diagnostic>) {
     let text = site.text;
     let span = |s: expr::Span| text.span_of(source, s.start, s.end);
+    let mut in_string = false;
     let exprs: Vec<expr::Expr> = if site.condition {
         match expr::parse_condition(&text.value) {
-            Ok(Condition::Expression(e)) => vec![e],
+            Ok(Condition::Expression(e)) => {
+                super::constant::check_if(&e, text.span, out);
+                vec![e]
+            }
             Ok(Condition::Empty) => Vec::new(),
             Ok(Condition::AlwaysTrueTemplate(t)) => {
                 out.push(
@@ -224,7 +232,10 @@ fn check_site(index: &Index<'_>, site: &Site<'_>, source: &Source, out: &mut Vec
         }
     } else {
         match expr::parse_template(&text.value) {
-            Ok(t) => t.expressions().cloned().collect(),
+            Ok(t) => {
+                in_string = t.parts.len() > 1;
+                t.expressions().cloned().collect()
+            }
             Err(e) => {
                 let rule = if e.message.contains("never closed") || e.message.contains("unterminated") {
                     "expression-unterminated"
@@ -253,7 +264,117 @@ fn check_site(index: &Index<'_>, site: &Site<'_>, source: &Source, out: &mut Vec
         for r in expr::references(e) {
             check_reference(index, site, &r, &allowed, span(r.span), out);
         }
+        let context = |name: &str| context_type(index, site, name);
+        let mut typer = Typer { context: &context, span: &span, text: &text.value, out };
+        let t = typer.ty(e);
+        if in_string && t.is_composite() {
+            let what: String =
+                text.value.chars().skip(e.span.start).take(e.span.end - e.span.start).collect();
+            out.push(
+                Diagnostic::warning(
+                    "expression-type",
+                    span(e.span),
+                    format!(
+                        "`{what}` is {}: in a string it becomes the text `{}`",
+                        t.name(),
+                        if t.is_object() { "Object" } else { "Array" }
+                    ),
+                )
+                .with_help(format!("to print its contents, use `toJSON({what})`")),
+            );
+        }
     }
+}
+
+/// The type of a context at a site: the documented ones from the tables, the file's own (steps,
+/// needs, matrix, inputs) from its declarations. Names other checks judge (an unknown step id, an
+/// undeclared input) are left open here, so each mistake is reported once.
+fn context_type(index: &Index<'_>, site: &Site<'_>, name: &str) -> Ty {
+    let strings = || Ty::Map(Box::new(Ty::String));
+    let open = |props: Vec<(String, Ty)>| Ty::Object { props, strict: false };
+    match name {
+        "github" => Ty::Static(contexts::GITHUB),
+        "runner" => Ty::Static(contexts::RUNNER),
+        "job" => Ty::Static(contexts::JOB),
+        "strategy" => Ty::Static(contexts::STRATEGY),
+        "env" | "vars" | "secrets" => strings(),
+        "inputs" => open(index.input_types.clone()),
+        "steps" => {
+            let Some(job) = site.job else { return Ty::Any };
+            let step = || Ty::Object {
+                props: vec![
+                    ("outputs".into(), strings()),
+                    ("outcome".into(), Ty::String),
+                    ("conclusion".into(), Ty::String),
+                ],
+                strict: true,
+            };
+            open(
+                job.steps.iter().filter_map(|s| s.id.as_ref()).map(|id| (id.value.clone(), step())).collect(),
+            )
+        }
+        "needs" => {
+            let Some(job) = site.job else { return Ty::Any };
+            let need = || Ty::Object {
+                props: vec![("outputs".into(), strings()), ("result".into(), Ty::String)],
+                strict: true,
+            };
+            open(job.needs.iter().map(|n| (n.value.clone(), need())).collect())
+        }
+        "matrix" => site.job.map_or(Ty::Any, matrix_type),
+        _ => Ty::Any,
+    }
+}
+
+/// `matrix.<key>`: the one type all of the key's values have (strings, numbers...), else open.
+fn matrix_type(job: &Job) -> Ty {
+    let Some(Matrix::Axes(m)) = job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) else { return Ty::Any };
+    if m.include_expr.is_some() {
+        return Ty::Any;
+    }
+    let mut props: Vec<(String, Vec<Ty>)> = Vec::new();
+    let mut add = |key: &str, t: Ty| match props.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+        Some((_, ts)) => ts.push(t),
+        None => props.push((key.to_string(), vec![t])),
+    };
+    for (name, values) in &m.axes {
+        match values {
+            crate::model::AxisValues::List(items) => items.iter().for_each(|v| add(&name.value, of_json(v))),
+            crate::model::AxisValues::Expr(_) => add(&name.value, Ty::Any),
+        }
+    }
+    for row in &m.include {
+        for (k, v) in &row.entries {
+            add(&k.value, of_json(v));
+        }
+    }
+    Ty::Object {
+        props: props.into_iter().map(|(k, ts)| (k, common(ts.into_iter()))).collect(),
+        strict: false,
+    }
+}
+
+/// `inputs.<name>` of workflow_dispatch and workflow_call, typed by their `type:` (a name declared
+/// twice with different types is open).
+fn input_types(p: &Pipeline) -> Vec<(String, Ty)> {
+    let mut out: Vec<(String, Ty)> = Vec::new();
+    for t in p.on.iter().filter(|t| t.event.value == "workflow_dispatch" || t.event.value == "workflow_call")
+    {
+        for input in &t.inputs {
+            let ty = match input.kind.as_str() {
+                "boolean" => Ty::Bool,
+                "number" => Ty::Number,
+                "string" | "choice" | "environment" => Ty::String,
+                _ => Ty::Any,
+            };
+            match out.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&input.name.value)) {
+                Some((_, existing)) if *existing != ty => *existing = Ty::Any,
+                Some(_) => {}
+                None => out.push((input.name.value.clone(), ty)),
+            }
+        }
+    }
+    out
 }
 
 fn list(items: &[&str]) -> String {

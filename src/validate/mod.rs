@@ -1,6 +1,7 @@
 //! `pipe validate`: every check over a loaded pipeline, one file per family of checks.
 
 pub mod actions;
+mod constant;
 mod containers;
 mod cron;
 mod events;
@@ -8,6 +9,7 @@ mod expressions;
 mod gates;
 pub use gates::referenced_secrets;
 mod inputs;
+mod keys;
 mod known_actions;
 mod matrix;
 mod references;
@@ -15,6 +17,7 @@ pub mod reusable;
 mod runners;
 pub mod shellcheck;
 mod structure;
+mod types;
 
 use crate::diagnostic::Diagnostic;
 use crate::load::{Loaded, load};
@@ -92,6 +95,7 @@ pub fn check_source_calling(
         references::check(p, &mut diags);
         let call_outputs = reusable::check(p, Some(root), calls, &mut diags);
         expressions::check(p, &source, &call_outputs, &mut diags);
+        keys::check(p, &mut diags);
         gates::check(p, &source, config, &mut diags);
         actions::check(p, &source, &mut diags);
     }

@@ -22,6 +22,15 @@ pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
     env_names(&p.env, out);
     shell(p.defaults.shell.as_ref(), out);
     let mut seen: HashMap<String, &Text> = HashMap::new();
+    // Looked up once: a job's node by id in constant time, however many jobs there are.
+    let job_nodes: HashMap<&str, &Node> = root
+        .get("jobs")
+        .and_then(Node::as_map)
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .filter_map(|(k, v)| Some((k.as_str()?, v)))
+        .collect();
     for job in &p.jobs {
         if let Some(first) = seen.get(&job.id.value.to_lowercase()) {
             // GitHub compares job ids without case; exact duplicates are caught by the YAML reader.
@@ -38,9 +47,8 @@ pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
         } else {
             seen.insert(job.id.value.to_lowercase(), &job.id);
         }
-        let step_nodes = root
-            .get("jobs")
-            .and_then(|j| j.get(&job.id.value))
+        let step_nodes = job_nodes
+            .get(job.id.as_str())
             .and_then(|j| j.get("steps"))
             .and_then(Node::as_seq)
             .unwrap_or_default();

@@ -4,6 +4,7 @@ mod test;
 
 mod actions;
 mod concurrency;
+mod fidelity;
 mod gates_config;
 mod gates_run;
 mod git_host;
@@ -11,6 +12,8 @@ mod gitlab;
 mod known_actions;
 mod lab;
 mod lab_fixture;
+mod large_graph;
+mod masking;
 mod plan;
 mod reusable;
 #[macro_use]

@@ -222,6 +222,26 @@ fn retry_runs_a_failed_job_again() {
 }
 
 #[test]
+fn a_retry_after_a_timeout_gets_a_timeout_of_its_own() {
+    // The first attempt sleeps past its 2 s timeout; the second finishes at once: each attempt's
+    // timer starts anew.
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("attempts");
+    let yaml = format!(
+        "slow-once:\n  retry: 1\n  timeout: 2 seconds\n  script:\n    - echo x >> {c}\n    - if [ \"$(wc -l < {c})\" -lt 2 ]; then sleep 30; fi\n",
+        c = counter.display()
+    );
+    let started = std::time::Instant::now();
+    let r = gitlab(Exec::Host, &yaml, &[]);
+    ok(&r);
+    assert_eq!(r.of("job_started").len(), 2);
+    assert_eq!(std::fs::read_to_string(&counter).unwrap().lines().count(), 2);
+    assert!(r.events.iter().any(|e| e["event"] == "annotation"
+        && e["message"].as_str().is_some_and(|m| m.contains("exceeded its timeout"))));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
+#[test]
 fn a_resource_group_runs_one_job_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
