@@ -16,6 +16,10 @@ use crate::Error;
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct RunOptions {
     pub pipeline: String,
+    /// The front end the file was read with (`--syntax`): a GitLab file that is not named
+    /// `.gitlab-ci.yml` is read as GitLab again on resume.
+    #[serde(default)]
+    pub syntax: crate::gitlab::Syntax,
     pub event: String,
     pub git_ref: String,
     pub sha: String,

@@ -52,8 +52,7 @@ pub fn run(
     let secrets = super::secrets::load(secrets)?;
     let context =
         super::Context { input: &input, vars: &o.vars, secret_names: secrets.keys().cloned().collect() };
-    let (pipeline, config, source) =
-        super::load_valid_with_source(ui, &file, crate::gitlab::Syntax::Auto, &context)?;
+    let (pipeline, config, source) = super::load_valid_with_source(ui, &file, o.syntax, &context)?;
     if let Some(c) = &config {
         for p in &c.platforms {
             if !input.platforms.contains(p) {

@@ -54,6 +54,7 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
     let workdir = std::env::current_dir().map_err(|e| Error::env(format!("no current directory: {e}")))?;
     let options = RunOptions {
         pipeline: args.file.display().to_string(),
+        syntax: args.select.syntax,
         event: input.event.clone(),
         git_ref: input.git_ref.clone(),
         sha: input.sha.clone(),
