@@ -93,5 +93,6 @@ pub(super) fn prepare(
     }
     let plan = crate::plan::build(&pipeline, &input)?;
     let env_file_vars = super::secrets::env_files(&o.env_files)?;
+    super::secrets::warn_missing(ui, &super::secrets::missing(&pipeline, secrets, config.as_ref()));
     Ok(Prepared { plan, pipeline, source, config, env_file_vars })
 }

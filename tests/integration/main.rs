@@ -28,4 +28,5 @@ mod run_loop;
 mod run_scope;
 mod schema;
 mod shellcheck;
+mod terminal;
 mod validate;
