@@ -175,12 +175,35 @@ impl Store {
         self.run_dir(id).join("events.jsonl")
     }
 
-    pub fn log_path(&self, id: &str, job_key: &str, step: usize) -> PathBuf {
-        self.run_dir(id).join("logs").join(job_key).join(format!("{step}.log"))
+    /// The log of one step, named as the terminal names it: `logs/<leg name>/<NN>-<step name>.log`
+    /// (`logs/test (3.12, linux)/02-Run tests.log`, `NN` the 0-based step index of the events).
+    pub fn log_path(&self, id: &str, leg_name: &str, step: usize, step_name: &str) -> PathBuf {
+        self.logs_dir(id).join(file_name(leg_name)).join(format!("{step:02}-{}.log", file_name(step_name)))
+    }
+
+    pub fn logs_dir(&self, id: &str) -> PathBuf {
+        self.run_dir(id).join("logs")
     }
 
     pub fn artifacts_dir(&self, id: &str) -> PathBuf {
         self.run_dir(id).join("artifacts")
+    }
+}
+
+/// A display name as one file name: path separators and control characters become `_`, and a
+/// long name is cut (a step named by the first line of a long script).
+pub fn file_name(name: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    let cleaned: String = name
+        .trim()
+        .chars()
+        .map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c })
+        .take(MAX_CHARS)
+        .collect();
+    let cleaned = cleaned.trim().to_string();
+    match cleaned.as_str() {
+        "" | "." | ".." => "_".into(),
+        _ => cleaned,
     }
 }
 
@@ -247,6 +270,22 @@ pub fn append_line(path: &Path, line: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_files_are_named_as_the_terminal_names_them() {
+        let store = Store::new("/s");
+        assert_eq!(
+            store.log_path("r", "test (3.12, linux)", 2, "Run tests"),
+            Path::new("/s/runs/r/logs/test (3.12, linux)/02-Run tests.log")
+        );
+        assert_eq!(
+            store.log_path("r", "call / build", 0, "Run a/b"),
+            Path::new("/s/runs/r/logs/call _ build/00-Run a_b.log")
+        );
+        assert_eq!(file_name(".."), "_");
+        assert_eq!(file_name("a\tb"), "a_b");
+        assert_eq!(file_name(&"x".repeat(200)).len(), 80);
+    }
 
     #[test]
     fn ids_resolve_by_prefix_and_last() {

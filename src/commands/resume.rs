@@ -62,6 +62,7 @@ pub fn run(
     }
     let plan = crate::plan::build(&pipeline, &input)?;
     let env_file_vars = super::secrets::env_files(&o.env_files)?;
+    super::secrets::warn_missing(ui, &super::secrets::missing(&pipeline, &secrets, config.as_ref()));
     ui.info(&format!("resuming run {id} ({} job leg(s) already finished)", record.jobs.len()));
     let execution = Execution {
         options: o,

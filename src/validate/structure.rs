@@ -12,6 +12,13 @@ use crate::yaml::Node;
 const CONTROL_STEP_KEYS: &[&str] = &["wait", "wait-all", "cancel"];
 
 pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
+    // `jobs: {}` is a mapping of the right type, and GitHub still refuses it.
+    if let Some(jobs) = root.get("jobs").filter(|j| j.as_map().is_some_and(<[_]>::is_empty)) {
+        out.push(
+            Diagnostic::error("no-jobs", jobs.span, "`jobs` is empty: a workflow needs at least one job")
+                .with_help("add a job, e.g. `build: { runs-on: ubuntu-latest, steps: [run: make] }`"),
+        );
+    }
     env_names(&p.env, out);
     shell(p.defaults.shell.as_ref(), out);
     let mut seen: HashMap<String, &Text> = HashMap::new();

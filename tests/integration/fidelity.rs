@@ -19,7 +19,11 @@ jobs:
       - run: printf 'a\377\000b\033[31mred\033[0m\r\nno end'
 "#, &[]);
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let log = std::fs::read(r.dir.path().join(".pipe/runs").join(r.events[0]["run_id"].as_str().unwrap()).join("logs/bin/0.log")).unwrap();
+        let dir = r.dir.path().join(".pipe/runs").join(r.events[0]["run_id"].as_str().unwrap()).join("logs/bin");
+        // The step's one log file (named after the step: `00-Run printf ...log`).
+        let file = std::fs::read_dir(dir).unwrap().next().unwrap().unwrap().path();
+        assert!(file.file_name().unwrap().to_string_lossy().starts_with("00-Run printf"), "{}", file.display());
+        let log = std::fs::read(file).unwrap();
         assert_eq!(log, b"a\xff\x00b\x1b[31mred\x1b[0m\r\nno end");
     }
 }
@@ -34,7 +38,7 @@ fn escape_bytes_do_not_reach_a_file_or_a_pipe() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("[esc]   xredy\tz\n"), "{stdout:?}");
+    assert!(stdout.contains("esc |   xredy\tz\n"), "{stdout:?}");
     assert!(!stdout.contains('\x1b') && !stdout.contains('\x07'), "{stdout:?}");
 }
 

@@ -15,6 +15,7 @@ mod lab_fixture;
 mod large_graph;
 mod masking;
 mod plan;
+mod prune;
 mod reusable;
 #[macro_use]
 mod run_host;
@@ -27,4 +28,5 @@ mod run_loop;
 mod run_scope;
 mod schema;
 mod shellcheck;
+mod terminal;
 mod validate;

@@ -275,7 +275,9 @@ fn a_manual_job_is_not_run_and_says_how_to_run_it() {
     let text = text(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("manual    cleanup: not run (run it with `pipe run .gitlab-ci.yml --job cleanup`)"),
+        text.contains(
+            "cleanup  manual            -  not run (run it with `pipe run .gitlab-ci.yml --job cleanup`)"
+        ),
         "{text}"
     );
     assert!(!text.contains("cleaned"));
