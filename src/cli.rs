@@ -94,13 +94,28 @@ pub enum Command {
     /// List runs, newest first.
     Runs,
     /// Print the saved log of a run, or of one of its jobs.
-    Logs { run: String, job: Option<String> },
+    Logs {
+        /// Run id, a unique prefix of it, or `last`.
+        run: String,
+        /// A job id, or a job's name as the run shows it (`test (3.12, linux)`).
+        job: Option<String>,
+        /// Follow a live run: print its output as it comes, until it ends.
+        #[arg(short, long)]
+        follow: bool,
+    },
     /// The deployment ledger: what was deployed where, when, and approved by whom.
     History { environment: Option<String> },
     /// Remove containers, networks and volumes left by crashed runs.
     Prune,
     /// Print the JSON Schema of the pipeline format.
     Schema,
+    /// Print shell completions (e.g. `pipe completions bash > ~/.local/share/bash-completion/completions/pipe`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `pipe man > pipe.1`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

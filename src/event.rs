@@ -113,6 +113,14 @@ pub enum Event {
         by: String,
         comment: Option<String>,
     },
+    /// Not in the required set: a deployment leg finished and was written to the ledger.
+    Deployed {
+        job: String,
+        name: String,
+        environment: String,
+        url: Option<String>,
+        result: Conclusion,
+    },
     JobFinished {
         job: String,
         name: String,

@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod format;
 pub mod gate;
 pub mod gitlab;
+pub mod graph;
 pub mod load;
 pub mod mask;
 pub mod model;
@@ -47,9 +48,9 @@ pub fn main() -> i32 {
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            output::stderr(&format!("error: {err}\n"));
             if let Some(hint) = err.hint() {
-                eprintln!("hint: {hint}");
+                output::stderr(&format!("hint: {hint}\n"));
             }
             err.exit_code()
         }

@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use crate::cli::{ColorChoice, Global};
+use crate::report::{Facts, Style};
 
 pub struct Ui {
     color: ColorChoice,
@@ -16,11 +17,7 @@ impl Ui {
     }
 
     fn color_for(&self, is_tty: bool) -> bool {
-        match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        }
+        Style::choose(Facts::of_process(is_tty, self.color, self.quiet)).color
     }
 
     pub fn color_stdout(&self) -> bool {
@@ -41,7 +38,22 @@ impl Ui {
     /// A line of human text on stderr, unless quiet.
     pub fn info(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            self.stderr_line(text);
         }
     }
+
+    /// A line that matters even with `-q` (a notice that changes what runs, a warning).
+    pub fn notice(&self, text: &str) {
+        self.stderr_line(text);
+    }
+
+    fn stderr_line(&self, text: &str) {
+        stderr(&format!("{text}\n"));
+    }
+}
+
+/// Write to stderr; a closed stream is not an error (nor a panic, as `eprintln!` would be).
+pub fn stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
 }

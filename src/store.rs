@@ -16,6 +16,10 @@ use crate::Error;
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct RunOptions {
     pub pipeline: String,
+    /// The front end the file was read with (`--syntax`): a GitLab file that is not named
+    /// `.gitlab-ci.yml` is read as GitLab again on resume.
+    #[serde(default)]
+    pub syntax: crate::gitlab::Syntax,
     pub event: String,
     pub git_ref: String,
     pub sha: String,
@@ -102,9 +106,10 @@ impl Store {
     pub fn create_run(&self) -> Result<String, Error> {
         let runs = self.runs_dir();
         fs::create_dir_all(&runs).map_err(|e| state_dir_error(&self.root, e))?;
+        // Written atomically, and again when empty (a full disk may have left 0 bytes).
         let ignore = self.root.join(".gitignore");
-        if !ignore.exists() {
-            let _ = fs::write(&ignore, "*\n");
+        if fs::metadata(&ignore).map_or(true, |m| m.len() == 0) {
+            let _ = write_atomic(&ignore, b"*\n");
         }
         for attempt in 0..100u32 {
             let id = new_run_id(attempt);
@@ -130,7 +135,7 @@ impl Store {
             .map_err(|e| Error::env(format!("{} is not a valid run record: {e}", path.display())))
     }
 
-    /// Run ids, oldest first (ids sort by start time).
+    /// Run ids, oldest first (ids sort by start time, to the microsecond).
     pub fn run_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = fs::read_dir(self.runs_dir())
             .map(|rd| {
@@ -170,12 +175,35 @@ impl Store {
         self.run_dir(id).join("events.jsonl")
     }
 
-    pub fn log_path(&self, id: &str, job_key: &str, step: usize) -> PathBuf {
-        self.run_dir(id).join("logs").join(job_key).join(format!("{step}.log"))
+    /// The log of one step, named as the terminal names it: `logs/<leg name>/<NN>-<step name>.log`
+    /// (`logs/test (3.12, linux)/02-Run tests.log`, `NN` the 0-based step index of the events).
+    pub fn log_path(&self, id: &str, leg_name: &str, step: usize, step_name: &str) -> PathBuf {
+        self.logs_dir(id).join(file_name(leg_name)).join(format!("{step:02}-{}.log", file_name(step_name)))
+    }
+
+    pub fn logs_dir(&self, id: &str) -> PathBuf {
+        self.run_dir(id).join("logs")
     }
 
     pub fn artifacts_dir(&self, id: &str) -> PathBuf {
         self.run_dir(id).join("artifacts")
+    }
+}
+
+/// A display name as one file name: path separators and control characters become `_`, and a
+/// long name is cut (a step named by the first line of a long script).
+pub fn file_name(name: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    let cleaned: String = name
+        .trim()
+        .chars()
+        .map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c })
+        .take(MAX_CHARS)
+        .collect();
+    let cleaned = cleaned.trim().to_string();
+    match cleaned.as_str() {
+        "" | "." | ".." => "_".into(),
+        _ => cleaned,
     }
 }
 
@@ -186,23 +214,19 @@ fn state_dir_error(root: &Path, e: std::io::Error) -> Error {
     }
 }
 
-/// A sortable, unique-enough id: UTC start time plus a few random-ish hex digits.
+/// A sortable, unique id: UTC start time to the microsecond, so ids sort in start order even
+/// for runs started in the same second; a clash (same microsecond) takes the next value.
 fn new_run_id(attempt: u32) -> String {
     let now = time::OffsetDateTime::now_utc();
-    let nanos = now.unix_timestamp_nanos() as u64;
-    let mix = nanos
-        ^ (u64::from(std::process::id()) << 20)
-        ^ u64::from(attempt).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let hash = mix.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40;
     format!(
-        "{:04}{:02}{:02}-{:02}{:02}{:02}-{:06x}",
+        "{:04}{:02}{:02}-{:02}{:02}{:02}-{:06}",
         now.year(),
         u8::from(now.month()),
         now.day(),
         now.hour(),
         now.minute(),
         now.second(),
-        hash & 0xff_ffff
+        (now.microsecond() + attempt) % 1_000_000
     )
 }
 
@@ -248,6 +272,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn log_files_are_named_as_the_terminal_names_them() {
+        let store = Store::new("/s");
+        assert_eq!(
+            store.log_path("r", "test (3.12, linux)", 2, "Run tests"),
+            Path::new("/s/runs/r/logs/test (3.12, linux)/02-Run tests.log")
+        );
+        assert_eq!(
+            store.log_path("r", "call / build", 0, "Run a/b"),
+            Path::new("/s/runs/r/logs/call _ build/00-Run a_b.log")
+        );
+        assert_eq!(file_name(".."), "_");
+        assert_eq!(file_name("a\tb"), "a_b");
+        assert_eq!(file_name(&"x".repeat(200)).len(), 80);
+    }
+
+    #[test]
     fn ids_resolve_by_prefix_and_last() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
@@ -272,6 +312,22 @@ mod tests {
         assert_eq!(store.resolve(&a).unwrap(), a);
         assert!(store.resolve("zzz").is_err());
         assert!(dir.path().join(".gitignore").is_file());
+    }
+
+    #[test]
+    fn an_empty_gitignore_is_repaired() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "").unwrap();
+        Store::new(dir.path()).create_run().unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(), "*\n");
+    }
+
+    #[test]
+    fn ids_made_in_one_second_sort_in_start_order() {
+        let ids: Vec<String> = (0..50).map(|_| new_run_id(0)).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
     }
 }
 

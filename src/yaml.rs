@@ -30,13 +30,13 @@ pub enum Value {
     Map(Vec<(Node, Node)>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scalar {
     pub text: String,
     pub style: Style,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Style {
     #[default]
     Plain,
@@ -96,12 +96,17 @@ impl Node {
 
     /// Value of `key` in a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+        self.as_map()?.iter().find(|(k, _)| k.is_key(key)).map(|(_, v)| v)
+    }
+
+    /// Whether this node is the mapping key `key` (text compared first: it is cheap).
+    fn is_key(&self, key: &str) -> bool {
+        self.as_scalar().is_some_and(|s| s.text == key) && !self.is_null()
     }
 
     /// The key node of `key` in a mapping (for pointing at the key rather than the value).
     pub fn key_node(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(k, _)| k)
+        self.as_map()?.iter().find(|(k, _)| k.is_key(key)).map(|(k, _)| k)
     }
 
     /// A short description of the node's kind for messages ("a string", "a mapping", ...).
@@ -215,8 +220,22 @@ fn span(s: &saphyr_parser::Span) -> Span {
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, start: Span, anchor: usize, tag: Option<String> },
-    Map { entries: Vec<(Node, Node)>, key: Option<Node>, start: Span, anchor: usize, tag: Option<String> },
+    Seq {
+        items: Vec<Node>,
+        start: Span,
+        anchor: usize,
+        tag: Option<String>,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+        /// Scalar keys seen so far, with the position of their first entry: a duplicate is found
+        /// in constant time (a `jobs:` mapping may hold 100,000 keys).
+        seen: HashMap<Scalar, usize>,
+        start: Span,
+        anchor: usize,
+        tag: Option<String>,
+    },
 }
 
 /// Which YAML features a pipeline format allows beyond plain YAML 1.2.
@@ -320,7 +339,14 @@ impl Builder {
                 self.stack.push(if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq { items: Vec::new(), start: sp, anchor, tag }
                 } else {
-                    Frame::Map { entries: Vec::new(), key: None, start: sp, anchor, tag }
+                    Frame::Map {
+                        entries: Vec::new(),
+                        key: None,
+                        seen: HashMap::new(),
+                        start: sp,
+                        anchor,
+                        tag,
+                    }
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -373,7 +399,7 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map { entries, key, seen, .. }) => match key.take() {
                 None => {
                     if let Some(s) = node.as_scalar() {
                         if s.text == "<<" && s.style == Style::Plain && self.dialect == Dialect::Github {
@@ -381,9 +407,7 @@ impl Builder {
                                 Diagnostic::error("merge-key", node.span, "GitHub does not support YAML merge keys (`<<`)")
                                     .with_help("anchors and aliases work; repeat the keys or use an alias for the whole value"),
                             );
-                        } else if let Some((first, _)) =
-                            entries.iter().find(|(k, _)| k.as_scalar() == Some(s))
-                        {
+                        } else if let Some(first) = seen.get(s).map(|&at| &entries[at].0) {
                             self.diags.push(
                                 Diagnostic::error(
                                     "duplicate-key",
@@ -393,6 +417,7 @@ impl Builder {
                                 .with_help(format!("first defined at line {}", first.span.start.line)),
                             );
                         }
+                        seen.entry(s.clone()).or_insert(entries.len());
                     }
                     *key = Some(node);
                 }

@@ -1,5 +1,6 @@
 //! One file per command: each turns parsed flags into work and returns an exit code.
 
+mod completions;
 mod decide;
 mod history;
 mod logs;
@@ -27,10 +28,12 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Validate { paths, format, actions, syntax, no_shellcheck } => {
             validate::run(&ui, &paths, format, &actions, syntax, !no_shellcheck)
         }
-        Command::Schema => schema::run(),
+        Command::Schema => schema::run(&ui),
+        Command::Completions { shell } => Ok(completions::completions(&ui, shell)),
+        Command::Man => completions::man(&ui),
         Command::Run(args) => run::run(&ui, &cli.global, *args),
         Command::Runs => runs::run(&ui, &store),
-        Command::Logs { run, job } => logs::run(&ui, &store, &run, job.as_deref()),
+        Command::Logs { run, job, follow } => logs::run(&ui, &store, &run, job.as_deref(), follow),
         Command::History { environment } => history::run(&ui, &cli.global.state_dir, environment.as_deref()),
         Command::Approve(args) => decide::run(&ui, &store, &args, true),
         Command::Reject(args) => decide::run(&ui, &store, &args, false),
@@ -66,7 +69,7 @@ pub fn load_valid_with_source(
     let mut config_errors = 0;
     if let Some(source) = config.as_ref().and_then(|c| c.source.as_ref()) {
         for d in &config_diags {
-            eprint!("{}", crate::render::text_one(source, d, color));
+            crate::output::stderr(&crate::render::text_one(source, d, color));
         }
         config_errors = config_diags.iter().filter(|d| d.is_error()).count();
     }
@@ -76,7 +79,7 @@ pub fn load_valid_with_source(
     let checked = validate::check_file_for(file, config.as_ref(), syntax, Some(&gitlab), calls)?;
     for d in &checked.diagnostics {
         if d.severity != crate::diagnostic::Severity::Note || ui.verbose {
-            eprint!("{}", crate::render::text_one(&checked.source, d, color));
+            crate::output::stderr(&crate::render::text_one(&checked.source, d, color));
         }
     }
     if config_errors > 0 {

@@ -17,9 +17,16 @@ pub struct TerminalPrompter {
     lines: OnceLock<tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>>,
     /// The environment whose question is on the screen.
     shown: Mutex<Option<String>>,
+    /// The run's reporters: their terminal display steps aside while a question is shown.
+    display: Option<crate::runner::emitter::Emitter>,
 }
 
 impl TerminalPrompter {
+    /// A prompter that holds the live display of `emitter`'s reporters while it asks.
+    pub fn holding(emitter: crate::runner::emitter::Emitter) -> Self {
+        TerminalPrompter { display: Some(emitter), ..TerminalPrompter::default() }
+    }
+
     fn lines(&self) -> &tokio::sync::Mutex<mpsc::UnboundedReceiver<String>> {
         self.lines.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
@@ -51,6 +58,8 @@ impl Prompter for TerminalPrompter {
     ) -> Pin<Box<dyn Future<Output = Option<PromptAnswer>> + Send + 'a>> {
         Box::pin(async move {
             let mut lines = self.lines().lock().await;
+            // Until the answer, or until the question is withdrawn (this future dropped).
+            let _hold = self.display.as_ref().map(crate::runner::emitter::Emitter::hold_display);
             let _ = write!(std::io::stderr(), "{}", describe(question));
             self.set_shown(Some(&question.environment));
             let answer = loop {

@@ -13,8 +13,8 @@ pub fn run(ui: &Ui) -> Result<i32, Error> {
     });
     match report {
         Ok(r) => ui.stdout(&format!(
-            "removed {} container(s), {} network(s), {} volume(s), {scratch} scratch folder(s)\n",
-            r.containers, r.networks, r.volumes
+            "removed {} container(s), {} network(s), {} volume(s), {scratch} scratch folder(s); kept {} of runs still going\n",
+            r.containers, r.networks, r.volumes, r.kept
         )),
         Err(e) => {
             ui.stdout(&format!("removed {scratch} scratch folder(s)\n"));

@@ -52,8 +52,7 @@ pub fn run(
     let secrets = super::secrets::load(secrets)?;
     let context =
         super::Context { input: &input, vars: &o.vars, secret_names: secrets.keys().cloned().collect() };
-    let (pipeline, config, source) =
-        super::load_valid_with_source(ui, &file, crate::gitlab::Syntax::Auto, &context)?;
+    let (pipeline, config, source) = super::load_valid_with_source(ui, &file, o.syntax, &context)?;
     if let Some(c) = &config {
         for p in &c.platforms {
             if !input.platforms.contains(p) {
@@ -63,6 +62,7 @@ pub fn run(
     }
     let plan = crate::plan::build(&pipeline, &input)?;
     let env_file_vars = super::secrets::env_files(&o.env_files)?;
+    super::secrets::warn_missing(ui, &super::secrets::missing(&pipeline, &secrets, config.as_ref()));
     ui.info(&format!("resuming run {id} ({} job leg(s) already finished)", record.jobs.len()));
     let execution = Execution {
         options: o,

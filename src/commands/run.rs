@@ -10,8 +10,7 @@ use crate::cli::{ExecutorChoice, Global, OutputFormat, RunArgs};
 use crate::event::RunResult;
 use crate::mask::Masker;
 use crate::output::Ui;
-use crate::report::{JsonReporter, TextReporter};
-use crate::runner::emitter::{Emitter, Reporter};
+use crate::runner::emitter::Emitter;
 use crate::runner::gate::Prompter;
 use crate::store::{RunOptions, RunRecord, Store};
 
@@ -50,10 +49,12 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
         return Ok(crate::exit_code::SUCCESS);
     }
     let secrets = secrets::load(&args.secrets)?;
+    secrets::warn_missing(ui, &secrets::missing(&pipeline, &secrets, config.as_ref()));
     let env_file_vars = secrets::env_files(&args.env_files)?;
     let workdir = std::env::current_dir().map_err(|e| Error::env(format!("no current directory: {e}")))?;
     let options = RunOptions {
         pipeline: args.file.display().to_string(),
+        syntax: args.select.syntax,
         event: input.event.clone(),
         git_ref: input.git_ref.clone(),
         sha: input.sha.clone(),
@@ -133,7 +134,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
                 if crate::backend::docker::available().await {
                     crate::backend::docker::connect().await.ok()
                 } else {
-                    ui.info("notice: the Docker daemon is not reachable: running every job on the host (use --executor docker to require it)");
+                    ui.notice("notice: the Docker daemon is not reachable: running every job on the host (use --executor docker to require it)");
                     None
                 }
             } else {
@@ -180,21 +181,16 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     for v in secrets.values() {
         masker.add(v);
     }
-    let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
-    match output {
-        OutputFormat::Json => {
-            reporters.push(Box::new(JsonReporter));
-            if !ui.quiet {
-                reporters.push(Box::new(TextReporter::new(ui.color_stderr(), true, false)));
-            }
-        }
-        OutputFormat::Text => {
-            reporters.push(Box::new(TextReporter::new(ui.color_stdout(), false, !ui.quiet)))
-        }
-    }
+    let reporters = crate::report::for_run(crate::report::RunView {
+        output,
+        color: global.color,
+        quiet: ui.quiet,
+        store: &store,
+        names: crate::report::plan_names(&plan),
+    });
     let emitter = Emitter::new(&run_id, Some(store.events_path(&run_id)), reporters, masker.clone());
     let prompter = crate::runner::gate::interactive()
-        .then(|| Arc::new(super::prompt::TerminalPrompter::default()) as Arc<dyn Prompter>);
+        .then(|| Arc::new(super::prompt::TerminalPrompter::holding(emitter.clone())) as Arc<dyn Prompter>);
     let request = crate::runner::RunRequest {
         store: store.clone(),
         record,
@@ -215,7 +211,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     };
     let result = crate::runner::run(request, &|message: &str| ui.info(message)).await?;
     if let Some(e) = emitter.write_error() {
-        ui.info(&format!("warning: the event log could not be written completely: {e}"));
+        ui.notice(&format!("warning: the event log could not be written completely: {e}"));
     }
     if result == RunResult::Waiting {
         ui.info(&format!(
@@ -288,7 +284,7 @@ fn preflight_actions(
                 };
                 ui.info(&format!("action {uses}: {} {at}", c.origin.as_str()));
                 if let Some(note) = &c.note {
-                    ui.info(&format!("notice: {note}"));
+                    ui.notice(&format!("notice: {note}"));
                 }
             }
             Err(e) => missing.push(e),
@@ -343,7 +339,7 @@ fn report_remote_workflows(ui: &Ui, plan: &crate::plan::Plan) {
         };
         ui.info(&format!("workflow {}: {} {at}", call.uses, c.origin.as_str()));
         if let Some(note) = &c.note {
-            ui.info(&format!("notice: {note}"));
+            ui.notice(&format!("notice: {note}"));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `pipe schema`: the JSON Schema of the pipeline format.
 
-pub fn run() -> Result<i32, crate::Error> {
-    println!("{}", schema_text());
+pub fn run(ui: &crate::output::Ui) -> Result<i32, crate::Error> {
+    ui.stdout(&format!("{}\n", schema_text()));
     Ok(crate::exit_code::SUCCESS)
 }
 

@@ -30,6 +30,35 @@ pub fn load(args: &SecretArgs) -> Result<BTreeMap<String, String>, Error> {
     Ok(out)
 }
 
+/// The secrets the workflow refers to that nothing gives (no `--secret`, `--secret-file`, nor
+/// an environment's `secrets_file`): they are empty in the run, which is rarely what was meant.
+pub fn missing(
+    pipeline: &crate::model::Pipeline,
+    given: &BTreeMap<String, String>,
+    config: Option<&crate::gate::Config>,
+) -> Vec<String> {
+    let mut known: std::collections::BTreeSet<String> =
+        given.keys().map(|k| k.to_ascii_uppercase()).collect();
+    // GitHub gives every run a token; pipe's runs have none, and that is documented.
+    known.insert("GITHUB_TOKEN".into());
+    for policy in config.into_iter().flat_map(|c| c.environments.values()) {
+        let Some(path) = &policy.secrets_file else { continue };
+        let pairs = std::fs::read_to_string(path).ok().and_then(|t| crate::gate::secrets::parse(&t).ok());
+        known.extend(pairs.unwrap_or_default().into_iter().map(|(k, _)| k.to_ascii_uppercase()));
+    }
+    crate::validate::referenced_secrets(pipeline).into_iter().filter(|n| !known.contains(n)).collect()
+}
+
+/// One warning per secret the workflow uses and nobody gave.
+pub fn warn_missing(ui: &crate::output::Ui, names: &[String]) {
+    for name in names {
+        ui.notice(&format!(
+            "warning: the workflow uses secret `{name}`, which is not given: it is empty in this run \
+             (give it with --secret {name}=VALUE, --secret {name} or --secret-file FILE)"
+        ));
+    }
+}
+
 pub fn env_files(files: &[PathBuf]) -> Result<BTreeMap<String, String>, Error> {
     let mut out = BTreeMap::new();
     for f in files {

@@ -5,11 +5,8 @@
 //! can show what would have run; the runner runs nothing for it.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
-
-use petgraph::Direction;
-use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::call::{self, Chain};
 use super::trigger::{self, Decision, Event};
@@ -18,6 +15,7 @@ use serde_json::Value as Json;
 
 use crate::Error;
 use crate::expr::Location;
+use crate::graph::Graph;
 use crate::model::{Pipeline, Text};
 use crate::scope::{Compiled, RunFacts, Scope};
 
@@ -239,27 +237,29 @@ pub(super) fn plan_facts(
 /// Job positions in a topological order, file order among jobs that are ready together (Kahn's
 /// algorithm with a min-heap). A cycle is an error naming its jobs, never a panic.
 pub fn order(p: &Pipeline) -> Result<Vec<usize>, Error> {
-    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(p.jobs.len(), p.jobs.len());
-    let nodes: Vec<NodeIndex> = (0..p.jobs.len()).map(|i| graph.add_node(i)).collect();
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(p.jobs.len());
     for (i, j) in p.jobs.iter().enumerate() {
         index.entry(j.id.as_str()).or_insert(i);
     }
+    // Edges from a need to the jobs that need it; a need listed twice counts once.
+    let mut graph = Graph::new(p.jobs.len());
+    let mut waiting = vec![0usize; p.jobs.len()];
     for (i, j) in p.jobs.iter().enumerate() {
+        let mut seen = HashSet::with_capacity(j.needs.len());
         // Unknown needs are the validator's business; they add no edge here.
-        for need in j.needs.iter().map(Text::as_str).filter_map(|n| index.get(n)) {
-            graph.update_edge(nodes[*need], nodes[i], ());
+        for &need in j.needs.iter().map(Text::as_str).filter_map(|n| index.get(n)) {
+            if seen.insert(need) {
+                graph.add_edge(need, i);
+                waiting[i] += 1;
+            }
         }
     }
-    let mut waiting: Vec<usize> =
-        nodes.iter().map(|n| graph.neighbors_directed(*n, Direction::Incoming).count()).collect();
     let mut ready: BinaryHeap<Reverse<usize>> =
         waiting.iter().enumerate().filter(|(_, w)| **w == 0).map(|(i, _)| Reverse(i)).collect();
     let mut out = Vec::with_capacity(p.jobs.len());
     while let Some(Reverse(i)) = ready.pop() {
         out.push(i);
-        for next in graph.neighbors_directed(nodes[i], Direction::Outgoing) {
-            let n = next.index();
+        for &n in graph.neighbors(i) {
             waiting[n] -= 1;
             if waiting[n] == 0 {
                 ready.push(Reverse(n));
@@ -272,12 +272,13 @@ pub fn order(p: &Pipeline) -> Result<Vec<usize>, Error> {
     Ok(out)
 }
 
-fn cycle_error(p: &Pipeline, graph: &DiGraph<usize, ()>) -> Error {
-    let cycle = petgraph::algo::tarjan_scc(graph)
+fn cycle_error(p: &Pipeline, graph: &Graph) -> Error {
+    let cycle = graph
+        .strongly_connected()
         .into_iter()
-        .find(|scc| scc.len() > 1 || scc.iter().any(|n| graph.contains_edge(*n, *n)))
+        .find(|scc| scc.len() > 1 || scc.iter().any(|&n| graph.has_edge(n, n)))
         .unwrap_or_default();
-    let mut ids: Vec<&str> = cycle.iter().map(|n| p.jobs[n.index()].id.as_str()).collect();
+    let mut ids: Vec<&str> = cycle.iter().map(|&n| p.jobs[n].id.as_str()).collect();
     ids.sort_unstable();
     Error::Usage {
         message: format!("the jobs {} need each other in a cycle", ids.join(", ")),

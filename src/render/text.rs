@@ -17,15 +17,20 @@ pub fn text(files: &[Checked], color: bool) -> String {
     let errors: usize = files.iter().map(Checked::errors).sum();
     let warnings: usize = files.iter().map(Checked::warnings).sum();
     let files_with = files.iter().filter(|f| !f.diagnostics.is_empty()).count();
+    // pipe.toml is checked along, but only pipeline files are counted.
+    let pipelines = files.iter().filter(|f| !is_config(f)).count();
     if errors + warnings == 0 {
-        out.push_str(&format!("{} file(s) checked: no problems\n", files.len()));
+        out.push_str(&format!("{pipelines} file(s) checked: no problems\n"));
     } else {
         out.push_str(&format!(
-            "{} file(s) checked: {errors} error(s), {warnings} warning(s) in {files_with} file(s)\n",
-            files.len()
+            "{pipelines} file(s) checked: {errors} error(s), {warnings} warning(s) in {files_with} file(s)\n"
         ));
     }
     out
+}
+
+fn is_config(file: &Checked) -> bool {
+    std::path::Path::new(&file.source.path).file_name().is_some_and(|n| n == crate::gate::config::FILE_NAME)
 }
 
 pub fn text_one(source: &crate::source::Source, d: &Diagnostic, color: bool) -> String {

@@ -18,6 +18,7 @@ use super::cancel::{Cancel, CancelReason};
 use super::gate_wait::Answered;
 use super::job::{Leg, LegResult};
 use super::job_start::{Gated, Start, gated, start_job, with_gates};
+use super::readiness::Readiness;
 use super::signals::Signals;
 use super::timer::{Armed, JobTimer};
 use crate::event::{Conclusion, Event, RunResult};
@@ -120,6 +121,12 @@ struct Dispatcher<'p> {
     armed: mpsc::UnboundedReceiver<Armed>,
     next_timer: u64,
     gates: JoinSet<GateDone>,
+    /// Jobs whose needs are all done, found without scanning every job.
+    readiness: Readiness,
+    /// Position of each job by id (the first one of an id).
+    index: HashMap<String, usize>,
+    /// Result of every finished job by id, kept as jobs finish (gates show them).
+    results: BTreeMap<String, String>,
     /// Why the run stops, once it does.
     stopping: Option<CancelReason>,
     waiting: bool,
@@ -130,8 +137,12 @@ impl<'p> Dispatcher<'p> {
         let mut states: Vec<JobState> = plan.jobs.iter().map(|_| JobState::Pending).collect();
         let mut records = Vec::new();
         // Jobs finished in an earlier attempt of this run are not run again (resume).
+        let mut earlier: HashMap<&str, Vec<&JobRecord>> = HashMap::new();
+        for r in already.values() {
+            earlier.entry(r.job.as_str()).or_default().push(r);
+        }
         for (i, job) in plan.jobs.iter().enumerate() {
-            let legs: Vec<&JobRecord> = already.values().filter(|r| r.job == job.id).collect();
+            let legs: Vec<&JobRecord> = earlier.remove(job.id.as_str()).unwrap_or_default();
             // A caller always runs again: its called jobs that finished are not re-run, and its
             // outputs are evaluated again from theirs.
             if legs.is_empty() || legs.iter().any(|r| r.result == Conclusion::Cancelled) || job.call.is_some()
@@ -156,6 +167,15 @@ impl<'p> Dispatcher<'p> {
             records.extend(legs.into_iter().cloned());
         }
         let (arm, armed) = mpsc::unbounded_channel();
+        let mut readiness = Readiness::new(plan);
+        let mut results = BTreeMap::new();
+        for (i, s) in states.iter().enumerate() {
+            if let JobState::Done(d) = s {
+                readiness.done(i);
+                results.insert(plan.jobs[i].id.clone(), d.result.as_str().to_string());
+            }
+        }
+        let index = plan.jobs.iter().enumerate().rev().map(|(i, j)| (j.id.clone(), i)).collect();
         Dispatcher {
             shared,
             plan,
@@ -170,6 +190,9 @@ impl<'p> Dispatcher<'p> {
             armed,
             next_timer: 0,
             gates: JoinSet::new(),
+            readiness,
+            index,
+            results,
             stopping: None,
             waiting: false,
         }
@@ -220,24 +243,22 @@ impl<'p> Dispatcher<'p> {
     /// Decide every pending job whose needs are all done.
     fn start_ready_jobs(&mut self) {
         let shared = self.shared.clone();
-        for i in 0..self.plan.jobs.len() {
+        let plan = self.plan;
+        while let Some(i) = self.readiness.next() {
             if !matches!(self.states[i], JobState::Pending) {
                 continue;
             }
-            let pj = &self.plan.jobs[i];
-            let Some(needs) = needs_done(self.plan, &self.states, pj) else { continue };
-            let results = finished_results(self.plan, &self.states);
-            match start_job(&shared, pj, &needs, &results) {
+            let pj = &plan.jobs[i];
+            let Some(needs) = needs_done(&self.index, &self.states, pj) else { continue };
+            match start_job(&shared, pj, &needs, &self.results) {
                 Start::Skip => {
                     emit_skipped(&shared, pj);
                     self.records.push(skipped_record(pj));
-                    self.states[i] =
-                        JobState::Done(JobDone { result: Conclusion::Skipped, outputs: Map::new() });
+                    self.set_done(i, JobDone { result: Conclusion::Skipped, outputs: Map::new() });
                 }
                 Start::Fail(message) => {
                     emit_failed(&shared, pj, &message);
-                    self.states[i] =
-                        JobState::Done(JobDone { result: Conclusion::Failure, outputs: Map::new() });
+                    self.set_done(i, JobDone { result: Conclusion::Failure, outputs: Map::new() });
                 }
                 Start::Wait(environments) => {
                     self.waiting = true;
@@ -379,8 +400,16 @@ impl<'p> Dispatcher<'p> {
             } else {
                 Conclusion::Success
             };
-            self.states[i] = JobState::Done(JobDone { result, outputs: std::mem::take(outputs) });
+            let outputs = std::mem::take(outputs);
+            self.set_done(i, JobDone { result, outputs });
         }
+    }
+
+    /// Job `i` finished: its dependents may start.
+    fn set_done(&mut self, i: usize, done: JobDone) {
+        self.results.insert(self.plan.jobs[i].id.clone(), done.result.as_str().to_string());
+        self.states[i] = JobState::Done(done);
+        self.readiness.done(i);
     }
 
     /// A leg whose task panicked or was aborted: a failed leg, with what happened, and nothing
@@ -464,7 +493,7 @@ impl<'p> Dispatcher<'p> {
         };
         if let Some(why) = refused {
             emit_failed(&shared, pj, &why);
-            self.states[i] = JobState::Done(JobDone { result: Conclusion::Failure, outputs: Map::new() });
+            self.set_done(i, JobDone { result: Conclusion::Failure, outputs: Map::new() });
         } else if unanswered {
             self.waiting = true;
             self.states[i] = JobState::Waiting;
@@ -595,11 +624,14 @@ async fn next_signal(signals: &mut Option<Signals>) -> CancelReason {
 }
 
 /// The `needs` context of a job when all its needs are done, else `None`.
-fn needs_done(plan: &Plan, states: &[JobState], pj: &PlannedJob) -> Option<Map<String, Json>> {
+fn needs_done(
+    index: &HashMap<String, usize>,
+    states: &[JobState],
+    pj: &PlannedJob,
+) -> Option<Map<String, Json>> {
     let mut ctx = Map::new();
     for need in &pj.needs {
-        let i = plan.jobs.iter().position(|j| &j.id == need)?;
-        match &states[i] {
+        match &states[*index.get(need)?] {
             JobState::Done(d) => {
                 ctx.insert(need.clone(), json!({"result": d.result.as_str(), "outputs": d.outputs}));
             }
@@ -607,18 +639,6 @@ fn needs_done(plan: &Plan, states: &[JobState], pj: &PlannedJob) -> Option<Map<S
         }
     }
     Some(ctx)
-}
-
-/// Results of every finished job, by id.
-fn finished_results(plan: &Plan, states: &[JobState]) -> BTreeMap<String, String> {
-    plan.jobs
-        .iter()
-        .zip(states)
-        .filter_map(|(j, s)| match s {
-            JobState::Done(d) => Some((j.id.clone(), d.result.as_str().to_string())),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Keep the run record current after every leg: a run killed now resumes from here.

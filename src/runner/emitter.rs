@@ -13,6 +13,12 @@ use crate::store;
 pub trait Reporter: Send {
     fn report(&mut self, event: &Envelope);
 
+    /// Stop drawing on the terminal (a prompt is about to read from it); events that arrive
+    /// meanwhile are kept and shown by [`Reporter::resume`].
+    fn pause(&mut self) {}
+
+    fn resume(&mut self) {}
+
     /// Time passed (about ten times a second while a run goes on): spinners and elapsed times
     /// move without an event.
     fn tick(&mut self) {}
@@ -87,16 +93,40 @@ impl Emitter {
 
     /// Tell the reporters that time passed.
     pub fn tick(&self) {
+        self.each_reporter(|r| r.tick());
+    }
+
+    /// Hold the terminal display while a prompt uses the terminal: the reporters stop drawing
+    /// until the returned guard is dropped. Events keep flowing (to the event log at once, to
+    /// the screen after the hold).
+    pub fn hold_display(&self) -> DisplayHold {
+        self.each_reporter(|r| r.pause());
+        DisplayHold { emitter: self.clone() }
+    }
+
+    fn each_reporter(&self, f: impl Fn(&mut dyn Reporter)) {
         let mut inner = match self.inner.lock() {
             Ok(i) => i,
             Err(p) => p.into_inner(),
         };
         for r in &mut inner.reporters {
-            r.tick();
+            f(r.as_mut());
         }
     }
 
     pub fn write_error(&self) -> Option<String> {
         self.inner.lock().ok().and_then(|i| i.write_error.clone())
+    }
+}
+
+/// The terminal held for a prompt: drawing resumes when this is dropped.
+#[must_use = "the display resumes as soon as the hold is dropped"]
+pub struct DisplayHold {
+    emitter: Emitter,
+}
+
+impl Drop for DisplayHold {
+    fn drop(&mut self) {
+        self.emitter.each_reporter(|r| r.resume());
     }
 }

@@ -344,6 +344,7 @@ async fn run_steps(
         cancel: job_cancel.clone(),
         cleanup: cleanup.clone(),
         scope: String::new(),
+        title: shared.masker.mask(&step.display_name()),
     };
     // How the job ends when it was stopped: cancelled, or failed for a timeout.
     let stopped_status = || match job_cancel.reason().map(CancelReason::conclusion) {

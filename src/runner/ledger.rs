@@ -21,6 +21,13 @@ pub fn record_deployment(shared: &Shared, leg: &Leg, result: &LegResult) {
             }
         }
     }
+    shared.emitter.emit(crate::event::Event::Deployed {
+        job: leg.job_id.clone(),
+        name: leg.name.clone(),
+        environment: environment.clone(),
+        url: result.environment_url.clone(),
+        result: result.result,
+    });
     let record = DeploymentRecord {
         v: ledger::VERSION,
         ts: ledger::now(),

@@ -19,6 +19,7 @@ mod ledger;
 mod manual;
 mod output;
 mod placement;
+mod readiness;
 mod retry;
 mod run;
 mod shell;

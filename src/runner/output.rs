@@ -83,12 +83,17 @@ impl<'a> LineSink<'a> {
         };
         let mut rest = buf.as_slice();
         while let Some(pos) = rest.iter().position(|b| *b == b'\n') {
-            self.line(stream, &rest[..pos]);
+            self.line(stream, &rest[..pos], b"\n");
             rest = &rest[pos + 1..];
         }
         while rest.len() > MAX_LINE {
-            self.line(stream, &rest[..MAX_LINE]);
-            rest = &rest[MAX_LINE..];
+            // Never split a secret (each piece is masked on its own) nor a character.
+            let cut = match self.run.shared.masker.safe_cut(rest, MAX_LINE) {
+                0 => MAX_LINE,
+                cut => cut,
+            };
+            self.line(stream, &rest[..cut], b"");
+            rest = &rest[cut..];
         }
         let keep = rest.to_vec();
         if stream == "stdout" {
@@ -106,12 +111,14 @@ impl<'a> LineSink<'a> {
                 std::mem::take(&mut self.stderr)
             };
             if !buf.is_empty() {
-                self.line(stream, &buf);
+                self.line(stream, &buf, b"");
             }
         }
     }
 
-    fn line(&mut self, stream: &str, raw: &[u8]) {
+    /// One line (or piece of a long line) without its `end` (the newline, or nothing): the log
+    /// gets the bytes as printed, secrets masked; the event gets the text.
+    fn line(&mut self, stream: &str, raw: &[u8], end: &[u8]) {
         let text = String::from_utf8_lossy(raw);
         let text = text.strip_suffix('\r').unwrap_or(&text);
         let run = self.run;
@@ -137,7 +144,7 @@ impl<'a> LineSink<'a> {
         }
         let masked = run.shared.masker.mask(text);
         if let Some(f) = &mut self.log {
-            let _ = writeln!(f, "{masked}");
+            let _ = f.write_all(&run.shared.masker.mask_bytes(raw)).and_then(|()| f.write_all(end));
         }
         run.shared.emitter.emit(Event::StepOutput {
             job: run.leg.job_id.clone(),

@@ -40,6 +40,8 @@ pub struct StepRun<'a> {
     /// Empty for a workflow step; `.K` per level of composite action (`.2.0`: step 0 of the action
     /// run by step 2 of the action run by this step). Names the step's files and counts nesting.
     pub scope: String,
+    /// The step's name as the terminal shows it (its log file is named after it).
+    pub title: String,
 }
 
 pub struct StepResult {
@@ -48,6 +50,12 @@ pub struct StepResult {
 }
 
 impl StepRun<'_> {
+    /// The step's log file, named after the leg and the step as the terminal shows them.
+    pub(super) fn log_path(&self) -> std::path::PathBuf {
+        let leg = format!("{}{}", self.shared.frame.name_prefix, self.leg.name);
+        self.shared.store.log_path(&self.shared.run_id, &leg, self.index, &self.title)
+    }
+
     /// What stops this step's process: the job's cancellation, or for a step that started after
     /// it (a cleanup step), the end of its grace period.
     pub(super) fn stop(&self) -> CancellationToken {
@@ -111,6 +119,15 @@ pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
         .map(|n| ctx.text(Location::StepName, n).unwrap_or_else(|_| n.value.clone()))
         .unwrap_or_else(|| step.display_name());
     let display = run.shared.masker.mask(&display);
+    // The evaluated name also names the step's log file.
+    let titled = StepRun {
+        cancel: run.cancel.clone(),
+        cleanup: run.cleanup.clone(),
+        scope: run.scope.clone(),
+        title: display.clone(),
+        ..*run
+    };
+    let run = &titled;
     let id = step.id.as_ref().map(|i| i.value.clone());
     let finish =
         |outcome: Conclusion, conclusion: Conclusion, state: &mut JobState, outputs: Map<String, Json>| {
@@ -423,7 +440,7 @@ impl Ran {
 /// Run a command, turning its output into masked lines, log lines and events.
 pub(super) async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Ran, String> {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let log = run.shared.store.log_path(&run.shared.run_id, &run.leg.key, run.index);
+    let log = run.log_path();
     let mut sink = LineSink::new(run, log);
     sink.follow_env(&cmd.env);
     let exec = run.handle.exec(cmd, tx, run.stop());

@@ -248,6 +248,13 @@ fn scoped_secrets(p: &Pipeline, source: &Source, config: &Config, out: &mut Vec<
     }
 }
 
+/// Every secret name the workflow refers to (`secrets.NAME`, `secrets['NAME']`), upper-cased as
+/// GitHub compares them.
+pub fn referenced_secrets(p: &Pipeline) -> BTreeSet<String> {
+    let texts = env_texts(&p.env).into_iter().chain(p.jobs.iter().flat_map(job_texts));
+    texts.flat_map(|t| secret_refs(&t.value)).map(|(name, _, _)| name.to_ascii_uppercase()).collect()
+}
+
 static SECRET_REF: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"(?i)\bsecrets\s*(?:\.\s*([a-z_][a-z0-9_]*)|\[\s*['"]([a-z_][a-z0-9_]*)['"]\s*\])"#).ok()
 });

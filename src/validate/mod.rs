@@ -7,6 +7,7 @@ mod cron;
 mod events;
 mod expressions;
 mod gates;
+pub use gates::referenced_secrets;
 mod inputs;
 mod keys;
 mod known_actions;

@@ -1,21 +1,18 @@
 //! `needs:` references between jobs: unknown, self, repeated, and cycles (named in full).
 
-use std::collections::HashMap;
-
-use petgraph::algo::tarjan_scc;
-use petgraph::graphmap::DiGraphMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::graph::Graph;
 use crate::model::Pipeline;
 
 pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
     let index: HashMap<&str, usize> = p.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i)).collect();
-    let mut graph = DiGraphMap::<usize, ()>::new();
+    let mut graph = Graph::new(p.jobs.len());
     for (i, job) in p.jobs.iter().enumerate() {
-        graph.add_node(i);
-        let mut seen = Vec::new();
+        let mut seen = HashSet::with_capacity(job.needs.len());
         for need in &job.needs {
-            if seen.contains(&need.as_str()) {
+            if !seen.insert(need.as_str()) {
                 out.push(Diagnostic::warning(
                     "needs-duplicate",
                     need.span,
@@ -23,7 +20,6 @@ pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
                 ));
                 continue;
             }
-            seen.push(need.as_str());
             if need.value == job.id.value {
                 out.push(Diagnostic::error(
                     "needs-self",
@@ -33,9 +29,7 @@ pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             match index.get(need.as_str()) {
-                Some(&j) => {
-                    graph.add_edge(i, j, ());
-                }
+                Some(&j) => graph.add_edge(i, j),
                 None => {
                     let mut d = Diagnostic::error(
                         "needs-unknown",
@@ -54,7 +48,7 @@ pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for scc in tarjan_scc(&graph) {
+    for scc in graph.strongly_connected() {
         if scc.len() < 2 {
             continue;
         }
@@ -78,11 +72,12 @@ pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
 }
 
 /// Jobs on a shortest cycle from `start` back to `start`, staying inside `scc`.
-fn shortest_cycle(graph: &DiGraphMap<usize, ()>, start: usize, scc: &[usize]) -> Vec<usize> {
+fn shortest_cycle(graph: &Graph, start: usize, scc: &[usize]) -> Vec<usize> {
+    let inside: HashSet<usize> = scc.iter().copied().collect();
     let mut previous: HashMap<usize, usize> = HashMap::new();
-    let mut queue = std::collections::VecDeque::from([start]);
+    let mut queue = VecDeque::from([start]);
     while let Some(node) = queue.pop_front() {
-        for next in graph.neighbors(node).filter(|n| scc.contains(n)) {
+        for &next in graph.neighbors(node).iter().filter(|n| inside.contains(n)) {
             if next == start {
                 let mut path = vec![node];
                 let mut at = node;

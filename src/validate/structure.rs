@@ -12,9 +12,25 @@ use crate::yaml::Node;
 const CONTROL_STEP_KEYS: &[&str] = &["wait", "wait-all", "cancel"];
 
 pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
+    // `jobs: {}` is a mapping of the right type, and GitHub still refuses it.
+    if let Some(jobs) = root.get("jobs").filter(|j| j.as_map().is_some_and(<[_]>::is_empty)) {
+        out.push(
+            Diagnostic::error("no-jobs", jobs.span, "`jobs` is empty: a workflow needs at least one job")
+                .with_help("add a job, e.g. `build: { runs-on: ubuntu-latest, steps: [run: make] }`"),
+        );
+    }
     env_names(&p.env, out);
     shell(p.defaults.shell.as_ref(), out);
     let mut seen: HashMap<String, &Text> = HashMap::new();
+    // Looked up once: a job's node by id in constant time, however many jobs there are.
+    let job_nodes: HashMap<&str, &Node> = root
+        .get("jobs")
+        .and_then(Node::as_map)
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .filter_map(|(k, v)| Some((k.as_str()?, v)))
+        .collect();
     for job in &p.jobs {
         if let Some(first) = seen.get(&job.id.value.to_lowercase()) {
             // GitHub compares job ids without case; exact duplicates are caught by the YAML reader.
@@ -31,9 +47,8 @@ pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
         } else {
             seen.insert(job.id.value.to_lowercase(), &job.id);
         }
-        let step_nodes = root
-            .get("jobs")
-            .and_then(|j| j.get(&job.id.value))
+        let step_nodes = job_nodes
+            .get(job.id.as_str())
             .and_then(|j| j.get("steps"))
             .and_then(Node::as_seq)
             .unwrap_or_default();

@@ -1,4 +1,4 @@
-//! One lab of `pipelines/cd-starter.yml` for a test: a copy of the pipeline and the example
+//! One lab of `pipelines/cd-starter.yml` (or its GitLab twin) for a test: a copy of the pipelines and the example
 //! service in a directory of its own, a real registry on 127.0.0.1 (scripts/registry.sh), and
 //! names and ports of its own so that tests run in parallel. `finish` (and, on a panic, `Drop`)
 //! removes what the deploys started and stops the registry by its pid.
@@ -99,8 +99,9 @@ impl Lab {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("pipelines")).unwrap();
-        std::fs::copy(repo().join("pipelines/cd-starter.yml"), root.join("pipelines/cd-starter.yml"))
-            .unwrap();
+        for file in ["cd-starter.yml", "cd-starter.gitlab-ci.yml"] {
+            std::fs::copy(repo().join("pipelines").join(file), root.join("pipelines").join(file)).unwrap();
+        }
         copy_tree(&repo().join("examples/tasks-app"), &root.join("examples/tasks-app"));
         copy_tree(&repo().join("scripts"), &root.join("scripts"));
         let secrets = root.join("secrets");
@@ -151,6 +152,11 @@ impl Lab {
     /// `pipe run pipelines/cd-starter.yml` for a push of commit `sha` to main, with the lab's
     /// registry, ports and names, plus `extra` flags.
     pub fn run(&self, sha: &str, extra: &[&str]) -> Output {
+        self.run_file("pipelines/cd-starter.yml", sha, extra)
+    }
+
+    /// [`Lab::run`] of another pipeline file of the lab (its GitLab twin).
+    pub fn run_file(&self, file: &str, sha: &str, extra: &[&str]) -> Output {
         let vars = [
             format!("REGISTRY={}", self.registry),
             format!("BASE_IMAGE={PYTHON_IMAGE}"),
@@ -159,8 +165,7 @@ impl Lab {
             format!("PRODUCTION_PORT={}", self.production_port),
             "HEALTH_TIMEOUT=8".to_string(),
         ];
-        let mut args: Vec<&str> =
-            vec!["run", "pipelines/cd-starter.yml", "--ref", "refs/heads/main", "--sha", sha];
+        let mut args: Vec<&str> = vec!["run", file, "--ref", "refs/heads/main", "--sha", sha];
         for v in &vars {
             args.extend(["--var", v]);
         }

@@ -4,6 +4,7 @@ mod test;
 
 mod actions;
 mod concurrency;
+mod fidelity;
 mod gates_config;
 mod gates_run;
 mod git_host;
@@ -11,7 +12,10 @@ mod gitlab;
 mod known_actions;
 mod lab;
 mod lab_fixture;
+mod large_graph;
+mod masking;
 mod plan;
+mod prune;
 mod reusable;
 #[macro_use]
 mod run_host;
@@ -24,4 +28,5 @@ mod run_loop;
 mod run_scope;
 mod schema;
 mod shellcheck;
+mod terminal;
 mod validate;

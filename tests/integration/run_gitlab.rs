@@ -3,10 +3,9 @@
 //! resource_group, manual jobs and manual gates (approve, reject, resume). Asserted on the JSON
 //! events, the exit code and the output; container-relevant ones run on both backends.
 
-use std::path::Path;
-
 use serde_json::Value as Json;
 
+use crate::lab_fixture::{Lab, Leftovers, STAGING_TOKEN};
 use crate::run_host::{Exec, Ran, TEST_IMAGE, run_pipeline};
 use crate::test::{all_output as text, all_output as text_of, pipe_in as pipe};
 
@@ -276,7 +275,9 @@ fn a_manual_job_is_not_run_and_says_how_to_run_it() {
     let text = text(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("manual    cleanup: not run (run it with `pipe run .gitlab-ci.yml --job cleanup`)"),
+        text.contains(
+            "cleanup  manual            -  not run (run it with `pipe run .gitlab-ci.yml --job cleanup`)"
+        ),
         "{text}"
     );
     assert!(!text.contains("cleaned"));
@@ -334,6 +335,38 @@ fn a_manual_deploy_waits_then_approve_and_resume() {
     assert!(ledger.contains("https://prod.example"), "{ledger}");
 }
 
+/// A GitLab file under another name, whose jobs get their scripts from an included template: only
+/// `--syntax gitlab` makes it GitLab, and `pipe resume` reads it the same way again.
+#[test]
+fn resume_reads_the_file_with_the_syntax_the_run_was_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("ci")).unwrap();
+    std::fs::write(
+        dir.path().join("ci/deploy.yml"),
+        ".deploy:\n  script: ['echo \"deploying to $CI_ENVIRONMENT_NAME\"']\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("release.yml"),
+        "include:\n  - local: ci/deploy.yml\nstaging:\n  extends: .deploy\n  stage: build\n  environment: staging\nproduction:\n  extends: .deploy\n  stage: deploy\n  environment: production\n  when: manual\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pipe.toml"), "[environments.staging]\napproval = false\n").unwrap();
+    let guessed = pipe(dir.path(), &["plan", "release.yml"]);
+    assert_eq!(guessed.status.code(), Some(2), "without --syntax the file is not GitLab: {}", text(&guessed));
+    let first = pipe(
+        dir.path(),
+        &["run", "release.yml", "--syntax", "gitlab", "--executor", "host", "--ref", "main"],
+    );
+    assert_eq!(first.status.code(), Some(3), "{}", text(&first));
+    assert!(text(&first).contains("deploying to staging"), "{}", text(&first));
+    assert_eq!(pipe(dir.path(), &["approve", "last", "--as", "alice"]).status.code(), Some(0));
+    let resumed = pipe(dir.path(), &["resume", "last"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    assert!(text(&resumed).contains("deploying to production"), "{}", text(&resumed));
+    assert!(!text(&resumed).contains("deploying to staging"), "finished jobs are not run again");
+}
+
 #[test]
 fn a_rejected_manual_deploy_fails_and_deployment_mode_passes() {
     let dir = gated_dir();
@@ -376,25 +409,36 @@ fn secrets_are_variables_and_masked() {
     assert!(!stored.contains("s3cr3t-value"));
 }
 
-/// The example runs end to end offline: every job up to the production gate, then production.
+/// The example runs the lab for real, offline, as its GitHub twin does: the image is built once
+/// (tagged with the short SHA), published to the lab's registry, deployed blue/green to staging;
+/// production waits for a human, then gets the same image.
 #[test]
-fn the_gitlab_example_runs_end_to_end() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let state = tempfile::tempdir().unwrap();
-    let state_dir = state.path().display().to_string();
-    let run = |extra: &[&str]| {
-        let mut args = vec!["--state-dir", state_dir.as_str()];
-        args.extend_from_slice(extra);
-        pipe(root, &args)
-    };
-    let first = run(&["run", "pipelines/cd-starter.gitlab-ci.yml", "--executor", "host", "--ref", "main"]);
-    assert_eq!(first.status.code(), Some(3), "{}", text(&first));
-    assert!(text(&first).contains("deployed"), "{}", text(&first));
-    assert_eq!(run(&["approve", "last", "--as", "alice"]).status.code(), Some(0));
-    let resumed = run(&["resume", "last"]);
+fn the_gitlab_example_runs_the_lab_end_to_end() {
+    let Some(lab) = Lab::start("gitlab", true) else { return };
+    let sha = "cccccccc33333333333333333333333333333333";
+    let version = &sha[..8];
+    let first = lab.run_file("pipelines/cd-starter.gitlab-ci.yml", sha, &[]);
+    let text_first = text(&first);
+    assert_eq!(first.status.code(), Some(3), "{text_first}");
+    assert!(text_first.contains(&format!("published {}/tasks-app:{version}", lab.registry)), "{text_first}");
+    assert_eq!(lab.healthy_version("staging").as_deref(), Some(version), "{text_first}");
+    assert_eq!(lab.get("production", "/health"), None, "production is not deployed before the approval");
+    assert!(!text_first.contains(STAGING_TOKEN), "a secret reached the output");
+    let approve = lab.pipe(&["approve", "last", "--env", "production", "--as", "alice"]);
+    assert_eq!(approve.status.code(), Some(0), "{}", text(&approve));
+    let resumed = lab.pipe(&["resume", "last"]);
     assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
-    let history = run(&["history", "production"]);
-    assert!(text(&history).contains("production"), "{}", text(&history));
+    assert_eq!(lab.healthy_version("production").as_deref(), Some(version), "{}", text(&resumed));
+    assert!(
+        text(&resumed).contains(&format!("pulled {}/tasks-app@sha256:", lab.registry)),
+        "{}",
+        text(&resumed)
+    );
+    let ledger = lab.deployments();
+    let environments: Vec<&str> = ledger.iter().map(|r| r["environment"].as_str().unwrap()).collect();
+    assert_eq!(environments, ["staging", "production"], "{ledger:?}");
+    assert_eq!(ledger[1]["approved_by"], "alice");
+    assert_eq!(lab.finish(), Leftovers { containers: vec![], networks: vec![], registry_running: false });
 }
 
 #[test]

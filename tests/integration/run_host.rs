@@ -526,10 +526,11 @@ both_backends! {
         assert_eq!(record["status"], "success");
         let events = std::fs::read_to_string(run_dir.join("events.jsonl")).unwrap();
         assert_eq!(events.lines().count(), r.events.len(), "events.jsonl holds what stdout showed");
-        assert_eq!(std::fs::read_to_string(run_dir.join("logs/a/0.log")).unwrap(), "hello-log\n");
+        // Named as the terminal names the leg and the step.
+        assert_eq!(std::fs::read_to_string(run_dir.join("logs/a/00-Run echo hello-log.log")).unwrap(), "hello-log\n");
         let logs =
             Command::new(pipe_bin()).args(["logs", "last", "a"]).current_dir(r.dir.path()).output().unwrap();
-        assert_eq!(String::from_utf8_lossy(&logs.stdout), "== a step 0 ==\nhello-log\n");
+        assert_eq!(String::from_utf8_lossy(&logs.stdout), "== a / Run echo hello-log ==\nhello-log\n");
         let runs = Command::new(pipe_bin()).args(["runs"]).current_dir(r.dir.path()).output().unwrap();
         let runs = String::from_utf8_lossy(&runs.stdout);
         assert!(runs.contains("success") && runs.contains("p.yml"), "{runs}");

@@ -255,6 +255,7 @@ fn garbage_gives_messages_not_panics() {
 fn a_thousand_files_in_a_folder() {
     let mut t = Test::new();
     for i in 0..1000 {
+        // One in a hundred has no job: an error, as on GitHub.
         let body = if i % 100 == 7 {
             "on: push\njobs: {}\n".to_string()
         } else {
@@ -262,5 +263,11 @@ fn a_thousand_files_in_a_folder() {
         };
         t = t.write(&format!("many/f{i:04}.yml"), body);
     }
-    t.args(&["validate", "many"]).status(0).stdout("1000 file(s) checked: no problems\n").run();
+    t.args(&["validate", "many"])
+        .status(1)
+        .stdout_contains(
+            "many/f0107.yml:2:7: error: `jobs` is empty: a workflow needs at least one job [no-jobs]",
+        )
+        .stdout_contains("\n1000 file(s) checked: 10 error(s), 0 warning(s) in 10 file(s)\n")
+        .run();
 }

@@ -43,6 +43,8 @@ pub const LABEL_RUN_ID: &str = "dev.pipe.run-id";
 pub const LABEL_JOB: &str = "dev.pipe.job";
 /// Label (value `true`) marking everything pipe creates; `pipe prune` removes what carries it.
 pub const LABEL_MANAGED: &str = "dev.pipe.managed";
+/// The id of the pipe process that made the resource: `pipe prune` keeps what a live one owns.
+pub const LABEL_PID: &str = "dev.pipe.pid";
 
 /// A started job: its container, service containers and network.
 pub struct DockerJob {
@@ -131,6 +133,7 @@ pub(crate) fn labels(run_id: &str, job_key: &str) -> HashMap<String, String> {
         (LABEL_RUN_ID.to_string(), run_id.to_string()),
         (LABEL_JOB.to_string(), job_key.to_string()),
         (LABEL_MANAGED.to_string(), "true".to_string()),
+        (LABEL_PID.to_string(), std::process::id().to_string()),
     ])
 }
 

@@ -17,12 +17,14 @@ pub struct PruneReport {
     pub containers: usize,
     pub networks: usize,
     pub volumes: usize,
+    /// Containers, networks and volumes kept: their pipe process still runs.
+    pub kept: usize,
 }
 
 /// Remove every container (running or not), network and volume labelled
 /// `dev.pipe.managed=true`. Containers go first, since they hold networks and volumes.
 pub async fn prune(docker: &Docker) -> Result<PruneReport, Error> {
-    prune_run(docker, None).await
+    remove_labelled(docker, vec![format!("{LABEL_MANAGED}=true")], true).await
 }
 
 /// [`prune`], limited to one run's leftovers when `run_id` is given.
@@ -31,11 +33,22 @@ pub async fn prune_run(docker: &Docker, run_id: Option<&str>) -> Result<PruneRep
     if let Some(id) = run_id {
         labels.push(format!("{}={id}", super::LABEL_RUN_ID));
     }
-    remove_labelled(docker, labels).await
+    remove_labelled(docker, labels, false).await
 }
 
-/// Remove every container, network and volume carrying all of `labels`.
-async fn remove_labelled(docker: &Docker, labels: Vec<String>) -> Result<PruneReport, Error> {
+/// Whether the pipe process named by a resource's labels is alive (on this machine).
+fn owner_alive(labels: Option<&HashMap<String, String>>) -> bool {
+    let pid = labels.and_then(|l| l.get(super::LABEL_PID)).and_then(|p| p.parse::<i32>().ok());
+    pid.is_some_and(|p| p > 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok())
+}
+
+/// Remove every container, network and volume carrying all of `labels`; with `keep_live`, not
+/// those whose pipe process is still running.
+async fn remove_labelled(
+    docker: &Docker,
+    labels: Vec<String>,
+    keep_live: bool,
+) -> Result<PruneReport, Error> {
     let filters = HashMap::from([("label", labels)]);
     let mut report = PruneReport::default();
 
@@ -44,7 +57,12 @@ async fn remove_labelled(docker: &Docker, labels: Vec<String>) -> Result<PruneRe
         .await
         .map_err(|e| docker_error("listing pipe's containers", &e))?;
     let remove = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
-    for id in containers.iter().filter_map(|c| c.id.as_deref()) {
+    for c in &containers {
+        let Some(id) = c.id.as_deref() else { continue };
+        if keep_live && owner_alive(c.labels.as_ref()) {
+            report.kept += 1;
+            continue;
+        }
         match docker.remove_container(id, Some(remove.clone())).await {
             Ok(()) => report.containers += 1,
             Err(e) if is_not_found(&e) || is_conflict(&e) => {}
@@ -56,7 +74,12 @@ async fn remove_labelled(docker: &Docker, labels: Vec<String>) -> Result<PruneRe
         .list_networks(Some(ListNetworksOptionsBuilder::default().filters(&filters).build()))
         .await
         .map_err(|e| docker_error("listing pipe's networks", &e))?;
-    for id in networks.iter().filter_map(|n| n.id.as_deref()) {
+    for n in &networks {
+        let Some(id) = n.id.as_deref() else { continue };
+        if keep_live && owner_alive(n.labels.as_ref()) {
+            report.kept += 1;
+            continue;
+        }
         match docker.remove_network(id).await {
             Ok(()) => report.networks += 1,
             Err(e) if is_not_found(&e) || is_conflict(&e) => {}
@@ -69,6 +92,10 @@ async fn remove_labelled(docker: &Docker, labels: Vec<String>) -> Result<PruneRe
         .await
         .map_err(|e| docker_error("listing pipe's volumes", &e))?;
     for volume in volumes.volumes.unwrap_or_default() {
+        if keep_live && owner_alive(Some(&volume.labels)) {
+            report.kept += 1;
+            continue;
+        }
         let options = RemoveVolumeOptionsBuilder::default().force(true).build();
         match docker.remove_volume(&volume.name, Some(options)).await {
             Ok(()) => report.volumes += 1,
@@ -91,6 +118,7 @@ pub async fn remove_job(docker: &Docker, run_id: &str, job_key: &str) -> Result<
             format!("{}={run_id}", super::LABEL_RUN_ID),
             format!("{}={job_key}", super::LABEL_JOB),
         ],
+        false,
     )
     .await
 }

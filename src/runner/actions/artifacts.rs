@@ -7,7 +7,7 @@ use crate::runner::step::StepRun;
 
 pub async fn upload(run: &StepRun<'_>, action: &Invocation<'_>) -> Result<Done, String> {
     let name = action.input("name").unwrap_or("artifact");
-    check_name(name)?;
+    check_name(run, name)?;
     let path = action.input("path").ok_or("upload-artifact needs `path`")?;
     let store = run.shared.store.artifacts_dir(&run.shared.run_id).join(name);
     let mut copied = 0;
@@ -32,7 +32,7 @@ pub async fn download(run: &StepRun<'_>, action: &Invocation<'_>) -> Result<Done
     let root = run.shared.store.artifacts_dir(&run.shared.run_id);
     let names: Vec<String> = match action.input("name") {
         Some(n) => {
-            check_name(n)?;
+            check_name(run, n)?;
             vec![n.to_string()]
         }
         None => std::fs::read_dir(&root)
@@ -58,9 +58,16 @@ pub async fn download(run: &StepRun<'_>, action: &Invocation<'_>) -> Result<Done
     Ok(Done::success())
 }
 
-fn check_name(name: &str) -> Result<(), String> {
+fn check_name(run: &StepRun<'_>, name: &str) -> Result<(), String> {
     if name.contains(['/', '\\', '\0']) || name == "." || name == ".." {
         return Err(format!("invalid artifact name `{name}`"));
+    }
+    // The name becomes a folder of the state dir, and no secret is ever written into a file name.
+    if run.shared.masker.mask(name) != name {
+        return Err(format!(
+            "the artifact name `{}` holds a secret; artifact names become folder names: use a name without it",
+            run.shared.masker.mask(name)
+        ));
     }
     Ok(())
 }

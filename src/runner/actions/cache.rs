@@ -45,9 +45,9 @@ pub async fn restore(
     let (key, written, paths) = key_and_paths(run, action)?;
     let version = version(&written);
     let restore_keys = list(action.input("restore-keys"), false);
-    let store = CacheStore::new(run.shared.store.root());
+    let store = CacheStore::new(run.shared.store.root(), &run.shared.masker);
     let found = store.lookup(&key, &restore_keys, &version);
-    let exact_hit = found.as_ref().is_some_and(|(_, e)| e.key == key);
+    let exact_hit = found.as_ref().is_some_and(|(_, e)| e.has_key(&key));
     let matched = found.as_ref().map(|(_, e)| e.key.clone()).unwrap_or_default();
     match found {
         None if action.flag("fail-on-cache-miss", false) => {
@@ -100,7 +100,7 @@ pub async fn save_pending(run: &StepRun<'_>, pending: &Pending) -> Result<(), St
         say(run, &format!("cache: hit on the primary key `{key}`: not saving"));
         return Ok(());
     }
-    let store = CacheStore::new(run.shared.store.root());
+    let store = CacheStore::new(run.shared.store.root(), &run.shared.masker);
     if store.exists(key, &pending.version) {
         say(run, &format!("cache: `{key}` is already saved (entries are immutable): not saving"));
         return Ok(());

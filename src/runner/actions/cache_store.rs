@@ -3,6 +3,11 @@
 //! (the content of path `i`). Entries are immutable, as on GitHub: one is written in a temporary
 //! directory and renamed into place, so two jobs saving the same key cannot mix their files and
 //! a crash leaves no half entry (only a `.tmp-*` directory that lookups ignore).
+//!
+//! A key may hold a secret (`${{ secrets.X }}` in `key:`): `entry.json` keeps the key with its
+//! secrets masked plus a digest of the whole key, and folder names are digests, so no secret is
+//! written in plain text. A restore key then matches such an entry by the masked text (up to
+//! and including the `***`).
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,10 +15,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use super::transfer::Kind;
+use crate::mask::Masker;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
+    /// The key as shown: secrets written `***`.
     pub key: String,
+    /// SHA-256 of the key as given: an exact match compares this.
+    #[serde(default)]
+    pub key_digest: String,
     /// Identifies the path list: an entry restores only where the same paths are cached.
     pub version: String,
     /// Nanoseconds since the epoch: among prefix matches the newest wins.
@@ -23,6 +33,7 @@ pub struct Entry {
 
 pub struct CacheStore {
     root: PathBuf,
+    masker: Masker,
 }
 
 /// The version of a path list (GitHub's "cache version" also derives from the paths).
@@ -34,9 +45,21 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn key_digest(key: &str) -> String {
+    hex(&Sha256::digest(key.as_bytes()))
+}
+
+impl Entry {
+    /// Whether this entry was saved under exactly `key`.
+    pub fn has_key(&self, key: &str) -> bool {
+        if self.key_digest.is_empty() { self.key == key } else { self.key_digest == key_digest(key) }
+    }
+}
+
 impl CacheStore {
-    pub fn new(state_dir: &Path) -> CacheStore {
-        CacheStore { root: state_dir.join("cache") }
+    /// The cache of a state dir; `masker` holds the secrets no key may show.
+    pub fn new(state_dir: &Path, masker: &Masker) -> CacheStore {
+        CacheStore { root: state_dir.join("cache"), masker: masker.clone() }
     }
 
     fn entry_dir(&self, key: &str, version: &str) -> PathBuf {
@@ -48,7 +71,7 @@ impl CacheStore {
     /// `key`, else, for each restore key in order, the newest entry whose key starts with it.
     pub fn lookup(&self, key: &str, restore_keys: &[String], version: &str) -> Option<(PathBuf, Entry)> {
         let exact = self.entry_dir(key, version);
-        if let Some(entry) = read_entry(&exact).filter(|e| e.key == key && e.version == version) {
+        if let Some(entry) = read_entry(&exact).filter(|e| e.has_key(key) && e.version == version) {
             return Some((exact, entry));
         }
         let all: Vec<(PathBuf, Entry)> = std::fs::read_dir(&self.root)
@@ -61,7 +84,8 @@ impl CacheStore {
             })
             .unwrap_or_default();
         std::iter::once(key).chain(restore_keys.iter().map(String::as_str)).find_map(|prefix| {
-            all.iter().filter(|(_, e)| e.key.starts_with(prefix)).max_by_key(|(_, e)| e.created).cloned()
+            let prefix = self.masker.mask(prefix);
+            all.iter().filter(|(_, e)| e.key.starts_with(&prefix)).max_by_key(|(_, e)| e.created).cloned()
         })
     }
 
@@ -87,7 +111,13 @@ impl CacheStore {
         version: &str,
         paths: Vec<(String, Kind)>,
     ) -> Result<bool, String> {
-        let entry = Entry { key: key.to_string(), version: version.to_string(), created: now(), paths };
+        let entry = Entry {
+            key: self.masker.mask(key),
+            key_digest: key_digest(key),
+            version: version.to_string(),
+            created: now(),
+            paths,
+        };
         let json = serde_json::to_vec_pretty(&entry).map_err(|e| e.to_string())?;
         std::fs::write(tmp.join("entry.json"), json)
             .map_err(|e| format!("cannot write the cache entry: {e}"))?;
@@ -134,7 +164,7 @@ mod tests {
     #[test]
     fn exact_then_prefix_newest_then_restore_keys() {
         let dir = tempfile::tempdir().unwrap();
-        let store = CacheStore::new(dir.path());
+        let store = CacheStore::new(dir.path(), &Masker::new());
         let v = version(&["target".to_string()]);
         assert!(store.lookup("deps-1", &[], &v).is_none());
         save(&store, "deps-a", &v);
@@ -149,5 +179,33 @@ mod tests {
         let tmp = store.begin("t").unwrap();
         assert!(!store.commit(&tmp, "deps-a", &v, Vec::new()).unwrap());
         assert!(!tmp.exists());
+    }
+
+    #[test]
+    fn a_secret_in_a_key_is_never_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let masker = Masker::new();
+        masker.add("hunter22");
+        let store = CacheStore::new(dir.path(), &masker);
+        let v = version(&["p".to_string()]);
+        save(&store, "deps-hunter22-1", &v);
+        let (_, found) = store.lookup("deps-hunter22-1", &[], &v).expect("exact hit");
+        assert!(found.has_key("deps-hunter22-1"));
+        assert_eq!(found.key, "deps-***-1");
+        assert!(store.lookup("deps-hunter22-2", &["deps-hunter22".into()], &v).is_some());
+        assert!(store.lookup("deps-other-1", &[], &v).is_none());
+        for file in walk(dir.path()) {
+            let text = std::fs::read(&file).unwrap_or_default();
+            assert!(!String::from_utf8_lossy(&text).contains("hunter22"), "{}", file.display());
+            assert!(!file.to_string_lossy().contains("hunter22"));
+        }
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = vec![dir.to_path_buf()];
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.path().is_dir() { out.extend(walk(&e.path())) } else { out.push(e.path()) }
+        }
+        out
     }
 }

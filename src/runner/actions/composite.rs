@@ -69,6 +69,7 @@ pub async fn run(
             cancel: run.cancel.clone(),
             cleanup: run.cleanup.clone(),
             scope: format!("{}.{k}", run.scope),
+            title: run.title.clone(),
         };
         run_one(&step_run, &mut inner).await;
     }

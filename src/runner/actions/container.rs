@@ -143,7 +143,7 @@ async fn attach_start_wait(
         .start_container(id, None)
         .await
         .map_err(|e| format!("starting the step container: {}", one_line(&e)))?;
-    let log = run.shared.store.log_path(&run.shared.run_id, &run.leg.key, run.index);
+    let log = run.log_path();
     let mut sink = LineSink::new(run, log);
     let mut waiter = docker.wait_container(id, None);
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);

@@ -87,6 +87,9 @@ impl Walk<'_> {
         if nesting > crate::reusable::MAX_DEPTH {
             return;
         }
+        // By id, once: a lookup per planned job would grow with the square of the job count.
+        let jobs: std::collections::HashMap<&str, &crate::model::Job> =
+            pipeline.jobs.iter().rev().map(|j| (j.id.as_str(), j)).collect();
         for planned in &plan.jobs {
             let id = format!("{prefix}{}", planned.id);
             match &planned.call {
@@ -96,7 +99,7 @@ impl Walk<'_> {
                     }
                 }
                 None => {
-                    if let Some(job) = pipeline.jobs.iter().find(|j| j.id.as_str() == planned.id) {
+                    if let Some(job) = jobs.get(planned.id.as_str()) {
                         self.steps(&id, &job.steps, 0);
                     }
                 }

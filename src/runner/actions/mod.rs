@@ -234,7 +234,7 @@ fn fail_job(state: &mut JobState) {
 /// One line of an action's own output: masked, in the step's log and in the events.
 fn say(run: &StepRun<'_>, line: &str) {
     let line = run.shared.masker.mask(line);
-    let log = run.shared.store.log_path(&run.shared.run_id, &run.leg.key, run.index);
+    let log = run.log_path();
     if let Some(dir) = log.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
