@@ -55,6 +55,12 @@ pub fn run(
             }
             file.diagnostics.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
         }
+        // Rendering needs only the diagnostics and the text they quote: the model goes now, and
+        // the text of a clean file too, so memory does not grow with the number of files.
+        file.pipeline = None;
+        if file.diagnostics.is_empty() {
+            file.source = Source::new(std::mem::take(&mut file.source.path), "");
+        }
         Ok(file)
     });
     for file in results {
