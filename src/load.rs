@@ -141,6 +141,7 @@ fn pipeline(root: &Node) -> Pipeline {
             .unwrap_or_default(),
         not_run: None,
         excluded: Vec::new(),
+        included: Vec::new(),
     }
 }
 

@@ -22,7 +22,7 @@ impl Text {
 
     /// The file span of characters `start..end` of the value.
     pub fn span_of(&self, source: &Source, start: usize, end: usize) -> Span {
-        Span::new(self.pos(source, start), self.pos(source, end))
+        Span::new(self.pos(source, start), self.pos(source, end)).in_file(self.span.file)
     }
 
     pub fn as_str(&self) -> &str {
@@ -47,6 +47,21 @@ pub struct Pipeline {
     pub not_run: Option<String>,
     /// Jobs the file leaves out of this pipeline (GitLab's `rules`, `only`/`except`), with why.
     pub excluded: Vec<(String, String)>,
+    /// The files the pipeline file includes (GitLab's `include: local`), in the order of their
+    /// `FileId`s: spans in them point there.
+    pub included: Vec<Source>,
+}
+
+impl Pipeline {
+    /// The path of the file a span of this pipeline is in (`main` for the pipeline file itself).
+    pub fn path_of<'a>(&'a self, main: &'a str, span: Span) -> &'a str {
+        span.file.included_index().and_then(|i| self.included.get(i)).map_or(main, |s| s.path.as_str())
+    }
+
+    /// The file a span of this pipeline is in: `main`, or one it includes.
+    pub fn source_of<'a>(&'a self, main: &'a Source, span: Span) -> &'a Source {
+        span.file.included_index().and_then(|i| self.included.get(i)).unwrap_or(main)
+    }
 }
 
 /// An `env:` block: a mapping, or one expression that yields a mapping.

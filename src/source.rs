@@ -14,16 +14,46 @@ pub struct Pos {
     pub col: usize,
 }
 
+/// Which file a span is in: the file the user named, or one it includes (GitLab's
+/// `include: local`), numbered in the order they were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct FileId(pub u16);
+
+impl FileId {
+    /// The file the user named.
+    pub const MAIN: FileId = FileId(0);
+
+    /// The `n`th included file (0-based).
+    pub fn included(n: usize) -> FileId {
+        FileId(u16::try_from(n + 1).unwrap_or(u16::MAX))
+    }
+
+    /// The index into the included files, `None` for the main file.
+    pub fn included_index(self) -> Option<usize> {
+        (self.0 > 0).then(|| usize::from(self.0) - 1)
+    }
+}
+
 /// A half-open range of a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
 pub struct Span {
+    /// The file comes first, so that sorting keeps each file's problems together.
+    #[serde(skip)]
+    pub file: FileId,
     pub start: Pos,
     pub end: Pos,
 }
 
 impl Span {
     pub fn new(start: Pos, end: Pos) -> Self {
-        Span { start, end: end.max(start) }
+        Span { file: FileId::MAIN, start, end: end.max(start) }
+    }
+
+    /// The same range, in `file`.
+    #[must_use]
+    pub fn in_file(mut self, file: FileId) -> Self {
+        self.file = file;
+        self
     }
 
     /// Line 1, column 1: for problems of a whole file.
@@ -32,7 +62,7 @@ impl Span {
     }
 
     pub fn point(pos: Pos) -> Self {
-        Span { start: pos, end: pos }
+        Span { file: FileId::MAIN, start: pos, end: pos }
     }
 }
 

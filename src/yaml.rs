@@ -134,7 +134,7 @@ impl Node {
 
     /// A span covering characters `range` of this scalar's value.
     pub fn span_in_scalar(&self, source: &crate::source::Source, start: usize, end: usize) -> Span {
-        Span::new(self.pos_in_scalar(source, start), self.pos_in_scalar(source, end))
+        Span::new(self.pos_in_scalar(source, start), self.pos_in_scalar(source, end)).in_file(self.span.file)
     }
 }
 
@@ -150,14 +150,23 @@ pub fn pos_in_scalar(
     let before: String = text.chars().take(index).collect();
     let line_delta = before.matches('\n').count();
     let col_in_line = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
-    match style {
-        Style::Literal | Style::Folded => source.pos_at(start.line + line_delta, start.col + col_in_line),
-        Style::SingleQuoted | Style::DoubleQuoted if line_delta == 0 => {
-            source.pos_at(start.line, start.col + 1 + col_in_line)
+    // `source` is the main file: a scalar of an included file keeps its own lines and columns
+    // (rendering finds the characters from them; the offset is only an estimate).
+    let source_at = |line: usize, col: usize| {
+        if span.file == crate::source::FileId::MAIN {
+            source.pos_at(line, col)
+        } else {
+            Pos { offset: start.offset + index, line, col }
         }
-        _ if line_delta == 0 => source.pos_at(start.line, start.col + col_in_line),
+    };
+    match style {
+        Style::Literal | Style::Folded => source_at(start.line + line_delta, start.col + col_in_line),
+        Style::SingleQuoted | Style::DoubleQuoted if line_delta == 0 => {
+            source_at(start.line, start.col + 1 + col_in_line)
+        }
+        _ if line_delta == 0 => source_at(start.line, start.col + col_in_line),
         // Multi-line flow scalars fold their line breaks: the exact column is lost, keep the line.
-        _ => source.pos_at(start.line + line_delta, 1),
+        _ => source_at(start.line + line_delta, 1),
     }
 }
 

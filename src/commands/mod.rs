@@ -83,7 +83,7 @@ pub fn load_valid_with_source(
     let checked = validate::check_file_for(file, config.as_ref(), syntax, Some(&gitlab), calls)?;
     for d in &checked.diagnostics {
         if d.severity != crate::diagnostic::Severity::Note || ui.verbose {
-            crate::output::stderr(&crate::render::text_one(&checked.source, d, color));
+            crate::output::stderr(&crate::render::text_one(checked.source_of(d.span), d, color));
         }
     }
     if config_errors > 0 {

@@ -53,7 +53,20 @@ pub fn run(
                 }
                 None => {}
             }
-            file.diagnostics.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
+            file.diagnostics.sort_by(|a, b| {
+                (a.span.file, a.span.start).cmp(&(b.span.file, b.span.start)).then(a.rule.cmp(b.rule))
+            });
+        }
+        // Rendering needs only the diagnostics and the text they quote: the model goes now, and
+        // the text of a clean file too, so memory does not grow with the number of files.
+        // Only the files it includes stay: its diagnostics may point into them.
+        file.pipeline = file
+            .pipeline
+            .take()
+            .filter(|p| !p.included.is_empty())
+            .map(|p| crate::model::Pipeline { included: p.included, ..Default::default() });
+        if file.diagnostics.is_empty() {
+            file.source = Source::new(std::mem::take(&mut file.source.path), "");
         }
         Ok(file)
     });

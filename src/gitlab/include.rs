@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::merge::{deep_merge, respan};
+use super::merge::deep_merge;
 use crate::diagnostic::Diagnostic;
-use crate::source::{Source, Span};
+use crate::source::{FileId, Source, Span};
 use crate::yaml::{Dialect, Node, Value};
 
 /// GitLab's limit on included files per pipeline.
@@ -16,21 +16,29 @@ const MAX_FILES: usize = 150;
 /// Checks run on an included file's tree, reported in its own source.
 pub type Check<'a> = &'a dyn Fn(&Node, &Source) -> Vec<Diagnostic>;
 
-/// Replace `root`'s `include:` by the content it names.
-pub fn resolve(root: &mut Node, project_dir: &Path, check: Check<'_>, out: &mut Vec<Diagnostic>) {
+/// Replace `root`'s `include:` by the content it names. Returns the included files: the spans of
+/// their content are in them (`FileId::included(n)` for the `n`th), so that every problem is
+/// reported at its own `file:line:col`.
+pub fn resolve(
+    root: &mut Node,
+    project_dir: &Path,
+    check: Check<'_>,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Source> {
     let mut seen: Vec<PathBuf> = Vec::new();
-    let merged = expand(root, project_dir, check, &mut seen, None, out);
+    let mut sources: Vec<Source> = Vec::new();
+    let merged = expand(root, project_dir, check, &mut seen, &mut sources, out);
     *root = merged;
+    sources
 }
 
-/// `node` with its includes merged under it. `at` is the span in the main file that content of
-/// included files is reported at (`None` for the main file itself).
+/// `node` with its includes merged under it.
 fn expand(
     node: &Node,
     project_dir: &Path,
     check: Check<'_>,
     seen: &mut Vec<PathBuf>,
-    at: Option<Span>,
+    sources: &mut Vec<Source>,
     out: &mut Vec<Diagnostic>,
 ) -> Node {
     let Some(include) = node.get("include") else { return node.clone() };
@@ -40,7 +48,7 @@ fn expand(
     };
     let mut base: Option<Node> = None;
     for entry in entries {
-        let span = at.unwrap_or(entry.span);
+        let span = entry.span;
         for file in local_files(entry, project_dir, span, out) {
             let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
             if seen.contains(&canonical) {
@@ -55,9 +63,12 @@ fn expand(
                 break;
             }
             seen.push(canonical);
-            let Some(mut tree) = read(&file, project_dir, span, check, out) else { continue };
-            respan(&mut tree, span);
-            let tree = expand(&tree, project_dir, check, seen, Some(span), out);
+            let id = FileId::included(sources.len());
+            let Some((source, tree)) = read(&file, project_dir, span, id, check, out) else { continue };
+            // Kept even when its tree is unusable: its problems point into it.
+            sources.push(source);
+            let Some(tree) = tree else { continue };
+            let tree = expand(&tree, project_dir, check, seen, sources, out);
             base = Some(match base {
                 Some(b) => deep_merge(&b, &tree),
                 None => tree,
@@ -187,14 +198,16 @@ fn glob(project_dir: &Path, pattern: &str) -> Vec<PathBuf> {
     found
 }
 
-/// Parse an included file; its own problems are reported at `span` with their position in it.
+/// Parse an included file: its text and its tree, every span in file `id`. Its own problems are
+/// reported there; one it cannot read, at `span` (the `include:` entry).
 fn read(
     file: &Path,
     project_dir: &Path,
     span: Span,
+    id: FileId,
     check: Check<'_>,
     out: &mut Vec<Diagnostic>,
-) -> Option<Node> {
+) -> Option<(Source, Option<Node>)> {
     let shown = file.strip_prefix(project_dir).unwrap_or(file).display().to_string();
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
@@ -204,33 +217,44 @@ fn read(
         }
     };
     let source = Source::new(shown.clone(), text);
-    let (root, diags) = crate::yaml::parse_with(&source.text, Dialect::Gitlab);
+    let (mut root, diags) = crate::yaml::parse_with(&source.text, Dialect::Gitlab);
+    if let Some(r) = &mut root {
+        in_file(r, id);
+    }
     let mut found = diags;
     if let Some(r) = &root {
         found.extend(check(r, &source));
     }
-    for d in found {
-        let mut moved = Diagnostic::new(
-            d.severity,
-            d.rule,
-            span,
-            format!("in {shown}:{}:{}: {}", d.span.start.line, d.span.start.col, d.message),
-        );
-        if let Some(h) = d.help {
-            moved = moved.with_help(h);
-        }
-        out.push(moved);
+    for mut d in found {
+        d.span.file = id;
+        out.push(d);
     }
-    match root {
+    let tree = match root {
         Some(r) if r.as_map().is_some() => Some(r),
         Some(r) => {
             out.push(Diagnostic::error(
                 "wrong-type",
-                span,
+                r.span,
                 format!("`{shown}` is {}, not a mapping", r.kind_name()),
             ));
             None
         }
         None => None,
+    };
+    Some((source, tree))
+}
+
+/// Mark every span of a tree as being in file `id`.
+fn in_file(node: &mut Node, id: FileId) {
+    node.span.file = id;
+    match &mut node.value {
+        Value::Scalar(_) => {}
+        Value::Seq(items) => items.iter_mut().for_each(|n| in_file(n, id)),
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                in_file(k, id);
+                in_file(v, id);
+            }
+        }
     }
 }

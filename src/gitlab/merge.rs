@@ -1,7 +1,6 @@
 //! Node-tree merging shared by `include`, YAML merge keys and `extends`: GitLab's deep merge
 //! (mappings merge key by key, anything else is replaced by the later value).
 
-use crate::source::Span;
 use crate::yaml::{Node, Value};
 
 /// Merge `over` onto `base`: keys of `over` win; nested mappings merge recursively.
@@ -64,20 +63,6 @@ pub fn apply_merge_keys(node: &mut Node) {
 
 fn is_merge_key(k: &Node) -> bool {
     k.as_scalar().is_some_and(|s| s.text == "<<" && s.style == crate::yaml::Style::Plain)
-}
-
-/// Point every span of `node` at `span` (content from another file: its diagnostics are
-/// reported at the `include:` that brought it in).
-pub fn respan(node: &mut Node, span: Span) {
-    node.span = span;
-    match &mut node.value {
-        Value::Scalar(_) => {}
-        Value::Seq(items) => items.iter_mut().for_each(|n| respan(n, span)),
-        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            respan(k, span);
-            respan(v, span);
-        }),
-    }
 }
 
 #[cfg(test)]

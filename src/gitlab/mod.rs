@@ -58,11 +58,12 @@ pub fn load(source: &Source, ctx: &Context) -> Loaded {
         check_top(&tree, &mut out);
         out
     };
-    include::resolve(&mut root, &ctx.project_dir, &check_included, &mut diagnostics);
+    let included = include::resolve(&mut root, &ctx.project_dir, &check_included, &mut diagnostics);
     merge::apply_merge_keys(&mut root);
     reference::resolve(&mut root, &mut diagnostics);
     extends::resolve(&mut root, format::RESERVED, &mut diagnostics);
-    let pipeline = build::pipeline(&root, source, ctx, &mut diagnostics);
+    let mut pipeline = build::pipeline(&root, source, ctx, &mut diagnostics);
+    pipeline.included = included;
     if pipeline.jobs.is_empty() && pipeline.excluded.is_empty() {
         diagnostics.push(Diagnostic::error(
             "missing-key",

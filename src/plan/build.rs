@@ -90,7 +90,7 @@ pub(super) fn plan_job(
         Scope::default()
     };
     let mut legs = legs::legs(job, Some(&scope)).map_err(|m| Error::Usage {
-        message: format!("{}: job `{}`: {m}", input.pipeline_path, job.id.value),
+        message: format!("{}: job `{}`: {m}", p.path_of(&input.pipeline_path, job.id.span), job.id.value),
         hint: None,
     })?;
     let place = |scope: &Scope| {

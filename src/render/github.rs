@@ -19,7 +19,7 @@ pub fn github(files: &[Checked]) -> String {
             }
             out.push_str(&format!(
                 "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
-                escape_property(&f.source.path),
+                escape_property(&f.source_of(d.span).path),
                 d.span.start.line,
                 d.span.start.col,
                 d.span.end.line,

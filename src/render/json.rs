@@ -13,6 +13,7 @@ pub fn json(files: &[Checked]) -> String {
                 .iter()
                 .map(|d| {
                     json!({
+                        "path": f.source_of(d.span).path,
                         "severity": d.severity,
                         "rule": d.rule,
                         "message": d.message,

@@ -18,7 +18,7 @@ pub fn sarif(files: &[Checked]) -> String {
                     "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Note => "note" },
                     "message": {"text": match &d.help { Some(h) => format!("{} ({h})", d.message), None => d.message.clone() }},
                     "locations": [{"physicalLocation": {
-                        "artifactLocation": {"uri": f.source.path},
+                        "artifactLocation": {"uri": f.source_of(d.span).path},
                         "region": {
                             "startLine": d.span.start.line, "startColumn": d.span.start.col,
                             "endLine": d.span.end.line, "endColumn": d.span.end.col.max(d.span.start.col + usize::from(d.span.end.line == d.span.start.line)),

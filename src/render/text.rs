@@ -10,7 +10,7 @@ pub fn text(files: &[Checked], color: bool) -> String {
     let mut out = String::new();
     for file in files {
         for d in &file.diagnostics {
-            out.push_str(&text_one(&file.source, d, color));
+            out.push_str(&text_one(file.source_of(d.span), d, color));
             out.push('\n');
         }
     }

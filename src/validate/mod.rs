@@ -36,6 +36,14 @@ impl Checked {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
+    /// The file a diagnostic's span is in (this file, or one it includes).
+    pub fn source_of(&self, span: crate::source::Span) -> &Source {
+        match &self.pipeline {
+            Some(p) => p.source_of(&self.source, span),
+            None => &self.source,
+        }
+    }
+
     pub fn warnings(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.severity == crate::diagnostic::Severity::Warning).count()
     }
@@ -103,7 +111,9 @@ pub fn check_source_calling(
 }
 
 fn finish(source: Source, pipeline: Option<Pipeline>, mut diags: Vec<Diagnostic>) -> Checked {
-    diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));
+    diags.sort_by(|a, b| {
+        (a.span.file, a.span.start).cmp(&(b.span.file, b.span.start)).then(a.rule.cmp(b.rule))
+    });
     diags.dedup();
     Checked { source, pipeline, diagnostics: diags }
 }

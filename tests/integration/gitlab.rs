@@ -23,8 +23,9 @@ fn pipe_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// Each fixture reports its rule at the expected line:col, exits 1, and renders exactly as its
-/// snapshot (`PIPE_BLESS=1` rewrites them).
+/// Each fixture reports its rule at the expected line:col (of the file it includes, for
+/// `# expect: FILE:L:C rule`), exits 1, and renders exactly as its snapshot (`PIPE_BLESS=1`
+/// rewrites them).
 #[test]
 fn every_gitlab_fixture_reports_its_rule_at_its_position() {
     let dir = fixtures();
@@ -48,7 +49,12 @@ fn every_gitlab_fixture_reports_its_rule_at_its_position() {
         if code != 1 {
             failures.push(format!("{name}: exit {code}, stderr {stderr}"));
         }
-        let header = format!("{name}:{pos}: error: ");
+        // `L:C` in the fixture itself, `FILE:L:C` in a file it includes.
+        let header = if pos.matches(':').count() == 2 {
+            format!("{pos}: error: ")
+        } else {
+            format!("{name}:{pos}: error: ")
+        };
         if !stdout.lines().any(|l| l.starts_with(&header) && l.ends_with(&format!("[{rule}]"))) {
             failures.push(format!("{name}: no `{header}... [{rule}]` line in:\n{stdout}"));
         }
@@ -97,8 +103,30 @@ fn an_error_in_an_included_file_names_that_file() {
         .write("ci/extra.yml", "stages: {a: 1}\n")
         .args(&["validate", ".gitlab-ci.yml"])
         .status(1)
-        .stdout_contains(".gitlab-ci.yml:1:10: error: in ci/extra.yml:1:9: expected a sequence, found a mapping [wrong-type]")
+        .stdout_contains("ci/extra.yml:1:9: error: expected a sequence, found a mapping [wrong-type]")
         .run();
+    // Machine formats name the included file too; `pipe plan` refuses with the same position.
+    let (_, dir) = Test::new()
+        .write(".gitlab-ci.yml", "include: ci/extra.yml\nbuild:\n  script: make\n")
+        .write(
+            "ci/extra.yml",
+            "# the deploy job\ndeploy:\n  stage: deploy\n  needs: [biuld]\n  script: make\n",
+        )
+        .args(&["validate", ".gitlab-ci.yml", "--format", "json"])
+        .status(1)
+        .run();
+    let (code, stdout, _) = pipe_in(dir.path(), &["validate", ".gitlab-ci.yml", "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: Json = serde_json::from_str(&stdout).unwrap();
+    let d = &v["files"][0]["diagnostics"][0];
+    assert_eq!(
+        (d["path"].as_str(), d["line"].as_u64(), d["column"].as_u64(), d["rule"].as_str()),
+        (Some("ci/extra.yml"), Some(4), Some(11), Some("needs-unknown")),
+        "{stdout}"
+    );
+    let (code, _, stderr) = pipe_in(dir.path(), &["plan", ".gitlab-ci.yml"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("ci/extra.yml:4:11: error: job `deploy` needs `biuld`"), "{stderr}");
 }
 
 #[test]

@@ -29,6 +29,31 @@ fn ok(r: &Ran) {
 }
 
 both_backends! {
+    fn allow_failure_and_exit_codes(exec) {
+        // The exit code comes from the shell of the job's container or process.
+        let yaml = r#"
+flaky:
+  stage: build
+  allow_failure: true
+  script: [exit 1]
+tolerated:
+  stage: build
+  allow_failure:
+    exit_codes: [3, 4]
+  script: [exit 3]
+next:
+  stage: test
+  script: [echo next]
+"#;
+        let r = gitlab(exec, yaml, &[]);
+        ok(&r);
+        assert_eq!(r.job("next")["result"], "success");
+        let r = gitlab(exec, &yaml.replace("[exit 3]", "[exit 5]"), &[]);
+        assert_eq!(r.code, 1);
+        assert_eq!(r.job("tolerated")["result"], "failure");
+        assert_eq!(r.job("next")["result"], "skipped");
+    }
+
     fn a_stage_waits_for_the_earlier_stage_and_needs_do_not(exec) {
         let r = gitlab(exec, r#"
 stages: [build, test]
@@ -176,31 +201,6 @@ shard:
     }
     let shards = r.output_lines("shard");
     assert!(shards.contains(&"shard 1 of 2".to_string()) && shards.contains(&"shard 2 of 2".to_string()));
-}
-
-#[test]
-fn allow_failure_and_exit_codes() {
-    let yaml = r#"
-flaky:
-  stage: build
-  allow_failure: true
-  script: [exit 1]
-tolerated:
-  stage: build
-  allow_failure:
-    exit_codes: [3, 4]
-  script: [exit 3]
-next:
-  stage: test
-  script: [echo next]
-"#;
-    let r = gitlab(Exec::Host, yaml, &[]);
-    ok(&r);
-    assert_eq!(r.job("next")["result"], "success");
-    let r = gitlab(Exec::Host, &yaml.replace("[exit 3]", "[exit 5]"), &[]);
-    assert_eq!(r.code, 1);
-    assert_eq!(r.job("tolerated")["result"], "failure");
-    assert_eq!(r.job("next")["result"], "skipped");
 }
 
 #[test]
