@@ -45,7 +45,7 @@ fn pipe_toml_problems_are_reported_like_pipeline_problems() {
             3 | wait_timer = \"soon\"
               |              ^^^^^^
 
-            2 file(s) checked: 2 error(s), 0 warning(s) in 1 file(s)
+            1 file(s) checked: 2 error(s), 0 warning(s) in 1 file(s)
             ",
         )
         .run();
@@ -69,7 +69,7 @@ fn a_clean_pipe_toml_and_pipeline_pass() {
         .args(&["validate"])
         .write("pipe.toml", "[environments.production]\nrequires = [\"test\"]\nbranches = [\"main\"]\n")
         .write("pipelines/ci.yml", PIPELINE)
-        .stdout("2 file(s) checked: no problems\n")
+        .stdout("1 file(s) checked: no problems\n")
         .run();
 }
 
@@ -165,13 +165,13 @@ fn a_secret_scoped_to_an_environment_used_elsewhere_is_a_warning() {
         .write("pipe.toml", "[environments.production]\nsecrets_file = \"secrets/production.env\"\n")
         .write("secrets/production.env", "PROD_TOKEN=hunter2\n")
         .write("pipelines/ci.yml", &in_scope)
-        .stdout("2 file(s) checked: no problems\n")
+        .stdout("1 file(s) checked: no problems\n")
         .run();
     Test::new()
         .args(&["validate"])
         .write("pipe.toml", "[environments.production]\nsecrets_file = \"secrets/missing.env\"\n")
         .write("pipelines/ci.yml", &pipeline)
-        .stdout("2 file(s) checked: no problems\n")
+        .stdout("1 file(s) checked: no problems\n")
         .run();
 }
 
