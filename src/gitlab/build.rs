@@ -448,6 +448,7 @@ fn model_job(
         }
         None => artifact_from,
     };
+    super::values::check(node, &|s| in_pipeline.contains(&s) || excluded.iter().any(|e| e == s), out);
     let sources: Vec<&Planned> = artifact_from
         .iter()
         .filter_map(|n| all.iter().find(|o| o.name.value == *n))

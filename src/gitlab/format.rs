@@ -230,12 +230,30 @@ static ENVIRONMENT_OBJECT: Object = Object {
 };
 static ENVIRONMENT: Shape = OneOf(&[Str, Shape::Object(&ENVIRONMENT_OBJECT)]);
 
+/// The failure kinds `retry: when` names (GitLab's list).
+const RETRY_KINDS: &[&str] = &[
+    "always",
+    "unknown_failure",
+    "script_failure",
+    "api_failure",
+    "stuck_or_timeout_failure",
+    "runner_system_failure",
+    "runner_unsupported",
+    "stale_schedule",
+    "job_execution_timeout",
+    "archived_failure",
+    "unmet_prerequisites",
+    "scheduler_failure",
+    "data_integrity_failure",
+];
+static RETRY_KIND: Shape = Enum(RETRY_KINDS);
+static RETRY_WHEN: Shape = OneOf(&[Enum(RETRY_KINDS), Seq(&RETRY_KIND)]);
 static RETRY_OBJECT: Object = Object {
     name: "retry",
     description: "How often a failed job is tried again.",
     keys: &[
         opt("max", Number, "0, 1 or 2."),
-        opt("when", STRING_OR_STRINGS, "Failure kinds (always, script_failure, ...)."),
+        opt("when", RETRY_WHEN, "Failure kinds (always, script_failure, ...)."),
         opt("exit_codes", NUMBERS, "Exit codes to retry on."),
     ],
     other_keys: None,

@@ -19,6 +19,7 @@ mod predefined;
 mod reference;
 mod rules;
 mod script;
+mod values;
 
 pub use detect::{FILE_NAME, Syntax, by_name, is_gitlab};
 pub use predefined::{Context, pipeline_source};
