@@ -147,13 +147,15 @@ fn local_files(entry: &Node, project_dir: &Path, span: Span, out: &mut Vec<Diagn
             return Vec::new();
         }
     };
+    // A missing file is reported at its path, not at the start of the entry.
+    let missing_at = entry.get("local").map_or(span, |n| n.span);
     let rel = local.trim_start_matches('/');
     if rel.contains('*') {
         let files = glob(project_dir, rel);
         if files.is_empty() {
             out.push(Diagnostic::error(
                 "include-missing",
-                span,
+                missing_at,
                 format!("`include: {local}` matches no file"),
             ));
         }
@@ -163,7 +165,7 @@ fn local_files(entry: &Node, project_dir: &Path, span: Span, out: &mut Vec<Diagn
     if !path.is_file() {
         out.push(Diagnostic::error(
             "include-missing",
-            span,
+            missing_at,
             format!("included file `{local}` does not exist (paths are relative to the repository root)"),
         ));
         return Vec::new();
