@@ -396,20 +396,23 @@ fn model_job(
             let mut from = Vec::new();
             for n in list {
                 let present = in_pipeline.contains(&n.job.as_str());
+                // GitLab drops an optional need on a job that is not in the pipeline, also one
+                // no file defines (a job an `include` with rules may or may not bring in).
+                if !present && n.optional {
+                    continue;
+                }
                 if !present && excluded.iter().any(|e| e == n.job.as_str()) {
-                    if !n.optional {
-                        out.push(
-                            Diagnostic::error(
-                                "needs-not-in-pipeline",
-                                n.job.span,
-                                format!(
-                                    "`{}` needs `{}`, which is not in this pipeline (its rules leave it out)",
-                                    j.name.value, n.job.value
-                                ),
-                            )
-                            .with_help("mark the need `optional: true`, or give both jobs the same rules"),
-                        );
-                    }
+                    out.push(
+                        Diagnostic::error(
+                            "needs-not-in-pipeline",
+                            n.job.span,
+                            format!(
+                                "`{}` needs `{}`, which is not in this pipeline (its rules leave it out)",
+                                j.name.value, n.job.value
+                            ),
+                        )
+                        .with_help("mark the need `optional: true`, or give both jobs the same rules"),
+                    );
                     continue;
                 }
                 if n.artifacts {

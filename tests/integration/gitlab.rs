@@ -212,6 +212,19 @@ fn stages_become_needs_and_needs_make_a_dag_job() {
     assert_eq!(docs["manual"], "pipe run .gitlab-ci.yml --job docs");
 }
 
+/// GitLab drops an optional need on a job no file defines; a plain need on it stays an error.
+#[test]
+fn an_optional_need_on_an_undefined_job_is_dropped() {
+    let file = "build:\n  script: [make]\ntest:\n  script: [make test]\n  needs:\n    - build\n    - job: hello\n      optional: true\n";
+    let t = Test::new().write(".gitlab-ci.yml", file);
+    let plan = plan_json(t.path(), ".gitlab-ci.yml", &["--ref", "main"]);
+    assert_eq!(needs_of(&plan), vec![("build".into(), vec![]), ("test".into(), vec!["build".to_string()])]);
+    let t = Test::new().write(".gitlab-ci.yml", file.replace("\n      optional: true", ""));
+    let (code, stdout, stderr) = pipe_in(t.path(), &["validate", ".gitlab-ci.yml"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains(".gitlab-ci.yml:7:12: error:") && stdout.contains("[needs-unknown]"), "{stdout}");
+}
+
 #[test]
 fn rules_are_decided_for_the_event_and_ref() {
     let t = Test::new().write(".gitlab-ci.yml", STAGES);
