@@ -3,7 +3,7 @@
 //! enumeration. Keys follow GitLab's "CI/CD YAML syntax reference".
 
 use crate::format::Shape::{self, Any, Bool, Enum, Number, OneOf, Seq, String as Str};
-use crate::format::{Key, Object, map_of, opt};
+use crate::format::{Key, Object, map_of, opt, req};
 
 /// Top-level keys that are not jobs.
 pub const RESERVED: &[&str] = &[
@@ -51,7 +51,7 @@ static IMAGE_OBJECT: Object = Object {
     name: "image",
     description: "A Docker image with options.",
     keys: &[
-        opt("name", Str, "The image."),
+        req("name", Str, "The image."),
         opt("entrypoint", Seq(&STRING), "Overrides the image's entrypoint."),
         opt("pull_policy", STRING_OR_STRINGS, "always, if-not-present, never."),
         opt("docker", Any, "Docker options (platform, user)."),
@@ -65,7 +65,7 @@ static SERVICE_OBJECT: Object = Object {
     name: "service",
     description: "A service container started next to the job.",
     keys: &[
-        opt("name", Str, "The image."),
+        req("name", Str, "The image."),
         opt("alias", Str, "Host name(s) the job reaches it by (comma-separated)."),
         opt("variables", Shape::Object(&SIMPLE_VARIABLES), "Environment of the service."),
         opt("command", Seq(&STRING), "Command (arguments) of the service."),
@@ -217,7 +217,7 @@ static ENVIRONMENT_OBJECT: Object = Object {
     name: "environment",
     description: "The environment the job deploys to.",
     keys: &[
-        opt("name", Str, "Environment name."),
+        req("name", Str, "Environment name."),
         opt("url", Str, "Its URL."),
         opt("action", Enum(&["start", "prepare", "stop", "verify", "access"]), "What the job does to it."),
         opt("deployment_tier", Enum(&["production", "staging", "testing", "development", "other"]), "Tier."),
