@@ -515,12 +515,14 @@ fn check_steps(site: &Site<'_>, names: &[String], at: crate::source::Span, out: 
     out.push(d);
 }
 
+/// A warning, not an error: GitHub accepts an unknown `matrix.K` (it evaluates to null), so the
+/// file is valid; the key is still most likely a typo.
 fn check_matrix(site: &Site<'_>, names: &[String], at: crate::source::Span, out: &mut Vec<Diagnostic>) {
     let (Some(job), Some(key)) = (site.job, names.first()) else { return };
     let matrix = job.strategy.as_ref().and_then(|s| s.matrix.as_ref());
     let keys: Vec<&str> = match matrix {
         None => {
-            out.push(Diagnostic::error(
+            out.push(Diagnostic::warning(
                 "matrix-context",
                 at,
                 format!("`matrix.{key}`: job `{}` has no matrix", job.id.value),
@@ -539,7 +541,7 @@ fn check_matrix(site: &Site<'_>, names: &[String], at: crate::source::Span, out:
     };
     if !keys.iter().any(|k| k.eq_ignore_ascii_case(key)) {
         let mut d =
-            Diagnostic::error("matrix-context", at, format!("`{key}` is not a key of this job's matrix"));
+            Diagnostic::warning("matrix-context", at, format!("`{key}` is not a key of this job's matrix"));
         d = match did_you_mean(key, keys.iter().copied()) {
             Some(m) => d.with_help(format!("did you mean `{m}`?")),
             None => d.with_help(format!("matrix keys: {}", list(&keys))),
