@@ -256,6 +256,9 @@ pub struct RunArgs {
     /// Who answers approval prompts (default: git user.name, else $USER).
     #[arg(long = "as", value_name = "NAME")]
     pub as_name: Option<String>,
+    /// Last lines of a failed step shown when it fails (0: none, only where its log is).
+    #[arg(long, value_name = "N", default_value_t = crate::report::FAILURE_LINES)]
+    pub failure_lines: usize,
 }
 
 #[derive(Debug, Args)]

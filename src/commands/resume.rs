@@ -42,6 +42,7 @@ pub fn run(
         output,
         as_name,
         resume: Some(record),
+        failure_lines: crate::report::FAILURE_LINES,
     };
     runtime()?.block_on(execute(ui, global, execution))
 }

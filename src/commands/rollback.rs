@@ -108,6 +108,7 @@ pub fn run(ui: &Ui, global: &Global, store: &Store, args: RollbackArgs) -> Resul
         output: args.output,
         as_name: args.as_name,
         resume: Some(record),
+        failure_lines: crate::report::FAILURE_LINES,
     };
     runtime()?.block_on(execute(ui, global, execution))
 }

@@ -86,6 +86,7 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
         output: args.output,
         as_name: args.as_name,
         resume: None,
+        failure_lines: args.failure_lines,
     };
     rt.block_on(execute(ui, global, execution))
 }
@@ -104,6 +105,8 @@ pub struct Execution {
     pub as_name: Option<String>,
     /// The record of the run being resumed.
     pub resume: Option<RunRecord>,
+    /// Lines of a failed step shown in the summary.
+    pub failure_lines: usize,
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -126,6 +129,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         output,
         as_name,
         resume,
+        failure_lines,
     } = execution;
     let docker = match options.executor {
         ExecutorChoice::Host => None,
@@ -188,6 +192,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         quiet: ui.quiet,
         store: &store,
         names: crate::report::plan_names(&plan),
+        failure_lines,
     });
     let emitter = Emitter::new(&run_id, Some(store.events_path(&run_id)), reporters, masker.clone());
     let prompter = crate::runner::gate::interactive()

@@ -17,7 +17,7 @@ pub use live::LiveReporter;
 pub use paint::duration;
 pub use plain::PlainReporter;
 pub use style::{Facts, Style};
-pub use summary::quoted;
+pub use summary::{FAILURE_LINES, quoted};
 
 use crate::cli::{ColorChoice, OutputFormat};
 use crate::runner::emitter::Reporter;
@@ -81,6 +81,8 @@ pub struct RunView<'a> {
     pub store: &'a Store,
     /// Job and leg names of the plan, in its order (the name column and the table follow it).
     pub names: Vec<String>,
+    /// Last lines of a failed step shown (`--failure-lines`).
+    pub failure_lines: usize,
 }
 
 /// The reporters of a run: the JSON stream on stdout with `--output json` (and a person's view
@@ -97,7 +99,7 @@ pub fn for_run(view: RunView<'_>) -> Vec<Box<dyn Reporter>> {
     // Next to the JSON stream, people see progress and problems, not every output line.
     let show_output = view.output == OutputFormat::Text;
     let style = Style::choose(Facts::of_process(stream.is_terminal(), view.color, view.quiet));
-    let summary = summary::Summary::new(view.store.clone(), view.names.clone());
+    let summary = summary::Summary::new(view.store.clone(), view.names.clone(), view.failure_lines);
     let prefixes = prefix::Prefixes::new(view.names.iter().map(String::as_str), style.color);
     if style.live {
         reporters.push(Box::new(LiveReporter::new(stream, show_output, summary, prefixes)));

@@ -11,8 +11,8 @@ use crate::store::Store;
 
 use super::paint::{self, paint, result_style};
 
-/// Lines of a failed step shown at once.
-pub const TAIL_LINES: usize = 20;
+/// Lines of a failed step shown by default (`--failure-lines`).
+pub const FAILURE_LINES: usize = 20;
 
 /// A step that failed, with its last lines of output.
 pub struct StepFailure {
@@ -20,6 +20,8 @@ pub struct StepFailure {
     pub step_name: String,
     pub exit: Option<String>,
     pub lines: Vec<String>,
+    /// No lines were asked for (`--failure-lines 0`).
+    pub hidden: bool,
     pub log: PathBuf,
 }
 
@@ -38,6 +40,10 @@ pub struct Summary {
     order: Vec<String>,
     rows: Vec<Row>,
     tails: HashMap<(String, usize), VecDeque<String>>,
+    /// How many lines a tail keeps.
+    tail_lines: usize,
+    /// The exit line of a running step, kept apart so it is known even when no lines are shown.
+    exits: HashMap<(String, usize), String>,
     /// Why a leg failed: its first failing step (`Run tests` (exit code 3)), else the first error.
     reasons: HashMap<String, String>,
     /// Manual jobs not run, with how to run them.
@@ -51,12 +57,14 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(store: Store, order: Vec<String>) -> Self {
+    pub fn new(store: Store, order: Vec<String>, tail_lines: usize) -> Self {
         Summary {
             store,
             order,
             rows: Vec::new(),
             tails: HashMap::new(),
+            tail_lines,
+            exits: HashMap::new(),
             reasons: HashMap::new(),
             manual: HashMap::new(),
             names: HashMap::new(),
@@ -83,18 +91,24 @@ impl Summary {
                 if is_group_marker(line) {
                     return None;
                 }
+                if let Some(exit) = exit_of(line) {
+                    self.exits.insert((name.clone(), *step), exit);
+                }
                 let tail = self.tails.entry((name.clone(), *step)).or_default();
-                if tail.len() == TAIL_LINES {
+                if self.tail_lines == 0 {
+                    return None;
+                }
+                if tail.len() == self.tail_lines {
                     tail.pop_front();
                 }
                 tail.push_back(line.clone());
             }
             Event::StepFinished { name, step, step_name, conclusion, .. } => {
                 let tail = self.tails.remove(&(name.clone(), *step)).unwrap_or_default();
+                let exit = self.exits.remove(&(name.clone(), *step));
                 if *conclusion != Conclusion::Failure {
                     return None;
                 }
-                let exit = tail.iter().rev().find_map(|l| exit_of(l));
                 let why = match &exit {
                     Some(e) => format!("`{step_name}` failed ({e})"),
                     None => format!("`{step_name}` failed"),
@@ -105,6 +119,7 @@ impl Summary {
                     step_name: step_name.clone(),
                     exit,
                     lines: tail.into_iter().collect(),
+                    hidden: self.tail_lines == 0,
                     log: self.store.log_path(&env.run_id, name, *step, step_name),
                 });
             }
@@ -225,7 +240,9 @@ pub fn failure_block(f: &StepFailure, color: bool) -> String {
     let title = format!("{}: step `{}` failed{exit}", f.leg, f.step_name);
     let mut out = paint(color, result_style(Conclusion::Failure), &title);
     out.push('\n');
-    if f.lines.is_empty() {
+    if f.hidden {
+        // `--failure-lines 0`: only where the log is.
+    } else if f.lines.is_empty() {
         out.push_str("  (no output)\n");
     } else {
         out.push_str(&format!("  last {} line(s):\n", f.lines.len()));
@@ -279,7 +296,7 @@ mod tests {
 
     #[test]
     fn a_failed_step_comes_with_its_last_lines_and_exit_code() {
-        let mut s = Summary::new(Store::new(".pipe"), vec![]);
+        let mut s = Summary::new(Store::new(".pipe"), vec![], FAILURE_LINES);
         let name = "test (3.12, linux)";
         s.observe(&ev(Event::StepStarted {
             job: "t".into(),
@@ -305,7 +322,7 @@ mod tests {
                 duration_ms: 5,
             }))
             .expect("a failure");
-        assert_eq!(f.lines.len(), TAIL_LINES);
+        assert_eq!(f.lines.len(), FAILURE_LINES);
         assert_eq!(f.lines.first().map(String::as_str), Some("line 11"));
         assert_eq!(f.exit.as_deref(), Some("exit code 3"));
         assert_eq!(f.log, PathBuf::from(".pipe/runs/R/logs/test (3.12, linux)/01-Run tests.log"));
