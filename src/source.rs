@@ -89,9 +89,10 @@ impl Source {
         let mut line_starts = vec![0];
         let mut line_char_starts = vec![0];
         let mut chars = 0;
-        for (i, c) in text.char_indices() {
-            chars += 1;
-            if c == '\n' {
+        // Bytes, not chars: a char starts at every byte that is not a UTF-8 continuation byte.
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            chars += usize::from(b & 0xC0 != 0x80);
+            if b == b'\n' {
                 line_starts.push(i + 1);
                 line_char_starts.push(chars);
             }
