@@ -8,7 +8,6 @@ use std::time::Duration;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -42,7 +41,7 @@ impl DockerJob {
     pub async fn exec(
         &self,
         cmd: &StepCommand,
-        out: mpsc::UnboundedSender<Output>,
+        out: crate::backend::OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, Error> {
         if cmd.argv.is_empty() {
@@ -71,7 +70,7 @@ impl DockerJob {
         &self,
         cmd: &StepCommand,
         pid_name: &str,
-        out: mpsc::UnboundedSender<Output>,
+        out: crate::backend::OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, Error> {
         let docker = &self.docker;
@@ -127,7 +126,7 @@ impl DockerJob {
                     LogOutput::StdIn { .. } => continue,
                 };
                 // A receiver that went away only means nobody reads the output any more.
-                let _ = out.send(chunk);
+                let _ = out.send(chunk).await;
             }
             Ok(())
         };
