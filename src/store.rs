@@ -81,6 +81,10 @@ pub struct RunRecord {
     /// Gates waiting for a decision: job key → environment.
     #[serde(default)]
     pub waiting: std::collections::BTreeMap<String, String>,
+    /// Process groups of the host steps running now, by leg key: when the pipe process dies,
+    /// `pipe resume` stops them (they would otherwise run on beside the job's new attempt).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub processes: std::collections::BTreeMap<String, i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -307,6 +311,7 @@ mod tests {
                 options: RunOptions::default(),
                 jobs: Default::default(),
                 waiting: Default::default(),
+                processes: Default::default(),
             };
             store.write_record(&rec).unwrap();
         }

@@ -23,16 +23,33 @@ pub const GRACE_PERIOD: Duration = Duration::from_secs(5);
 const INHERITED: &[&str] =
     &["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SHELL", "TERM", "DOCKER_HOST"];
 
+/// Told the process group of a step when it starts (`Some`) and when it is gone (`None`), so
+/// that the runner can record it: if pipe itself is killed, the group outlives it.
+pub type Tracker = std::sync::Arc<dyn Fn(Option<i32>) + Send + Sync>;
+
 pub struct HostJob {
     workspace: PathBuf,
     runner_dir: PathBuf,
     /// Cut the grace period short (a second Ctrl-C).
     force: CancellationToken,
+    track: Option<Tracker>,
 }
 
 impl HostJob {
     pub fn start(setup: &JobSetup, force: CancellationToken) -> HostJob {
-        HostJob { workspace: setup.workspace.clone(), runner_dir: setup.runner_dir.clone(), force }
+        HostJob {
+            workspace: setup.workspace.clone(),
+            runner_dir: setup.runner_dir.clone(),
+            force,
+            track: None,
+        }
+    }
+
+    /// Tell `track` the process group of every step (see [`Tracker`]).
+    #[must_use]
+    pub fn with_tracker(mut self, track: Tracker) -> HostJob {
+        self.track = Some(track);
+        self
     }
 
     pub fn paths(&self) -> JobPaths {
@@ -68,6 +85,7 @@ impl HostJob {
             )),
         })?;
         let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+        let _tracked = pgid.and_then(|pg| self.track.clone().map(|t| Tracked::new(t, pg.as_raw())));
         let readers = [
             child.stdout.take().map(|s| tokio::spawn(forward(s, out.clone(), true))),
             child.stderr.take().map(|s| tokio::spawn(forward(s, out.clone(), false))),
@@ -115,6 +133,23 @@ impl HostJob {
 
     pub async fn teardown(&self) -> Vec<String> {
         Vec::new()
+    }
+}
+
+/// A step's process group as the tracker knows it: forgotten when the step is over (also on an
+/// early return).
+struct Tracked(Tracker);
+
+impl Tracked {
+    fn new(track: Tracker, pgid: i32) -> Tracked {
+        track(Some(pgid));
+        Tracked(track)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        (self.0)(None);
     }
 }
 

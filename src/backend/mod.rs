@@ -154,6 +154,15 @@ impl JobHandle {
         }
     }
 
+    /// Why the job's environment was lost under its steps (the Docker daemon died, the job
+    /// container was removed), if it was: the job was interrupted, not failed.
+    pub fn lost(&self) -> Option<String> {
+        match self {
+            JobHandle::Host(_) => None,
+            JobHandle::Docker(j) => j.lost(),
+        }
+    }
+
     /// Remove everything the job created (containers, networks). Safe to call more than once.
     /// Returns what could not be removed.
     pub async fn teardown(&self) -> Vec<String> {

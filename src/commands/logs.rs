@@ -239,6 +239,7 @@ fn followed(line: &str, job: Option<&str>, legs: &mut Vec<LegNames>, run_dir: &P
                 crate::event::RunResult::Failure => "failed",
                 crate::event::RunResult::Cancelled => "was cancelled",
                 crate::event::RunResult::Waiting => "is waiting for approval",
+                crate::event::RunResult::Interrupted => "was interrupted",
             };
             return (format!("run {} {word}\n", env.run_id), true);
         }

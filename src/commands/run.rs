@@ -173,6 +173,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
                 options: options.clone(),
                 jobs: BTreeMap::new(),
                 waiting: BTreeMap::new(),
+                processes: BTreeMap::new(),
             };
             (id, record)
         }

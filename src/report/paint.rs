@@ -15,7 +15,7 @@ pub fn result_style(c: Conclusion) -> Style {
     match c {
         Conclusion::Success => Style::new().green(),
         Conclusion::Failure => Style::new().red().bold(),
-        Conclusion::Cancelled => Style::new().yellow(),
+        Conclusion::Cancelled | Conclusion::Interrupted => Style::new().yellow(),
         Conclusion::Skipped => Style::new().dim(),
     }
 }
@@ -27,6 +27,7 @@ pub fn mark(c: Conclusion) -> &'static str {
         Conclusion::Failure => "FAILED",
         Conclusion::Skipped => "skipped",
         Conclusion::Cancelled => "cancelled",
+        Conclusion::Interrupted => "interrupted",
     }
 }
 

@@ -209,7 +209,10 @@ async fn run_leg_inner(
             };
             JobHandle::Docker(started)
         }
-        _ => JobHandle::Host(crate::backend::host::HostJob::start(&setup, shared.force.clone())),
+        _ => JobHandle::Host(
+            crate::backend::host::HostJob::start(&setup, shared.force.clone())
+                .with_tracker(track(shared, leg)),
+        ),
     };
     if matches!(handle, JobHandle::Host(_)) && (job.container.is_some() || !job.services.is_empty()) {
         shared.emitter.emit(Event::Annotation {
@@ -238,7 +241,20 @@ async fn run_leg_inner(
     // it and not a retry after it.
     let attempt = cancel.child();
     timer.arm(deadline, &attempt);
-    let result = run_steps(shared, job, leg, &handle, &scratch, job_ctx, attempt).await;
+    let mut result = run_steps(shared, job, leg, &handle, &scratch, job_ctx, attempt).await;
+    // The steps did not fail: their environment went away under them. `pipe resume` runs the
+    // job again.
+    if let Some(why) = handle.lost() {
+        shared.emitter.emit(Event::Annotation {
+            job: leg.job_id.clone(),
+            name: leg.name.clone(),
+            step: 0,
+            level: "error".into(),
+            message: format!("the job was interrupted: {why} (`pipe resume` runs it again)"),
+        });
+        result =
+            Ok(LegResult { result: Conclusion::Interrupted, outputs: Map::new(), environment_url: None });
+    }
     for problem in handle.teardown().await {
         shared.notice("warning", problem);
     }
@@ -248,6 +264,23 @@ async fn run_leg_inner(
         let _ = std::fs::remove_dir_all(&runner_dir);
     }
     result
+}
+
+/// Keeps the process group of the leg's running host step in the run record: a run whose pipe
+/// process was killed leaves it running, and `pipe resume` stops it.
+fn track(shared: &Arc<Shared>, leg: &Leg) -> crate::backend::host::Tracker {
+    let shared = shared.clone();
+    let key = format!("{}{}", shared.frame.record_prefix, leg.key);
+    Arc::new(move |pgid: Option<i32>| {
+        let Ok(mut r) = shared.record.lock() else { return };
+        match pgid {
+            Some(pg) => r.processes.insert(key.clone(), pg),
+            None => r.processes.remove(&key),
+        };
+        if let Err(e) = shared.store.write_record(&r) {
+            shared.notice("warning", format!("the run record could not be saved: {e}"));
+        }
+    })
 }
 
 async fn job_group(

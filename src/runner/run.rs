@@ -183,6 +183,7 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
         RunResult::Failure => "failure",
         RunResult::Cancelled => "cancelled",
         RunResult::Waiting => "waiting",
+        RunResult::Interrupted => "interrupted",
     }
     .into();
     record.finished = Some(crate::event::now_rfc3339());

@@ -4,6 +4,7 @@ mod test;
 
 mod actions;
 mod concurrency;
+mod crash;
 mod fidelity;
 mod gates_config;
 mod gates_run;

@@ -47,6 +47,10 @@ impl DockerJob {
         if cmd.argv.is_empty() {
             return Err(Error::usage("a step command needs at least a program"));
         }
+        // Once the container or the daemon is gone, no later step can run.
+        if let Some(why) = self.lost() {
+            return Err(Error::docker(why));
+        }
         let seq = self.state.exec_seq.fetch_add(1, Ordering::Relaxed);
         let pid_name = format!(".pid-{seq}");
         let result = self.exec_inner(cmd, &pid_name, out, cancel).await;
@@ -58,6 +62,19 @@ impl DockerJob {
             Ok(())
         };
         let _ = std::fs::remove_file(self.state.host_runner_dir.join(&pid_name));
+        // A step that failed may have failed because its environment went away under it (the
+        // daemon died, the container was removed or killed): that is no failure of the step.
+        // (A step killed by a signal may be the first to know that its container is being
+        // killed: the daemon is given a moment to say so.)
+        let checks = match &result {
+            Err(_) => 1,
+            Ok(Exit::Code(code)) if *code >= 128 => 10,
+            Ok(Exit::Code(code)) if *code != 0 => 1,
+            Ok(_) => 0,
+        };
+        if let Some(why) = self.check_alive(checks).await {
+            return Err(Error::docker(why));
+        }
         let exit = result?;
         // A step that was stopped has its outcome already; a failed copy only matters otherwise.
         if matches!(exit, Exit::Code(_)) {

@@ -1,0 +1,204 @@
+//! A crash is no job failure: after `kill -9` of pipe, `pipe resume` removes what the dead process
+//! left (host step process groups, their scripts, containers) and runs the unfinished jobs
+//! again; a job whose container goes away under it is `interrupted`, and resume runs it again.
+
+use std::io::{BufRead, BufReader, Lines};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::run_host::{Exec, TEST_IMAGE};
+use crate::test::{all_output, pipe_bin, pipe_in};
+
+const REF: [&str; 4] = ["--ref", "refs/heads/main", "--sha", "0123456789abcdef0123456789abcdef01234567"];
+
+/// Start `pipe run p.yml ARGS --output json` in `dir`.
+fn start(dir: &Path, args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let mut child = Command::new(pipe_bin())
+        .args(["run", "p.yml", "--output", "json"])
+        .args(REF)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PIPE_STATE_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
+
+/// Read events until the first `step_started`; the run's id.
+fn until_step_started(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
+    for line in lines.by_ref() {
+        let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if event["event"] == "step_started" {
+            return event["run_id"].as_str().unwrap().to_string();
+        }
+    }
+    panic!("the run ended before its step started");
+}
+
+fn containers_of(run_id: &str) -> Vec<String> {
+    let out = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &format!("label=dev.pipe.run-id={run_id}")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+}
+
+fn remove_containers(ids: &[String]) {
+    if !ids.is_empty() {
+        let _ = Command::new("docker").args(["rm", "-f"]).args(ids).output();
+    }
+}
+
+fn run_json(dir: &Path, run_id: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join(".pipe/runs").join(run_id).join("run.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn kill9(child: &mut Child) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
+    child.wait().unwrap();
+}
+
+fn group_alive(pgid: i32) -> bool {
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None).is_ok()
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn resume_after_kill_9_of_a_host_run_stops_the_orphaned_step_and_removes_its_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("marker");
+    let pipeline = format!(
+        "on: push\njobs:\n  slow:\n    runs-on: x\n    steps:\n      - run: |\n          echo start >> '{m}'\n          sleep 3\n          echo \"end $MY_SECRET\" >> '{m}'\n        env:\n          MY_SECRET: ${{{{ secrets.TOKEN }}}}\n",
+        m = marker.display()
+    );
+    std::fs::write(dir.path().join("p.yml"), pipeline).unwrap();
+    let (mut child, mut lines) =
+        start(dir.path(), &["--executor", "host", "--secret", "TOKEN=hunter2-value"]);
+    let run_id = until_step_started(&mut lines);
+    wait_for("the step to start", Duration::from_secs(10), || marker.exists());
+    // The run record names the step's process group while it runs.
+    let pgid = run_json(dir.path(), &run_id)["processes"]["slow"]
+        .as_i64()
+        .expect("no process group in run.json") as i32;
+    kill9(&mut child);
+    let scratch = std::env::temp_dir().join(format!("pipe-{run_id}"));
+    assert!(group_alive(pgid), "the step died with pipe: nothing to show");
+    assert!(scratch.exists(), "the dead run left no scratch dir: nothing to show");
+    let runs = pipe_in(dir.path(), &["runs"]);
+    assert!(String::from_utf8_lossy(&runs.stdout).contains("interrupted"), "{}", all_output(&runs));
+
+    let resumed = pipe_in(dir.path(), &["resume", "last", "--secret", "TOKEN=hunter2-value"]);
+    let said = all_output(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{said}");
+    assert!(said.contains(&format!("process group {pgid}")), "{said}");
+    assert!(!group_alive(pgid), "the orphaned step still runs after resume");
+    assert!(!scratch.exists(), "the scripts of the dead run are still in {}", scratch.display());
+    // Long enough for the orphan to have written its end line, had it lived on.
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        "start\nstart\nend ***\n".replace("***", "hunter2-value")
+    );
+    let record = run_json(dir.path(), &run_id);
+    assert_eq!(record["status"], "success");
+    assert!(record.get("processes").is_none(), "{record}");
+}
+
+#[test]
+fn resume_after_kill_9_of_a_docker_run_removes_its_containers_and_runs_the_job_again() {
+    if Exec::docker().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let platform = format!("x={TEST_IMAGE}");
+    let slow = format!(
+        "on: push\njobs:\n  build:\n    runs-on: x\n    steps: [{{run: echo built}}]\n  slow:\n    needs: build\n    runs-on: x\n    services:\n      web:\n        image: {}\n    steps: [{{run: sleep 60}}]\n",
+        crate::run_docker::service_image()
+    );
+    std::fs::write(dir.path().join("p.yml"), &slow).unwrap();
+    let (mut child, mut lines) = start(dir.path(), &["--executor", "docker", "-P", &platform]);
+    // The second job's step (the first one's is `build`).
+    let run_id = until_step_started(&mut lines);
+    let _ = until_step_started(&mut lines);
+    kill9(&mut child);
+    let left = containers_of(&run_id);
+    assert!(!left.is_empty(), "the killed run left no container: nothing to show");
+
+    // The job is quick now: resume must run it again, not fail on the old container's name.
+    std::fs::write(dir.path().join("p.yml"), slow.replace("sleep 60", "echo again")).unwrap();
+    let resumed = pipe_in(dir.path(), &["resume", "last"]);
+    let said = all_output(&resumed);
+    let after = containers_of(&run_id);
+    remove_containers(&after);
+    assert_eq!(resumed.status.code(), Some(0), "{said}");
+    assert!(!said.contains("409"), "{said}");
+    assert!(said.contains("removed what the run's pipe process left"), "{said}");
+    assert!(after.is_empty(), "containers left after resume: {after:?}");
+    let networks = Command::new("docker")
+        .args(["network", "ls", "-q", "--filter", &format!("label=dev.pipe.run-id={run_id}")])
+        .output()
+        .unwrap();
+    assert!(networks.stdout.is_empty(), "networks left: {}", String::from_utf8_lossy(&networks.stdout));
+    let record = run_json(dir.path(), &run_id);
+    assert_eq!(record["status"], "success", "{record}");
+    assert_eq!(record["jobs"]["slow"]["result"], "success", "{record}");
+}
+
+#[test]
+fn a_job_whose_container_goes_away_is_interrupted_and_resume_runs_it_again() {
+    if Exec::docker().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let platform = format!("x={TEST_IMAGE}");
+    let slow = "on: push\njobs:\n  slow:\n    runs-on: x\n    steps: [{run: sleep 60}, {run: echo after}]\n  next:\n    needs: slow\n    runs-on: x\n    steps: [{run: echo next}]\n";
+    std::fs::write(dir.path().join("p.yml"), slow).unwrap();
+    let (mut child, mut lines) = start(dir.path(), &["--executor", "docker", "-P", &platform]);
+    let run_id = until_step_started(&mut lines);
+    let containers = containers_of(&run_id);
+    assert_eq!(containers.len(), 1, "{containers:?}");
+    // Someone removes the job's container under it (as a daemon restart or `docker rm -f` would).
+    remove_containers(&containers);
+    let events: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    let status = child.wait().unwrap();
+    let finished: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "job_finished").collect();
+    assert_eq!(finished.len(), 1, "{finished:?}");
+    assert_eq!(finished[0]["job"], "slow");
+    assert_eq!(finished[0]["result"], "interrupted", "{finished:?}");
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "run_finished");
+    assert_eq!(last["result"], "interrupted", "{last}");
+    assert_eq!(status.code(), Some(2));
+    let record = run_json(dir.path(), &run_id);
+    assert_eq!(record["status"], "interrupted", "{record}");
+    assert_eq!(record["jobs"]["slow"]["result"], "interrupted", "{record}");
+    assert!(record["jobs"].get("next").is_none(), "the dependent was recorded: {record}");
+    let runs = pipe_in(dir.path(), &["runs"]);
+    assert!(String::from_utf8_lossy(&runs.stdout).contains("interrupted"), "{}", all_output(&runs));
+
+    std::fs::write(dir.path().join("p.yml"), slow.replace("sleep 60", "echo again")).unwrap();
+    let resumed = pipe_in(dir.path(), &["resume", "last"]);
+    let said = all_output(&resumed);
+    let after = containers_of(&run_id);
+    remove_containers(&after);
+    assert_eq!(resumed.status.code(), Some(0), "{said}");
+    assert!(after.is_empty(), "containers left after resume: {after:?}");
+    let record = run_json(dir.path(), &run_id);
+    assert_eq!(record["status"], "success", "{record}");
+    assert_eq!(record["jobs"]["slow"]["result"], "success", "{record}");
+    assert_eq!(record["jobs"]["next"]["result"], "success", "{record}");
+}
