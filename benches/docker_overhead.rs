@@ -19,7 +19,6 @@ use bollard::query_parameters::{RemoveContainerOptionsBuilder, UploadToContainer
 use futures_util::StreamExt;
 use pipe::backend::docker::{self, LABEL_MANAGED, LABEL_RUN_ID};
 use pipe::backend::{JobSetup, PullPolicy, StepCommand, WORKSPACE_IN_CONTAINER};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 const IMAGE: &str = "pipe-test/busybox:latest";
@@ -124,7 +123,7 @@ async fn bench() -> Result<(), String> {
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
     for i in 0..iterations + 3 {
         let t = Instant::now();
-        let (tx, _rx) = mpsc::unbounded_channel();
+        let (tx, _rx) = pipe::backend::output_channel();
         job.exec(&cmd, tx, CancellationToken::new()).await.map_err(|e| e.to_string())?;
         let a = t.elapsed();
         let t = Instant::now();

@@ -11,7 +11,6 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Exit, JobPaths, JobSetup, Output, StepCommand};
@@ -70,7 +69,7 @@ impl HostJob {
     pub async fn exec(
         &self,
         cmd: &StepCommand,
-        out: mpsc::UnboundedSender<Output>,
+        out: crate::backend::OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, Error> {
         let Some((program, args)) = cmd.argv.split_first() else {
@@ -214,14 +213,15 @@ async fn sleep_or_forever(d: Duration) {
     }
 }
 
-async fn forward(mut r: impl tokio::io::AsyncRead + Unpin, out: mpsc::UnboundedSender<Output>, stdout: bool) {
-    let mut buf = vec![0u8; 16 * 1024];
+async fn forward(mut r: impl tokio::io::AsyncRead + Unpin, out: crate::backend::OutputSender, stdout: bool) {
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
         match r.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 let chunk = buf[..n].to_vec();
-                let _ = out.send(if stdout { Output::Stdout(chunk) } else { Output::Stderr(chunk) });
+                // Waits while the reader is behind; a reader gone: keep draining the process.
+                let _ = out.send(if stdout { Output::Stdout(chunk) } else { Output::Stderr(chunk) }).await;
             }
         }
     }

@@ -32,7 +32,15 @@ pub fn run(
     let o = record.options.clone();
     let secrets = super::secrets::load(secrets)?;
     let Prepared { plan, pipeline, source, config, env_file_vars } = prepare(ui, &o, &secrets)?;
-    ui.info(&format!("resuming run {id} ({} job leg(s) already finished)", record.jobs.len()));
+    // Cancelled and interrupted legs run again: they did not finish.
+    let finished = record
+        .jobs
+        .values()
+        .filter(|r| {
+            !matches!(r.result, crate::event::Conclusion::Cancelled | crate::event::Conclusion::Interrupted)
+        })
+        .count();
+    ui.info(&format!("resuming run {id} ({finished} job leg(s) already finished)"));
     let execution = Execution {
         options: o,
         plan,

@@ -1,13 +1,17 @@
 //! Fans each event out to its consumers: the run's `events.jsonl` and the reporters. Events are
 //! masked once more on the way, so no consumer can ever see a secret.
+//!
+//! Step output is the bulk of a run's events: its lines go to the reporters one by one
+//! ([`Emitter::output`]), while `events.jsonl` gets them by reference into the step's log file
+//! (`step_log` events, one per batch), so the event log stays small whatever the output.
 
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value as Json;
 
 use crate::event::{Envelope, Event};
 use crate::mask::Masker;
-use crate::store;
 
 /// Something that shows events to a person or a program.
 pub trait Reporter: Send {
@@ -35,6 +39,8 @@ pub struct Emitter {
 
 struct Inner {
     events_file: Option<std::path::PathBuf>,
+    /// `events_file`, open for appending (opened at the first event, kept open).
+    events: Option<std::fs::File>,
     reporters: Vec<Box<dyn Reporter>>,
     /// The first failure to write the event log (reported once at the end of the run).
     write_error: Option<String>,
@@ -48,7 +54,7 @@ impl Emitter {
         masker: Masker,
     ) -> Self {
         Emitter {
-            inner: Arc::new(Mutex::new(Inner { events_file, reporters, write_error: None })),
+            inner: Arc::new(Mutex::new(Inner { events_file, events: None, reporters, write_error: None })),
             masker,
             run_id: run_id.to_string(),
             scope: None,
@@ -81,11 +87,40 @@ impl Emitter {
             Ok(i) => i,
             Err(p) => p.into_inner(),
         };
-        if let Some(path) = inner.events_file.clone()
-            && let Err(e) = store::append_line(&path, &masked.to_string())
-        {
-            inner.write_error.get_or_insert(e.to_string());
+        inner.append(&masked.to_string());
+        // Output by reference is for the event log only: the reporters had its lines.
+        if matches!(envelope.event, Event::StepLog { .. }) {
+            return;
         }
+        for r in &mut inner.reporters {
+            r.report(&envelope);
+        }
+    }
+
+    /// One line of step output, already masked, for the reporters (and the JSON stream) only:
+    /// the event log gets the step's output by reference ([`Event::StepLog`]). `ts` is shared by
+    /// the lines of one chunk of output.
+    pub fn output(&self, job: &str, name: &str, step: usize, stream: &str, line: String, ts: &str) {
+        let (job, name) = match self.scope.as_deref() {
+            Some((id, prefix)) => (format!("{id}{job}"), format!("{prefix}{name}")),
+            None => (job.to_string(), name.to_string()),
+        };
+        let envelope = Envelope {
+            v: 1,
+            event: Event::StepOutput {
+                job: self.masker.mask(&job),
+                name: self.masker.mask(&name),
+                step,
+                stream: stream.to_string(),
+                line,
+            },
+            run_id: self.run_id.clone(),
+            ts: ts.to_string(),
+        };
+        let mut inner = match self.inner.lock() {
+            Ok(i) => i,
+            Err(p) => p.into_inner(),
+        };
         for r in &mut inner.reporters {
             r.report(&envelope);
         }
@@ -116,6 +151,34 @@ impl Emitter {
 
     pub fn write_error(&self) -> Option<String> {
         self.inner.lock().ok().and_then(|i| i.write_error.clone())
+    }
+}
+
+impl Inner {
+    /// One line of the event log, in a single write (whole lines even with a second writer).
+    fn append(&mut self, line: &str) {
+        let Some(path) = &self.events_file else { return };
+        if self.events.is_none() {
+            let opened = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(path));
+            match opened {
+                Ok(f) => self.events = Some(f),
+                Err(e) => {
+                    self.write_error.get_or_insert(format!("cannot write {}: {e}", path.display()));
+                    return;
+                }
+            }
+        }
+        let mut buf = String::with_capacity(line.len() + 1);
+        buf.push_str(line);
+        buf.push('\n');
+        if let Some(f) = &mut self.events
+            && let Err(e) = f.write_all(buf.as_bytes())
+        {
+            self.write_error.get_or_insert(format!("cannot write {}: {e}", path.display()));
+        }
     }
 }
 

@@ -15,6 +15,7 @@ mod lab;
 mod lab_fixture;
 mod large_graph;
 mod masking;
+mod output_volume;
 mod plan;
 mod prune;
 mod reusable;
