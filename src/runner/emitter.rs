@@ -42,8 +42,12 @@ struct Inner {
     /// `events_file`, open for appending (opened at the first event, kept open).
     events: Option<std::fs::File>,
     reporters: Vec<Box<dyn Reporter>>,
-    /// The first failure to write the event log (reported once at the end of the run).
+    /// The first failure to write the run's state (the event log, the record, a log file),
+    /// reported once when it happens: the run then ends as failed.
     write_error: Option<String>,
+    /// The event log could not be written: nothing more is appended to it (a line after a cut
+    /// one would be lost with it).
+    events_broken: bool,
 }
 
 impl Emitter {
@@ -54,7 +58,13 @@ impl Emitter {
         masker: Masker,
     ) -> Self {
         Emitter {
-            inner: Arc::new(Mutex::new(Inner { events_file, events: None, reporters, write_error: None })),
+            inner: Arc::new(Mutex::new(Inner {
+                events_file,
+                events: None,
+                reporters,
+                write_error: None,
+                events_broken: false,
+            })),
             masker,
             run_id: run_id.to_string(),
             scope: None,
@@ -87,13 +97,28 @@ impl Emitter {
             Ok(i) => i,
             Err(p) => p.into_inner(),
         };
-        inner.append(&masked.to_string());
+        let first_failure = inner.append(&masked.to_string());
         // Output by reference is for the event log only: the reporters had its lines.
-        if matches!(envelope.event, Event::StepLog { .. }) {
-            return;
+        if !matches!(envelope.event, Event::StepLog { .. }) {
+            for r in &mut inner.reporters {
+                r.report(&envelope);
+            }
         }
-        for r in &mut inner.reporters {
-            r.report(&envelope);
+        if first_failure {
+            inner.report_write_failure(&self.run_id);
+        }
+    }
+
+    /// A file of the run's state (its record, a step's log) could not be written. The first
+    /// such failure is reported once, with its cause; the run then ends as failed (exit 2).
+    pub fn state_write_failed(&self, message: String) {
+        let mut inner = match self.inner.lock() {
+            Ok(i) => i,
+            Err(p) => p.into_inner(),
+        };
+        if inner.write_error.is_none() {
+            inner.write_error = Some(self.masker.mask(&message));
+            inner.report_write_failure(&self.run_id);
         }
     }
 
@@ -156,8 +181,13 @@ impl Emitter {
 
 impl Inner {
     /// One line of the event log, in a single write (whole lines even with a second writer).
-    fn append(&mut self, line: &str) {
-        let Some(path) = &self.events_file else { return };
+    /// A write that fails is undone (no cut last line) and ends the event log. Whether this was
+    /// the run's first failure to write its state.
+    fn append(&mut self, line: &str) -> bool {
+        let Some(path) = &self.events_file else { return false };
+        if self.events_broken {
+            return false;
+        }
         if self.events.is_none() {
             let opened = path
                 .parent()
@@ -166,18 +196,50 @@ impl Inner {
             match opened {
                 Ok(f) => self.events = Some(f),
                 Err(e) => {
-                    self.write_error.get_or_insert(format!("cannot write {}: {e}", path.display()));
-                    return;
+                    let message = format!("cannot write {}: {e}", path.display());
+                    return self.fail(message);
                 }
             }
         }
         let mut buf = String::with_capacity(line.len() + 1);
         buf.push_str(line);
         buf.push('\n');
-        if let Some(f) = &mut self.events
-            && let Err(e) = f.write_all(buf.as_bytes())
-        {
-            self.write_error.get_or_insert(format!("cannot write {}: {e}", path.display()));
+        let Some(f) = &mut self.events else { return false };
+        let before = f.metadata().map(|m| m.len());
+        let Err(e) = f.write_all(buf.as_bytes()) else { return false };
+        if let Ok(len) = before {
+            let _ = f.set_len(len);
+        }
+        let message = format!("cannot write {}: {e}", path.display());
+        self.fail(message)
+    }
+
+    fn fail(&mut self, message: String) -> bool {
+        self.events_broken = true;
+        self.events = None;
+        if self.write_error.is_some() {
+            return false;
+        }
+        self.write_error = Some(message);
+        true
+    }
+
+    /// Tell the reporters (not the event log: it may be what failed) about the first failure.
+    fn report_write_failure(&mut self, run_id: &str) {
+        let Some(cause) = &self.write_error else { return };
+        let envelope = Envelope {
+            v: 1,
+            event: Event::Notice {
+                level: "error".into(),
+                message: format!(
+                    "the run's state could not be written: {cause}; what follows is missing from its logs and records, and the run ends as failed"
+                ),
+            },
+            run_id: run_id.to_string(),
+            ts: crate::event::now_rfc3339(),
+        };
+        for r in &mut self.reporters {
+            r.report(&envelope);
         }
     }
 }

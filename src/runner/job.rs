@@ -295,7 +295,7 @@ fn track(shared: &Arc<Shared>, leg: &Leg) -> crate::backend::host::Tracker {
             None => r.processes.remove(&key),
         };
         if let Err(e) = shared.store.write_record(&r) {
-            shared.notice("warning", format!("the run record could not be saved: {e}"));
+            shared.emitter.state_write_failed(e.to_string());
         }
     })
 }

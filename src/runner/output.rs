@@ -53,7 +53,13 @@ impl<'a> LineSink<'a> {
         }
         let run_dir = run.shared.store.run_dir(&run.shared.run_id);
         let log_name = log.strip_prefix(&run_dir).unwrap_or(&log).to_string_lossy().into_owned();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log).ok();
+        let log = match std::fs::OpenOptions::new().create(true).append(true).open(&log) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                run.shared.emitter.state_write_failed(format!("cannot write {}: {e}", log.display()));
+                None
+            }
+        };
         LineSink {
             run,
             log,
@@ -152,7 +158,18 @@ impl<'a> LineSink<'a> {
         let pending = std::mem::take(&mut self.pending);
         let ranges = std::mem::take(&mut self.ranges);
         let Some(f) = &mut self.log else { return };
-        if f.write_all(&pending).is_err() {
+        let before = f.metadata().map(|m| m.len());
+        if let Err(e) = f.write_all(&pending) {
+            // Undone (the log ends with a whole line) and said once: the run fails.
+            if let Ok(len) = before {
+                let _ = f.set_len(len);
+            }
+            // The log says where it ends, when that little fits.
+            let _ =
+                f.write_all(format!("[pipe: the rest of this log could not be written: {e}]\n").as_bytes());
+            let path = self.run.shared.store.run_dir(&self.run.shared.run_id).join(&self.log_name);
+            self.run.shared.emitter.state_write_failed(format!("cannot write {}: {e}", path.display()));
+            self.log = None;
             return;
         }
         // Appended: the bytes end where the file ends now (other lines of the step, an action's

@@ -205,19 +205,47 @@ fn a_job_whose_container_goes_away_is_interrupted_and_resume_runs_it_again() {
     assert_eq!(record["jobs"]["next"]["result"], "success", "{record}");
 }
 
-/// A Docker daemon of the test's own (its own data root, exec root, socket and no bridge), so
-/// that it can be killed without touching the shared one. Stopped and removed on drop.
+/// A Docker daemon of the test's own (its own data root, exec root, socket and bridge), so that
+/// it can be killed without touching the shared one. Stopped and removed on drop.
+///
+/// Its bridge is one of its own: a daemon started with `--bridge=none` deletes the interface
+/// `docker0`, which the shared daemon's containers need.
 struct OwnDaemon {
     root: tempfile::TempDir,
     child: Option<Child>,
+    bridge: Option<String>,
+}
+
+/// The test's own bridge, on a documentation range (RFC 5737) no real network uses.
+fn add_bridge() -> Result<String, String> {
+    let name = format!("pcrash{}", std::process::id() % 100_000);
+    let ip = |args: &[&str]| -> Result<(), String> {
+        let out = Command::new("ip").args(args).output().map_err(|e| format!("ip: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
+        }
+    };
+    ip(&["link", "add", &name, "type", "bridge"])?;
+    let up =
+        ip(&["addr", "add", "192.0.2.1/24", "dev", &name]).and_then(|()| ip(&["link", "set", &name, "up"]));
+    if let Err(e) = up {
+        let _ = ip(&["link", "delete", &name]);
+        return Err(e);
+    }
+    Ok(name)
 }
 
 impl OwnDaemon {
     /// Start one, or say why it cannot be (skipped locally, a failure under CI=true).
     fn start() -> Option<OwnDaemon> {
         let root = tempfile::Builder::new().prefix("pipe-dockerd-").tempdir().unwrap();
-        let mut daemon = OwnDaemon { root, child: None };
-        match daemon.spawn() {
+        let mut daemon = OwnDaemon { root, child: None, bridge: None };
+        match add_bridge().and_then(|bridge| {
+            daemon.bridge = Some(bridge);
+            daemon.spawn()
+        }) {
             Ok(()) => Some(daemon),
             Err(reason) => {
                 let reason = format!("cannot start a Docker daemon of the test's own: {reason}");
@@ -263,7 +291,8 @@ impl OwnDaemon {
                 .arg(r.join("exec"))
                 .arg("--pidfile")
                 .arg(r.join("docker.pid"))
-                .args(["-H", &self.host(), "--bridge=none", "--iptables=false", "--ip6tables=false"])
+                .args(["-H", &self.host(), "--iptables=false", "--ip6tables=false", "--ip-masq=false"])
+                .arg(format!("--bridge={}", self.bridge.as_deref().unwrap_or_default()))
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().map_err(|e| e.to_string())?)
                 .stderr(log)
@@ -365,6 +394,9 @@ impl Drop for OwnDaemon {
         under.sort_by_key(|m| std::cmp::Reverse(m.len()));
         for m in under {
             let _ = Command::new("umount").args(["-l", m]).output();
+        }
+        if let Some(bridge) = &self.bridge {
+            let _ = Command::new("ip").args(["link", "delete", bridge]).output();
         }
     }
 }

@@ -6,6 +6,7 @@ mod actions;
 mod concurrency;
 mod crash;
 mod fidelity;
+mod full_disk;
 mod gates_config;
 mod gates_run;
 mod git_host;
