@@ -411,7 +411,10 @@ async fn run_steps(
         }
         let run = step_run(step, index);
         let StepResult { outcome, conclusion } = run_step(&run, &mut state).await;
-        if conclusion == Conclusion::Failure && state.status == Status::Success {
+        // An interrupted step stops the job's next steps as a failed one would.
+        if matches!(conclusion, Conclusion::Failure | Conclusion::Interrupted)
+            && state.status == Status::Success
+        {
             state.status = Status::Failure;
         }
         if outcome == Conclusion::Cancelled && state.status != Status::Failure {

@@ -130,6 +130,13 @@ pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
     let id = step.id.as_ref().map(|i| i.value.clone());
     let finish =
         |outcome: Conclusion, conclusion: Conclusion, state: &mut JobState, outputs: Map<String, Json>| {
+            // A step whose environment went away under it (the daemon died, its container was
+            // removed) did not fail: it was interrupted, as its job is.
+            let (outcome, conclusion) = if outcome == Conclusion::Failure && run.handle.lost().is_some() {
+                (Conclusion::Interrupted, Conclusion::Interrupted)
+            } else {
+                (outcome, conclusion)
+            };
             if let Some(id) = &id {
                 state.steps.insert(
                 id.clone(),

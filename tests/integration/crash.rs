@@ -181,6 +181,13 @@ fn a_job_whose_container_goes_away_is_interrupted_and_resume_runs_it_again() {
     assert_eq!(finished.len(), 1, "{finished:?}");
     assert_eq!(finished[0]["job"], "slow");
     assert_eq!(finished[0]["result"], "interrupted", "{finished:?}");
+    // The step did not fail either: it was interrupted, and the next one did not run.
+    let steps: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["event"] == "step_finished")
+        .map(|e| (e["outcome"].as_str().unwrap(), e["conclusion"].as_str().unwrap()))
+        .collect();
+    assert_eq!(steps, [("interrupted", "interrupted"), ("skipped", "skipped")], "{events:?}");
     let last = events.last().unwrap();
     assert_eq!(last["event"], "run_finished");
     assert_eq!(last["result"], "interrupted", "{last}");
