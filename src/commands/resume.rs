@@ -60,6 +60,13 @@ fn clean_up_after(ui: &Ui, record: &mut crate::store::RunRecord) -> Result<(), E
             ui.info(&format!("stopped the step of `{key}` that was left running (process group {pgid})"));
         }
     }
+    // A step is recorded once it has run for a moment: one that had just started when pipe died
+    // is found by the run's scratch dir in its environment.
+    for pgid in unrecorded_groups(&record.id) {
+        if stop_orphan(&record.id, pgid) {
+            ui.info(&format!("stopped a step that was left running (process group {pgid})"));
+        }
+    }
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{}", record.id)));
     if record.options.executor == crate::cli::ExecutorChoice::Host {
         return Ok(());
@@ -80,6 +87,28 @@ fn clean_up_after(ui: &Ui, record: &mut crate::store::RunRecord) -> Result<(), E
         }
     });
     Ok(())
+}
+
+/// Process groups holding a process of run `run_id` (see [`stop_orphan`]), but never this
+/// process's own group.
+fn unrecorded_groups(run_id: &str) -> Vec<i32> {
+    let marker = format!("pipe-{run_id}/");
+    let own = nix::unistd::getpgrp().as_raw();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let mut groups: Vec<i32> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let group = stat.rsplit_once(')')?.1.split_whitespace().nth(2)?.parse::<i32>().ok()?;
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            environ.windows(marker.len()).any(|w| w == marker.as_bytes()).then_some(group)
+        })
+        .filter(|g| *g > 1 && *g != own)
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    groups
 }
 
 /// Kill process group `pgid` if it still holds a step of run `run_id` (a process of it sees the

@@ -164,3 +164,36 @@ fn when_the_disk_fills_mid_run_the_run_fails_with_exit_2_and_leaves_its_state_re
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
     assert_ne!(record["status"], "running", "{record}");
 }
+
+#[test]
+fn when_something_else_fills_the_disk_the_run_still_records_how_it_ended() {
+    let Some(disk) = SmallDisk::mount() else { return };
+    let project = tempfile::tempdir().unwrap();
+    // The step itself fills the disk (as another program would): the log, the event log and the
+    // record all fail from then on; the final record gets the room the run kept.
+    let filler = disk.path().join("filler");
+    let pipeline = format!(
+        "on: push\njobs:\n  fill:\n    runs-on: x\n    steps:\n      - run: head -c 1000000 /dev/zero 2>/dev/null > '{}' || true; echo filled\n      - run: echo second\n  next:\n    needs: fill\n    runs-on: x\n    steps: [{{run: echo next}}]\n",
+        filler.display()
+    );
+    std::fs::write(project.path().join("p.yml"), pipeline).unwrap();
+    let out = run(project.path(), disk.path());
+    let said = all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert_eq!(said.matches("No space left on device").count(), 1, "{said}");
+    assert!(!said.contains("succeeded"), "{said}");
+    let run_dir = only_run(disk.path());
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(record["status"], "failure", "{record}");
+    let events = std::fs::read_to_string(run_dir.join("events.jsonl")).unwrap();
+    assert!(events.is_empty() || events.ends_with('\n'), "a cut last line");
+    for line in events.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+    let runs = pipe(project.path(), disk.path(), &["runs"]);
+    assert_eq!(runs.status.code(), Some(0), "{}", all_output(&runs));
+    assert!(String::from_utf8_lossy(&runs.stdout).contains("failure"), "{}", all_output(&runs));
+    let logs = pipe(project.path(), disk.path(), &["logs", "last"]);
+    assert_eq!(logs.status.code(), Some(0), "{}", all_output(&logs));
+}
