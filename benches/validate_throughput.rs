@@ -94,4 +94,15 @@ fn main() {
         rss as f64 / 1024.0,
         rss_before as f64 / 1024.0
     );
+    // For scripts/bench.sh: one table line each.
+    let verdict = |ok: bool| if ok { "ok" } else { "MISSED" };
+    println!(
+        "@figure | validate throughput | {rate:.0} files/s | >= {FILES_GOAL} files/s | {}",
+        verdict(rate >= FILES_GOAL)
+    );
+    let mb = rss as f64 / 1024.0;
+    println!(
+        "@figure | validate peak RSS ({files} files) | {mb:.1} MiB | <= 30 MiB | {}",
+        verdict(mb <= 30.0)
+    );
 }

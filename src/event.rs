@@ -83,6 +83,19 @@ pub enum Event {
         stream: String,
         line: String,
     },
+    /// Only in `events.jsonl`, never shown: step output kept by reference. Bytes `offset` to
+    /// `offset + len` of the step's log file (`log`, relative to the run's folder) are lines the
+    /// step printed to `stream`; the reporters and the JSON stream got them as `step_output`
+    /// events, one per line.
+    StepLog {
+        job: String,
+        name: String,
+        step: usize,
+        stream: String,
+        log: String,
+        offset: u64,
+        len: u64,
+    },
     StepFinished {
         job: String,
         name: String,

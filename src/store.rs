@@ -135,6 +135,26 @@ impl Store {
         write_atomic(&path, text.as_bytes())
     }
 
+    /// Keep room for the run's last record: a disk that fills while the run goes on must not
+    /// leave it `running`. [`Store::write_final_record`] frees the room and writes it.
+    pub fn reserve_room(&self, id: &str) {
+        let path = self.run_dir(id).join(RESERVE);
+        if fs::metadata(&path).is_ok_and(|m| m.len() >= RESERVE_BYTES as u64) {
+            return;
+        }
+        // What could be written is kept: a full disk may leave less room, never none.
+        if let Ok(mut f) = File::create(&path) {
+            let _ = f.write_all(&[0u8; RESERVE_BYTES]);
+            let _ = f.sync_all();
+        }
+    }
+
+    /// The run's record at its end, written with the room kept by [`Store::reserve_room`].
+    pub fn write_final_record(&self, record: &RunRecord) -> Result<(), Error> {
+        let _ = fs::remove_file(self.run_dir(&record.id).join(RESERVE));
+        self.write_record(record)
+    }
+
     pub fn read_record(&self, id: &str) -> Result<RunRecord, Error> {
         let path = self.run_dir(id).join("run.json");
         let text = fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
@@ -236,6 +256,10 @@ fn new_run_id(attempt: u32) -> String {
         (now.microsecond() + attempt) % 1_000_000
     )
 }
+
+/// The file in a run's folder that keeps room for its last record.
+const RESERVE: &str = ".reserve";
+const RESERVE_BYTES: usize = 32 * 1024;
 
 /// Write a file so that readers see the old or the new content, never a half-written one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {

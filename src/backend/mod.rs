@@ -89,6 +89,18 @@ pub enum Output {
     Stderr(Vec<u8>),
 }
 
+/// Chunks a step's output channel holds before the backend waits for its reader: a step that
+/// prints faster than pipe writes its log is slowed down instead of filling pipe's memory.
+pub const OUTPUT_CHUNKS: usize = 64;
+
+/// Where a backend sends a step's output.
+pub type OutputSender = mpsc::Sender<Output>;
+
+/// A step's output channel, bounded (see [`OUTPUT_CHUNKS`]).
+pub fn output_channel() -> (OutputSender, mpsc::Receiver<Output>) {
+    mpsc::channel(OUTPUT_CHUNKS)
+}
+
 /// How a step command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -133,7 +145,7 @@ impl JobHandle {
     pub async fn exec(
         &self,
         cmd: &StepCommand,
-        out: mpsc::UnboundedSender<Output>,
+        out: OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, crate::Error> {
         match self {

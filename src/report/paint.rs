@@ -34,6 +34,11 @@ pub fn mark(c: Conclusion) -> &'static str {
 /// A step's line without escape sequences or other control characters (tabs stay): raw escapes
 /// reach only a terminal with colours on, never a file or a pipe.
 pub fn without_controls(line: &str) -> std::borrow::Cow<'_, str> {
+    // Most lines have neither: no C0 control but the tab, no DEL and no C1 control (its UTF-8
+    // encoding starts with 0xC2), so no escape sequence either.
+    if line.bytes().all(|b| (b >= 0x20 && b != 0x7f && b != 0xc2) || b == b'\t') {
+        return line.into();
+    }
     let stripped = console::strip_ansi_codes(line);
     if !stripped.chars().any(|c| c.is_control() && c != '\t') {
         return stripped;

@@ -602,7 +602,7 @@ impl<'p> Dispatcher<'p> {
         }
         r.status = "waiting".into();
         if let Err(e) = shared.store.write_record(&r) {
-            shared.notice("warning", format!("the run record could not be saved: {e}"));
+            shared.emitter.state_write_failed(e.to_string());
         }
     }
 }
@@ -622,7 +622,7 @@ fn unmark_waiting(shared: &Shared, pj: &PlannedJob, environment: &str) {
         r.status = "running".into();
     }
     if let Err(e) = shared.store.write_record(&r) {
-        shared.notice("warning", format!("the run record could not be saved: {e}"));
+        shared.emitter.state_write_failed(e.to_string());
     }
 }
 
@@ -676,7 +676,7 @@ fn persist(shared: &Shared, record: &JobRecord) {
     let name = format!("{}{}", frame.name_prefix, record.name);
     r.jobs.insert(format!("{}{key}", frame.record_prefix), JobRecord { job, name, ..record.clone() });
     if let Err(e) = shared.store.write_record(&r) {
-        shared.notice("warning", format!("the run record could not be saved: {e}"));
+        shared.emitter.state_write_failed(e.to_string());
     }
 }
 

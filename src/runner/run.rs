@@ -20,11 +20,9 @@ use crate::event::{Event, RunResult};
 use crate::mask::Masker;
 use crate::store::{RunOptions, RunRecord, Store};
 
-/// Everything a run starts from.
-pub struct RunRequest {
-    pub store: Store,
-    /// The run's record, already written as running.
-    pub record: RunRecord,
+/// What a run is made of, whichever command starts it (run, resume, rollback): its options, the
+/// planned pipeline, and the values its steps read.
+pub struct RunInputs {
     pub options: RunOptions,
     pub plan: crate::plan::Plan,
     pub pipeline: crate::model::Pipeline,
@@ -33,6 +31,14 @@ pub struct RunRequest {
     pub config: Option<crate::gate::Config>,
     pub secrets: BTreeMap<String, String>,
     pub env_file_vars: BTreeMap<String, String>,
+}
+
+/// Everything a run starts from: its inputs, and where it records and says what happens.
+pub struct RunRequest {
+    pub store: Store,
+    /// The run's record, already written as running.
+    pub record: RunRecord,
+    pub inputs: RunInputs,
     pub masker: Masker,
     pub emitter: Emitter,
     pub docker: Option<bollard::Docker>,
@@ -49,13 +55,7 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
     let RunRequest {
         store,
         mut record,
-        options,
-        plan,
-        pipeline,
-        source,
-        config,
-        secrets,
-        env_file_vars,
+        inputs: RunInputs { options, plan, pipeline, source, config, secrets, env_file_vars },
         masker,
         emitter,
         docker,
@@ -137,7 +137,7 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
                     record.status = "cancelled".into();
                     record.finished = Some(crate::event::now_rfc3339());
                     record.pid = None;
-                    store.write_record(&record)?;
+                    store.write_final_record(&record)?;
                     return Ok(RunResult::Cancelled);
                 }
             }
@@ -162,6 +162,12 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
     };
     // Scratch space of the run's jobs (scripts, env files, workspaces): nothing of it is kept.
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{run_id}")));
+    // A run whose state could not be written (a full disk) did not succeed, whatever its jobs
+    // did: its logs and records are incomplete.
+    let mut finished = finished;
+    if emitter.write_error().is_some() && matches!(finished.result, RunResult::Success | RunResult::Waiting) {
+        finished.result = RunResult::Failure;
+    }
     emitter.emit(Event::RunFinished {
         result: finished.result,
         duration_ms: started.elapsed().as_millis() as u64,
@@ -188,7 +194,7 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
     .into();
     record.finished = Some(crate::event::now_rfc3339());
     record.pid = None;
-    store.write_record(&record)?;
+    store.write_final_record(&record)?;
     Ok(finished.result)
 }
 

@@ -87,11 +87,7 @@ fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 fn events(dir: &Path) -> Vec<Json> {
     let runs = dir.join(".pipe/runs");
     let run = std::fs::read_dir(&runs).unwrap().flatten().next().unwrap().path();
-    std::fs::read_to_string(run.join("events.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    crate::test::stored_events(&run)
 }
 
 fn count(events: &[Json], kind: &str, job: &str) -> usize {

@@ -379,14 +379,16 @@ fn logs_follow_a_live_run_to_its_end() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let events = || {
-        std::fs::read_dir(dir.path().join(".pipe/runs"))
-            .ok()?
-            .flatten()
-            .next()
-            .map(|e| e.path().join("events.jsonl"))
+    let started = || {
+        std::fs::read_dir(dir.path().join(".pipe/runs")).ok().and_then(|rd| rd.flatten().next()).is_some_and(
+            |run| {
+                crate::test::stored_events(&run.path())
+                    .iter()
+                    .any(|e| e["event"] == "step_output" && e["line"] == "early")
+            },
+        )
     };
-    while !events().and_then(|p| std::fs::read_to_string(p).ok()).is_some_and(|t| t.contains("early")) {
+    while !started() {
         assert!(Instant::now() < deadline, "the run did not start");
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -8,7 +8,6 @@ use std::time::Duration;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -42,7 +41,7 @@ impl DockerJob {
     pub async fn exec(
         &self,
         cmd: &StepCommand,
-        out: mpsc::UnboundedSender<Output>,
+        out: crate::backend::OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, Error> {
         if cmd.argv.is_empty() {
@@ -88,7 +87,7 @@ impl DockerJob {
         &self,
         cmd: &StepCommand,
         pid_name: &str,
-        out: mpsc::UnboundedSender<Output>,
+        out: crate::backend::OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, Error> {
         let docker = &self.docker;
@@ -144,7 +143,7 @@ impl DockerJob {
                     LogOutput::StdIn { .. } => continue,
                 };
                 // A receiver that went away only means nobody reads the output any more.
-                let _ = out.send(chunk);
+                let _ = out.send(chunk).await;
             }
             Ok(())
         };

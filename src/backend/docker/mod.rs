@@ -28,7 +28,7 @@ use std::sync::atomic::AtomicU64;
 
 use bollard::Docker;
 
-pub use connect::{available, connect, connect_to, daemon_is_remote};
+pub use connect::{available, connect, connect_to, daemon_is_remote, unreachable};
 pub use container::{start_job, start_job_until, start_job_with};
 pub use image::{build_image, ensure_image};
 pub use options::SUPPORTED_OPTIONS;
