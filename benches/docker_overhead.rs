@@ -19,7 +19,6 @@ use bollard::query_parameters::{RemoveContainerOptionsBuilder, UploadToContainer
 use futures_util::StreamExt;
 use pipe::backend::docker::{self, LABEL_MANAGED, LABEL_RUN_ID};
 use pipe::backend::{JobSetup, PullPolicy, StepCommand, WORKSPACE_IN_CONTAINER};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 const IMAGE: &str = "pipe-test/busybox:latest";
@@ -34,6 +33,7 @@ fn main() {
     };
     if let Err(message) = runtime.block_on(bench()) {
         eprintln!("docker_overhead: {message}");
+        println!("@figure | docker step exec and job setup | failed: {message} | <= 1.3x / 1.2x | skipped");
     }
 }
 
@@ -49,6 +49,13 @@ fn show(what: &str, ours: Duration, raw: Duration, goal: f64) {
         "{what:<34} pipe {:>8.2} ms   raw {:>8.2} ms   ratio {ratio:.2}x (goal <= {goal}x: {verdict})",
         ours.as_secs_f64() * 1e3,
         raw.as_secs_f64() * 1e3
+    );
+    println!(
+        "@figure | docker {} | {:.1} vs {:.1} ms raw = {ratio:.2}x | <= {goal}x | {}",
+        what.trim(),
+        ours.as_secs_f64() * 1e3,
+        raw.as_secs_f64() * 1e3,
+        if ratio <= goal { "ok" } else { "MISSED" }
     );
 }
 
@@ -80,11 +87,17 @@ async fn bench() -> Result<(), String> {
         Ok(d) => d,
         Err(e) => {
             println!("docker_overhead: skipped: no Docker daemon ({e})");
+            println!(
+                "@figure | docker step exec and job setup | skipped: no Docker daemon | <= 1.3x / 1.2x | skipped"
+            );
             return Ok(());
         }
     };
     if docker.inspect_image(IMAGE).await.is_err() {
         println!("docker_overhead: skipped: image {IMAGE} missing (run scripts/test-images.sh first)");
+        println!(
+            "@figure | docker step exec and job setup | skipped: image {IMAGE} missing | <= 1.3x / 1.2x | skipped"
+        );
         return Ok(());
     }
     let iterations: usize =
@@ -124,7 +137,7 @@ async fn bench() -> Result<(), String> {
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
     for i in 0..iterations + 3 {
         let t = Instant::now();
-        let (tx, _rx) = mpsc::unbounded_channel();
+        let (tx, _rx) = pipe::backend::output_channel();
         job.exec(&cmd, tx, CancellationToken::new()).await.map_err(|e| e.to_string())?;
         let a = t.elapsed();
         let t = Instant::now();

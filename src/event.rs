@@ -11,6 +11,9 @@ pub enum Conclusion {
     Failure,
     Skipped,
     Cancelled,
+    /// Stopped by its infrastructure (the Docker daemon lost, the job container gone), not by
+    /// its steps: `pipe resume` runs it again.
+    Interrupted,
 }
 
 impl Conclusion {
@@ -20,6 +23,7 @@ impl Conclusion {
             Conclusion::Failure => "failure",
             Conclusion::Skipped => "skipped",
             Conclusion::Cancelled => "cancelled",
+            Conclusion::Interrupted => "interrupted",
         }
     }
 }
@@ -31,6 +35,8 @@ pub enum RunResult {
     Failure,
     Cancelled,
     Waiting,
+    /// A leg was interrupted by its infrastructure: `pipe resume` runs it again.
+    Interrupted,
 }
 
 /// One event with its envelope (`v`, `run_id`, `ts`).
@@ -76,6 +82,19 @@ pub enum Event {
         step: usize,
         stream: String,
         line: String,
+    },
+    /// Only in `events.jsonl`, never shown: step output kept by reference. Bytes `offset` to
+    /// `offset + len` of the step's log file (`log`, relative to the run's folder) are lines the
+    /// step printed to `stream`; the reporters and the JSON stream got them as `step_output`
+    /// events, one per line.
+    StepLog {
+        job: String,
+        name: String,
+        step: usize,
+        stream: String,
+        log: String,
+        offset: u64,
+        len: u64,
     },
     StepFinished {
         job: String,

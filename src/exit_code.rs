@@ -20,5 +20,7 @@ pub fn of_run(result: RunResult) -> i32 {
         RunResult::Failure => FAILURE,
         RunResult::Waiting => WAITING,
         RunResult::Cancelled => INTERRUPTED,
+        // The Docker daemon or a job container was lost: an environment problem.
+        RunResult::Interrupted => ERROR,
     }
 }

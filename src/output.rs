@@ -35,6 +35,23 @@ impl Ui {
         let _ = out.flush();
     }
 
+    /// Copy `from` to stdout as it is read (constant memory, bytes as they are); false when
+    /// stdout is closed (`pipe logs | head`), and the caller stops.
+    pub fn stdout_copy(&self, mut from: impl std::io::Read) -> bool {
+        let mut out = std::io::stdout().lock();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => return out.flush().is_ok(),
+                Ok(n) => {
+                    if out.write_all(&buf[..n]).is_err() {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
     /// A line of human text on stderr, unless quiet.
     pub fn info(&self, text: &str) {
         if !self.quiet {

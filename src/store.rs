@@ -81,6 +81,10 @@ pub struct RunRecord {
     /// Gates waiting for a decision: job key → environment.
     #[serde(default)]
     pub waiting: std::collections::BTreeMap<String, String>,
+    /// Process groups of the host steps running now, by leg key: when the pipe process dies,
+    /// `pipe resume` stops them (they would otherwise run on beside the job's new attempt).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub processes: std::collections::BTreeMap<String, i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +133,26 @@ impl Store {
         let path = self.run_dir(&record.id).join("run.json");
         let text = serde_json::to_string_pretty(record).map_err(|e| Error::env(e.to_string()))?;
         write_atomic(&path, text.as_bytes())
+    }
+
+    /// Keep room for the run's last record: a disk that fills while the run goes on must not
+    /// leave it `running`. [`Store::write_final_record`] frees the room and writes it.
+    pub fn reserve_room(&self, id: &str) {
+        let path = self.run_dir(id).join(RESERVE);
+        if fs::metadata(&path).is_ok_and(|m| m.len() >= RESERVE_BYTES as u64) {
+            return;
+        }
+        // What could be written is kept: a full disk may leave less room, never none.
+        if let Ok(mut f) = File::create(&path) {
+            let _ = f.write_all(&[0u8; RESERVE_BYTES]);
+            let _ = f.sync_all();
+        }
+    }
+
+    /// The run's record at its end, written with the room kept by [`Store::reserve_room`].
+    pub fn write_final_record(&self, record: &RunRecord) -> Result<(), Error> {
+        let _ = fs::remove_file(self.run_dir(&record.id).join(RESERVE));
+        self.write_record(record)
     }
 
     pub fn read_record(&self, id: &str) -> Result<RunRecord, Error> {
@@ -233,6 +257,10 @@ fn new_run_id(attempt: u32) -> String {
     )
 }
 
+/// The file in a run's folder that keeps room for its last record.
+const RESERVE: &str = ".reserve";
+const RESERVE_BYTES: usize = 32 * 1024;
+
 /// Write a file so that readers see the old or the new content, never a half-written one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -307,6 +335,7 @@ mod tests {
                 options: RunOptions::default(),
                 jobs: Default::default(),
                 waiting: Default::default(),
+                processes: Default::default(),
             };
             store.write_record(&rec).unwrap();
         }

@@ -238,8 +238,8 @@ enum Frame {
     Map {
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
-        /// Scalar keys seen so far, with the position of their first entry: a duplicate is found
-        /// in constant time (a `jobs:` mapping may hold 100,000 keys).
+        /// Scalar keys past the first [`LINEAR_KEYS`] entries, with the position of their first
+        /// entry: a duplicate is found in constant time (a `jobs:` mapping may hold 100,000 keys).
         seen: HashMap<Scalar, usize>,
         start: Span,
         anchor: usize,
@@ -416,7 +416,7 @@ impl Builder {
                                 Diagnostic::error("merge-key", node.span, "GitHub does not support YAML merge keys (`<<`)")
                                     .with_help("anchors and aliases work; repeat the keys or use an alias for the whole value"),
                             );
-                        } else if let Some(first) = seen.get(s).map(|&at| &entries[at].0) {
+                        } else if let Some(first) = first_entry(entries, seen, s) {
                             self.diags.push(
                                 Diagnostic::error(
                                     "duplicate-key",
@@ -426,7 +426,9 @@ impl Builder {
                                 .with_help(format!("first defined at line {}", first.span.start.line)),
                             );
                         }
-                        seen.entry(s.clone()).or_insert(entries.len());
+                        if entries.len() >= LINEAR_KEYS {
+                            seen.entry(s.clone()).or_insert(entries.len());
+                        }
                     }
                     *key = Some(node);
                 }
@@ -434,6 +436,23 @@ impl Builder {
             },
         }
     }
+}
+
+/// Up to this many entries, a mapping's keys are compared one by one (no copy, no hash):
+/// workflow mappings are small. Bigger ones index their keys from here on.
+const LINEAR_KEYS: usize = 16;
+
+/// The key of the first entry whose key is `s`, when there is one.
+fn first_entry<'a>(
+    entries: &'a [(Node, Node)],
+    seen: &HashMap<Scalar, usize>,
+    s: &Scalar,
+) -> Option<&'a Node> {
+    let small = &entries[..entries.len().min(LINEAR_KEYS)];
+    if let Some((k, _)) = small.iter().find(|(k, _)| k.as_scalar() == Some(s)) {
+        return Some(k);
+    }
+    seen.get(s).map(|&at| &entries[at].0)
 }
 
 fn count_nodes(node: &Node) -> usize {
@@ -480,6 +499,12 @@ mod tests {
     fn duplicate_and_merge_keys_are_reported() {
         assert_eq!(rules("a: 1\nb: 2\na: 3\n"), vec![("duplicate-key".into(), 3, 1)]);
         assert_eq!(rules("x: &x {a: 1}\ny:\n  <<: *x\n"), vec![("merge-key".into(), 3, 3)]);
+        // Small mappings compare keys one by one, big ones index them: both find every duplicate.
+        let mut big: String = (0..40).map(|i| format!("k{i}: 1\n")).collect();
+        big.push_str("k3: 2\nk30: 2\nk30: 3\n");
+        let found: Vec<_> = rules(&big).into_iter().map(|(r, line, _)| (r, line)).collect();
+        let dup = |line| ("duplicate-key".to_string(), line);
+        assert_eq!(found, vec![dup(41), dup(42), dup(43)]);
     }
 
     #[test]

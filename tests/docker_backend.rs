@@ -18,7 +18,6 @@ use pipe::backend::{
     WORKSPACE_IN_CONTAINER,
 };
 use tempfile::TempDir;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 const BUSYBOX: &str = "pipe-test/busybox:latest";
@@ -101,15 +100,18 @@ struct Ran {
 }
 
 async fn run_with(job: &DockerJob, cmd: &StepCommand, cancel: CancellationToken) -> Ran {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let exit = job.exec(cmd, tx, cancel).await.expect("exec");
+    let (tx, mut rx) = pipe::backend::output_channel();
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    while let Some(chunk) = rx.recv().await {
-        match chunk {
-            Output::Stdout(b) => stdout.extend(b),
-            Output::Stderr(b) => stderr.extend(b),
+    // Read while the command runs: the channel is bounded.
+    let (exit, ()) = tokio::join!(job.exec(cmd, tx, cancel), async {
+        while let Some(chunk) = rx.recv().await {
+            match chunk {
+                Output::Stdout(b) => stdout.extend(b),
+                Output::Stderr(b) => stderr.extend(b),
+            }
         }
-    }
+    });
+    let exit = exit.expect("exec");
     Ran {
         exit,
         stdout: String::from_utf8_lossy(&stdout).into(),
@@ -170,7 +172,7 @@ async fn output_streams_and_exit_codes() {
     assert_eq!(run(&job, &step("true")).await.exit, Exit::Code(0));
 
     // Output arrives while the step still runs.
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = pipe::backend::output_channel();
     let cmd = step("echo first; sleep 2; echo second");
     let started = Instant::now();
     let (exit, first) = tokio::join!(job.exec(&cmd, tx, CancellationToken::new()), async {

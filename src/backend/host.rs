@@ -10,7 +10,6 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Exit, JobPaths, JobSetup, Output, StepCommand};
@@ -24,16 +23,33 @@ pub const GRACE_PERIOD: Duration = Duration::from_secs(5);
 const INHERITED: &[&str] =
     &["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SHELL", "TERM", "DOCKER_HOST"];
 
+/// Told the process group of a step when it starts (`Some`) and when it is gone (`None`), so
+/// that the runner can record it: if pipe itself is killed, the group outlives it.
+pub type Tracker = std::sync::Arc<dyn Fn(Option<i32>) + Send + Sync>;
+
 pub struct HostJob {
     workspace: PathBuf,
     runner_dir: PathBuf,
     /// Cut the grace period short (a second Ctrl-C).
     force: CancellationToken,
+    track: Option<Tracker>,
 }
 
 impl HostJob {
     pub fn start(setup: &JobSetup, force: CancellationToken) -> HostJob {
-        HostJob { workspace: setup.workspace.clone(), runner_dir: setup.runner_dir.clone(), force }
+        HostJob {
+            workspace: setup.workspace.clone(),
+            runner_dir: setup.runner_dir.clone(),
+            force,
+            track: None,
+        }
+    }
+
+    /// Tell `track` the process group of every step (see [`Tracker`]).
+    #[must_use]
+    pub fn with_tracker(mut self, track: Tracker) -> HostJob {
+        self.track = Some(track);
+        self
     }
 
     pub fn paths(&self) -> JobPaths {
@@ -47,7 +63,7 @@ impl HostJob {
     pub async fn exec(
         &self,
         cmd: &StepCommand,
-        out: mpsc::UnboundedSender<Output>,
+        out: crate::backend::OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, Error> {
         let Some((program, args)) = cmd.argv.split_first() else {
@@ -69,6 +85,7 @@ impl HostJob {
             )),
         })?;
         let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+        let _tracked = pgid.and_then(|pg| self.track.clone().map(|t| Tracked::new(t, pg.as_raw())));
         let readers = [
             child.stdout.take().map(|s| tokio::spawn(forward(s, out.clone(), true))),
             child.stderr.take().map(|s| tokio::spawn(forward(s, out.clone(), false))),
@@ -119,6 +136,23 @@ impl HostJob {
     }
 }
 
+/// A step's process group as the tracker knows it: forgotten when the step is over (also on an
+/// early return).
+struct Tracked(Tracker);
+
+impl Tracked {
+    fn new(track: Tracker, pgid: i32) -> Tracked {
+        track(Some(pgid));
+        Tracked(track)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        (self.0)(None);
+    }
+}
+
 fn signal_of(status: &std::process::ExitStatus) -> i64 {
     use std::os::unix::process::ExitStatusExt;
     status.signal().map_or(0, i64::from)
@@ -132,14 +166,15 @@ async fn sleep_or_forever(d: Duration) {
     }
 }
 
-async fn forward(mut r: impl tokio::io::AsyncRead + Unpin, out: mpsc::UnboundedSender<Output>, stdout: bool) {
-    let mut buf = vec![0u8; 16 * 1024];
+async fn forward(mut r: impl tokio::io::AsyncRead + Unpin, out: crate::backend::OutputSender, stdout: bool) {
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
         match r.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 let chunk = buf[..n].to_vec();
-                let _ = out.send(if stdout { Output::Stdout(chunk) } else { Output::Stderr(chunk) });
+                // Waits while the reader is behind; a reader gone: keep draining the process.
+                let _ = out.send(if stdout { Output::Stdout(chunk) } else { Output::Stderr(chunk) }).await;
             }
         }
     }

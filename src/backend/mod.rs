@@ -89,6 +89,18 @@ pub enum Output {
     Stderr(Vec<u8>),
 }
 
+/// Chunks a step's output channel holds before the backend waits for its reader: a step that
+/// prints faster than pipe writes its log is slowed down instead of filling pipe's memory.
+pub const OUTPUT_CHUNKS: usize = 64;
+
+/// Where a backend sends a step's output.
+pub type OutputSender = mpsc::Sender<Output>;
+
+/// A step's output channel, bounded (see [`OUTPUT_CHUNKS`]).
+pub fn output_channel() -> (OutputSender, mpsc::Receiver<Output>) {
+    mpsc::channel(OUTPUT_CHUNKS)
+}
+
 /// How a step command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -133,12 +145,21 @@ impl JobHandle {
     pub async fn exec(
         &self,
         cmd: &StepCommand,
-        out: mpsc::UnboundedSender<Output>,
+        out: OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, crate::Error> {
         match self {
             JobHandle::Host(j) => j.exec(cmd, out, cancel).await,
             JobHandle::Docker(j) => j.exec(cmd, out, cancel).await,
+        }
+    }
+
+    /// Why the job's environment was lost under its steps (the Docker daemon died, the job
+    /// container was removed), if it was: the job was interrupted, not failed.
+    pub fn lost(&self) -> Option<String> {
+        match self {
+            JobHandle::Host(_) => None,
+            JobHandle::Docker(j) => j.lost(),
         }
     }
 

@@ -1,9 +1,11 @@
 //! `pipe logs RUN [JOB] [--follow]`: the saved step logs of a run, or of one job (its legs
 //! included). JOB is a job id or a name as the terminal shows it (`test`, `test (3.12, linux)`).
-//! `--follow` prints the output of a live run as it comes, until the run ends.
+//! `--follow` prints the output of a live run as it comes, until the run ends. Both stream:
+//! logs are copied as they are read, the event log is read line by line, and the output it
+//! carries by reference (`step_log`) is read from the step's log file in pieces.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Seek};
+use std::io::{BufRead, Read, Seek};
 use std::path::Path;
 use std::time::Duration;
 
@@ -47,7 +49,6 @@ pub fn run(ui: &Ui, store: &Store, run: &str, job: Option<&str>, follow: bool) -
         }
         folders = wanted;
     }
-    let mut out = String::new();
     for folder in &folders {
         let leg = legs.iter().find(|l| &l.folder == folder);
         let title = leg.map_or(folder.as_str(), |l| l.name.as_str());
@@ -55,11 +56,15 @@ pub fn run(ui: &Ui, store: &Store, run: &str, job: Option<&str>, follow: bool) -
             let step_name = leg
                 .and_then(|l| l.steps.get(&step).cloned())
                 .unwrap_or_else(|| step_name_of(&path).unwrap_or_else(|| format!("step {step}")));
-            out.push_str(&format!("== {title} / {step_name} ==\n"));
-            out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+            ui.stdout(&format!("== {title} / {step_name} ==\n"));
+            if let Ok(f) = std::fs::File::open(&path)
+                && !ui.stdout_copy(f)
+            {
+                // Nobody reads any more (`pipe logs | head`).
+                return Ok(crate::exit_code::SUCCESS);
+            }
         }
     }
-    ui.stdout(&out);
     Ok(crate::exit_code::SUCCESS)
 }
 
@@ -74,9 +79,10 @@ struct LegNames {
 /// The legs of a run, in the order they started, from its event log.
 fn legs_of(store: &Store, id: &str) -> Vec<LegNames> {
     let mut legs: Vec<LegNames> = Vec::new();
-    let text = std::fs::read_to_string(store.events_path(id)).unwrap_or_default();
-    for line in text.lines() {
-        let Ok(env) = serde_json::from_str::<Envelope>(line) else { continue };
+    let Ok(file) = std::fs::File::open(store.events_path(id)) else { return legs };
+    for line in std::io::BufReader::new(file).split(b'\n') {
+        let Ok(line) = line else { break };
+        let Ok(env) = serde_json::from_slice::<Envelope>(&line) else { continue };
         match env.event {
             Event::JobStarted { job, name, .. } if !legs.iter().any(|l| l.name == name) => {
                 legs.push(LegNames { job, folder: file_name(&name), name, steps: BTreeMap::new() });
@@ -152,9 +158,12 @@ fn follow_run(ui: &Ui, store: &Store, id: &str, job: Option<&str>) -> Result<i32
                     break;
                 }
                 offset += line.len() as u64;
-                let (text, finished) = followed(&line, job, &mut legs);
+                let (text, finished) = followed(&line, job, &mut legs, &store.run_dir(id));
                 pending.push_str(&text);
                 line.clear();
+                if pending.len() >= 64 * 1024 {
+                    ui.stdout(&std::mem::take(&mut pending));
+                }
                 if finished {
                     ui.stdout(&pending);
                     return Ok(0);
@@ -169,8 +178,28 @@ fn follow_run(ui: &Ui, store: &Store, id: &str, job: Option<&str>) -> Result<i32
     }
 }
 
+/// The lines of bytes `offset..offset + len` of a step's log, each after `prefix`.
+fn logged_lines(path: &Path, offset: u64, len: u64, prefix: &str) -> String {
+    let mut text = String::new();
+    let Ok(mut f) = std::fs::File::open(path) else { return text };
+    if f.seek(std::io::SeekFrom::Start(offset)).is_err() {
+        return text;
+    }
+    let mut reader = std::io::BufReader::new(f.take(len));
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+        let raw = line.strip_suffix(b"\n").unwrap_or(&line);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        text.push_str(prefix);
+        text.push_str(&String::from_utf8_lossy(raw));
+        text.push('\n');
+        line.clear();
+    }
+    text
+}
+
 /// What one event line of a followed run prints, and whether it is the run's last.
-fn followed(line: &str, job: Option<&str>, legs: &mut Vec<LegNames>) -> (String, bool) {
+fn followed(line: &str, job: Option<&str>, legs: &mut Vec<LegNames>, run_dir: &Path) -> (String, bool) {
     let Ok(env) = serde_json::from_str::<Envelope>(line) else { return (String::new(), false) };
     let shown = |name: &str, legs: &[LegNames]| {
         job.is_none_or(|j| {
@@ -192,6 +221,9 @@ fn followed(line: &str, job: Option<&str>, legs: &mut Vec<LegNames>) -> (String,
             format!("{name} | > {step_name}\n")
         }
         Event::StepOutput { name, line, .. } if shown(&name, legs) => format!("{name} |   {line}\n"),
+        Event::StepLog { name, log, offset, len, .. } if shown(&name, legs) => {
+            logged_lines(&run_dir.join(log), offset, len, &format!("{name} |   "))
+        }
         Event::StepFinished { name, step_name, conclusion, .. } if shown(&name, legs) => {
             format!("{name} | {} {step_name}\n", conclusion.as_str())
         }
@@ -207,6 +239,7 @@ fn followed(line: &str, job: Option<&str>, legs: &mut Vec<LegNames>) -> (String,
                 crate::event::RunResult::Failure => "failed",
                 crate::event::RunResult::Cancelled => "was cancelled",
                 crate::event::RunResult::Waiting => "is waiting for approval",
+                crate::event::RunResult::Interrupted => "was interrupted",
             };
             return (format!("run {} {word}\n", env.run_id), true);
         }

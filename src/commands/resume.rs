@@ -19,7 +19,7 @@ pub fn run(
     as_name: Option<String>,
 ) -> Result<i32, Error> {
     let id = store.resolve(spec)?;
-    let record = store.read_record(&id)?;
+    let mut record = store.read_record(&id)?;
     if record.status == "running" && record.pid.is_some_and(super::runs::process_alive) {
         return Err(Error::Usage { message: format!("run {id} is still running"), hint: None });
     }
@@ -27,10 +27,20 @@ pub fn run(
         ui.info(&format!("run {id} already succeeded: nothing to resume"));
         return Ok(crate::exit_code::SUCCESS);
     }
+    // Its pipe process is gone: nothing of what it left may run on, clash or be kept.
+    clean_up_after(ui, &mut record)?;
     let o = record.options.clone();
     let secrets = super::secrets::load(secrets)?;
     let Prepared { plan, pipeline, source, config, env_file_vars } = prepare(ui, &o, &secrets)?;
-    ui.info(&format!("resuming run {id} ({} job leg(s) already finished)", record.jobs.len()));
+    // Cancelled and interrupted legs run again: they did not finish.
+    let finished = record
+        .jobs
+        .values()
+        .filter(|r| {
+            !matches!(r.result, crate::event::Conclusion::Cancelled | crate::event::Conclusion::Interrupted)
+        })
+        .count();
+    ui.info(&format!("resuming run {id} ({finished} job leg(s) already finished)"));
     let execution = Execution {
         options: o,
         plan,
@@ -45,6 +55,57 @@ pub fn run(
         failure_lines: crate::report::FAILURE_LINES,
     };
     runtime()?.block_on(execute(ui, global, execution))
+}
+
+/// Remove what the run's dead pipe process left: host steps still running in their process
+/// groups (the job would run twice at once), its scratch files (step scripts hold secret values
+/// in plain text), and its containers, networks and volumes (their names would clash).
+fn clean_up_after(ui: &Ui, record: &mut crate::store::RunRecord) -> Result<(), Error> {
+    for (key, pgid) in std::mem::take(&mut record.processes) {
+        if stop_orphan(&record.id, pgid) {
+            ui.info(&format!("stopped the step of `{key}` that was left running (process group {pgid})"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{}", record.id)));
+    if record.options.executor == crate::cli::ExecutorChoice::Host {
+        return Ok(());
+    }
+    let id = record.id.clone();
+    runtime()?.block_on(async {
+        if !crate::backend::docker::available().await {
+            return;
+        }
+        let Ok(docker) = crate::backend::docker::connect().await else { return };
+        match crate::backend::docker::prune_run(&docker, Some(&id)).await {
+            Ok(r) if r.containers + r.networks + r.volumes > 0 => ui.info(&format!(
+                "removed what the run's pipe process left: {} container(s), {} network(s), {} volume(s)",
+                r.containers, r.networks, r.volumes
+            )),
+            Ok(_) => {}
+            Err(e) => ui.notice(&format!("warning: what the run left in Docker could not be removed: {e}")),
+        }
+    });
+    Ok(())
+}
+
+/// Kill process group `pgid` if it still holds a step of run `run_id` (a process of it sees the
+/// run's scratch dir in its environment: a group id reused by something else is left alone).
+fn stop_orphan(run_id: &str, pgid: i32) -> bool {
+    let marker = format!("pipe-{run_id}/");
+    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
+    let ours = entries.flatten().any(|e| {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { return false };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+        // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses.
+        let group = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2));
+        if group.and_then(|g| g.parse::<i32>().ok()) != Some(pgid) {
+            return false;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        environ.windows(marker.len()).any(|w| w == marker.as_bytes())
+    });
+    ours && nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), nix::sys::signal::Signal::SIGKILL)
+        .is_ok()
 }
 
 /// A stored run's pipeline, loaded and planned again in the run's directory with its options.

@@ -67,6 +67,7 @@ pub fn run(ui: &Ui, global: &Global, store: &Store, args: RollbackArgs) -> Resul
         options: options.clone(),
         jobs: finished,
         waiting: Default::default(),
+        processes: Default::default(),
     };
     store.write_record(&record)?;
     ledger::append_audit(

@@ -160,6 +160,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         }
     }
     let store = Store::new(&global.state_dir);
+    let new_run = resume.is_none();
     let (run_id, mut record) = match resume {
         Some(r) => (r.id.clone(), r),
         None => {
@@ -173,6 +174,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
                 options: options.clone(),
                 jobs: BTreeMap::new(),
                 waiting: BTreeMap::new(),
+                processes: BTreeMap::new(),
             };
             (id, record)
         }
@@ -180,7 +182,14 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     record.status = "running".into();
     record.pid = Some(std::process::id());
     record.waiting.clear();
-    store.write_record(&record)?;
+    if let Err(e) = store.write_record(&record) {
+        // A full disk: no run without a record is left behind.
+        if new_run {
+            let _ = std::fs::remove_dir_all(store.run_dir(&run_id));
+        }
+        return Err(e);
+    }
+    store.reserve_room(&run_id);
 
     let masker = Masker::new();
     for v in secrets.values() {
@@ -216,8 +225,10 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         signals,
     };
     let result = crate::runner::run(request, &|message: &str| ui.info(message)).await?;
-    if let Some(e) = emitter.write_error() {
-        ui.notice(&format!("warning: the event log could not be written completely: {e}"));
+    // Said when it happened; the run failed (its state is incomplete), as an environment
+    // problem.
+    if emitter.write_error().is_some() {
+        return Ok(crate::exit_code::ERROR);
     }
     if result == RunResult::Waiting {
         ui.info(&format!(

@@ -130,3 +130,76 @@ pub fn uses_status_function(expr: &Expr) -> bool {
     }
     expr.children().into_iter().any(uses_status_function)
 }
+
+/// The context references whose value can become the expression's result (or part of it):
+/// `github.head_ref`, `format('{0}', x)`, `a || x`, each with whether it is serialized whole
+/// (`toJSON(x)`: every field of an object is in the text). A reference only tested
+/// (`x == 'main'`, `!x`, `contains(x, 'y')`, `startsWith(x, 'y')`) yields a boolean, and one used
+/// as a computed index (`a[x]`) selects rather than flows; neither is listed.
+pub fn value_references(expr: &Expr) -> Vec<(Span, bool)> {
+    let mut out = Vec::new();
+    collect_values(expr, false, &mut out);
+    out
+}
+
+fn collect_values(expr: &Expr, serialized: bool, out: &mut Vec<(Span, bool)>) {
+    if chain(expr).is_some() {
+        out.push((expr.span, serialized));
+        return;
+    }
+    match &expr.kind {
+        ExprKind::Literal(_) | ExprKind::Context(_) | ExprKind::Not(_) | ExprKind::Compare { .. } => {}
+        ExprKind::Call { name, args, .. } => match name.to_ascii_lowercase().as_str() {
+            // A boolean or a hash: the arguments do not reach the result.
+            "contains" | "startswith" | "endswith" | "hashfiles" => {}
+            "tojson" => args.iter().for_each(|a| collect_values(a, true, out)),
+            _ => args.iter().for_each(|a| collect_values(a, false, out)),
+        },
+        // `a && b` is `a` when it is falsy, else `b`; `a || b` likewise: both can be the result.
+        ExprKind::And(l, r) | ExprKind::Or(l, r) => {
+            collect_values(l, serialized, out);
+            collect_values(r, serialized, out);
+        }
+        ExprKind::Group(inner) | ExprKind::Filter(inner) => collect_values(inner, serialized, out),
+        ExprKind::Property { object, .. } | ExprKind::Index { object, .. } => {
+            collect_values(object, serialized, out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flowing(src: &str) -> Vec<String> {
+        let e = super::super::parse(src).unwrap();
+        value_references(&e)
+            .into_iter()
+            .map(|(s, whole)| format!("{}{}", &src[s.start..s.end], if whole { " (json)" } else { "" }))
+            .collect()
+    }
+
+    #[test]
+    fn tests_yield_booleans_values_flow() {
+        for tested in [
+            "github.head_ref == 'x'",
+            "contains(github.head_ref, 'x')",
+            "startsWith(github.head_ref, 'x')",
+            "endsWith(github.head_ref, 'x')",
+            "!github.head_ref",
+            "github.event.pull_request.title != ''",
+        ] {
+            assert!(
+                !flowing(tested).iter().any(|r| r.contains("head_ref") || r.contains("title")),
+                "{tested}"
+            );
+        }
+        // A computed index selects: only the chain it indexes is the value.
+        assert_eq!(flowing("env[github.head_ref]"), ["env[github.head_ref]"]);
+        assert_eq!(flowing("format('{0}', github.head_ref)"), ["github.head_ref"]);
+        assert_eq!(flowing("toJSON(github.event)"), ["github.event (json)"]);
+        assert_eq!(flowing("a || github.head_ref"), ["a", "github.head_ref"]);
+        assert_eq!(flowing("a && github.head_ref"), ["a", "github.head_ref"]);
+        assert_eq!(flowing("join(github.event.commits.*.message)"), ["github.event.commits.*.message"]);
+    }
+}

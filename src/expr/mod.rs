@@ -38,7 +38,7 @@ mod tests;
 #[cfg(test)]
 mod tests_table;
 
-pub use analysis::{Reference, Segment, calls, references, uses_status_function};
+pub use analysis::{Reference, Segment, calls, references, uses_status_function, value_references};
 pub use ast::{CompareOp, Expr, ExprKind};
 pub use availability::{Availability, Location, allowed};
 pub use builtins::MAX_STRING_BYTES;

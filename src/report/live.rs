@@ -90,7 +90,7 @@ fn symbol(c: Conclusion) -> &'static str {
         Conclusion::Success => "✓",
         Conclusion::Failure => "✗",
         Conclusion::Skipped => "-",
-        Conclusion::Cancelled => "!",
+        Conclusion::Cancelled | Conclusion::Interrupted => "!",
     }
 }
 

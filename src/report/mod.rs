@@ -45,20 +45,52 @@ impl Stream {
 pub struct Sink {
     stream: Stream,
     closed: bool,
+    /// Text given to [`Sink::write_soon`] and not written yet.
+    pending: Vec<u8>,
 }
+
+/// Text [`Sink::write_soon`] keeps before it writes.
+const SINK_BUFFER: usize = 32 * 1024;
 
 impl Sink {
     pub fn new(stream: Stream) -> Self {
-        Sink { stream, closed: false }
+        Sink { stream, closed: false, pending: Vec::new() }
     }
 
+    /// Write `text` now (after what [`Sink::write_soon`] kept).
     pub fn write(&mut self, text: &str) {
+        if self.pending.is_empty() {
+            self.write_bytes(text.as_bytes());
+        } else {
+            self.pending.extend_from_slice(text.as_bytes());
+            self.write_pending();
+        }
+    }
+
+    /// Write `text` with what follows, at the latest at the next [`Sink::write`] or
+    /// [`Sink::flush`]: lots of step output in a few writes.
+    pub fn write_soon(&mut self, text: &str) {
+        self.pending.extend_from_slice(text.as_bytes());
+        if self.pending.len() >= SINK_BUFFER {
+            self.write_pending();
+        }
+    }
+
+    fn write_pending(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        self.write_bytes(&pending);
+        // The allocation is kept for the next lines.
+        self.pending = pending;
+        self.pending.clear();
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) {
         if self.closed {
             return;
         }
         let written = match self.stream {
-            Stream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
-            Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+            Stream::Stdout => std::io::stdout().lock().write_all(bytes),
+            Stream::Stderr => std::io::stderr().lock().write_all(bytes),
         };
         if written.is_err() {
             self.closed = true;
@@ -66,10 +98,19 @@ impl Sink {
     }
 
     pub fn flush(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            self.write_pending();
+        }
         match self.stream {
             Stream::Stdout => std::io::stdout().lock().flush(),
             Stream::Stderr => std::io::stderr().lock().flush(),
         }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
@@ -91,7 +132,7 @@ pub fn for_run(view: RunView<'_>) -> Vec<Box<dyn Reporter>> {
     let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
     let stream = match view.output {
         OutputFormat::Json => {
-            reporters.push(Box::new(JsonReporter));
+            reporters.push(Box::new(JsonReporter::default()));
             Stream::Stderr
         }
         OutputFormat::Text => Stream::Stdout,

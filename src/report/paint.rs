@@ -15,7 +15,7 @@ pub fn result_style(c: Conclusion) -> Style {
     match c {
         Conclusion::Success => Style::new().green(),
         Conclusion::Failure => Style::new().red().bold(),
-        Conclusion::Cancelled => Style::new().yellow(),
+        Conclusion::Cancelled | Conclusion::Interrupted => Style::new().yellow(),
         Conclusion::Skipped => Style::new().dim(),
     }
 }
@@ -27,12 +27,18 @@ pub fn mark(c: Conclusion) -> &'static str {
         Conclusion::Failure => "FAILED",
         Conclusion::Skipped => "skipped",
         Conclusion::Cancelled => "cancelled",
+        Conclusion::Interrupted => "interrupted",
     }
 }
 
 /// A step's line without escape sequences or other control characters (tabs stay): raw escapes
 /// reach only a terminal with colours on, never a file or a pipe.
 pub fn without_controls(line: &str) -> std::borrow::Cow<'_, str> {
+    // Most lines have neither: no C0 control but the tab, no DEL and no C1 control (its UTF-8
+    // encoding starts with 0xC2), so no escape sequence either.
+    if line.bytes().all(|b| (b >= 0x20 && b != 0x7f && b != 0xc2) || b == b'\t') {
+        return line.into();
+    }
     let stripped = console::strip_ansi_codes(line);
     if !stripped.chars().any(|c| c.is_control() && c != '\t') {
         return stripped;

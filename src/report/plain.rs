@@ -17,6 +17,8 @@ pub struct PlainReporter {
     show_output: bool,
     prefixes: Prefixes,
     summary: Summary,
+    /// The prefix of the last leg whose output was shown (made once for its lines in a row).
+    last_prefix: Option<(String, String)>,
 }
 
 impl PlainReporter {
@@ -28,7 +30,7 @@ impl PlainReporter {
         summary: Summary,
         prefixes: Prefixes,
     ) -> Self {
-        PlainReporter { out, color, quiet, show_output, prefixes, summary }
+        PlainReporter { out, color, quiet, show_output, prefixes, summary, last_prefix: None }
     }
 
     fn print(&mut self, text: &str) {
@@ -58,14 +60,29 @@ impl Reporter for PlainReporter {
                 self.line(name, &format!("job started ({place})"));
             }
             Event::StepStarted { name, step_name, .. } if loud => self.line(name, &format!("> {step_name}")),
-            Event::StepOutput { name, line, .. } if loud && self.show_output => {
+            Event::StepOutput { name, line, .. } => {
+                if !(loud && self.show_output) {
+                    return;
+                }
                 if let Some(title) = line.strip_prefix("::group::") {
                     let header = paint(self.color, console::Style::new().bold(), &format!("== {title}"));
                     self.line(name, &header);
                 } else if !line.starts_with("::endgroup::") {
+                    // Lots of output: written in batches (at the latest at the next other event
+                    // or tick), the prefix made once per leg in a row.
                     let line = paint::output_line(line, self.color);
-                    self.line(name, &format!("  {line}"));
+                    if self.last_prefix.as_ref().is_none_or(|(n, _)| n != name) {
+                        self.last_prefix = Some((name.clone(), self.prefixes.of(name)));
+                    }
+                    let prefix = self.last_prefix.as_ref().map_or("", |(_, p)| p.as_str());
+                    let mut text = String::with_capacity(prefix.len() + line.len() + 4);
+                    text.push_str(prefix);
+                    text.push_str("   ");
+                    text.push_str(&line);
+                    text.push('\n');
+                    self.out.write_soon(&text);
                 }
+                return;
             }
             Event::StepFinished { name, step_name, outcome, conclusion, duration_ms, .. }
                 if loud || *conclusion == Conclusion::Failure =>
@@ -112,6 +129,14 @@ impl Reporter for PlainReporter {
             let block = failure_block(&f, self.color);
             self.print(&block);
         }
+        let _ = self.out.flush();
+    }
+
+    fn tick(&mut self) {
+        let _ = self.out.flush();
+    }
+
+    fn pause(&mut self) {
         let _ = self.out.flush();
     }
 }

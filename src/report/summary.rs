@@ -203,6 +203,7 @@ impl Summary {
             RunResult::Failure => "failed",
             RunResult::Cancelled => "was cancelled",
             RunResult::Waiting => "is waiting for approval",
+            RunResult::Interrupted => "was interrupted",
         };
         let headline = format!("run {run_id} {word} in {}", paint::duration(duration_ms));
         let style = match result {
@@ -226,7 +227,7 @@ impl Summary {
                 ));
                 out.push_str(&format!("  resume:  pipe resume {run_id}\n"));
             }
-            RunResult::Failure | RunResult::Cancelled => {
+            RunResult::Failure | RunResult::Cancelled | RunResult::Interrupted => {
                 out.push_str(&format!("  resume:  pipe resume {run_id} (runs what did not succeed)\n"));
             }
         }

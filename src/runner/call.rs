@@ -87,6 +87,7 @@ pub fn run_call<'a>(
             RunResult::Success => Conclusion::Success,
             RunResult::Failure => Conclusion::Failure,
             RunResult::Cancelled => Conclusion::Cancelled,
+            RunResult::Interrupted => Conclusion::Interrupted,
             RunResult::Waiting => return finish(Conclusion::Success, Map::new(), true),
         };
         let outputs = match &call.workflow.interface {

@@ -52,6 +52,8 @@ enum JobState {
         remaining: usize,
         failed: bool,
         cancelled: bool,
+        /// A leg lost its infrastructure (the daemon, its container).
+        interrupted: bool,
         /// A gate inside a called workflow waits for an answer.
         waiting: bool,
         outputs: Map<String, Json>,
@@ -145,8 +147,9 @@ impl<'p> Dispatcher<'p> {
             let legs: Vec<&JobRecord> = earlier.remove(job.id.as_str()).unwrap_or_default();
             // A caller always runs again: its called jobs that finished are not re-run, and its
             // outputs are evaluated again from theirs.
-            if legs.is_empty() || legs.iter().any(|r| r.result == Conclusion::Cancelled) || job.call.is_some()
-            {
+            // A cancelled or interrupted leg runs again, with the other legs of its job.
+            let again = |r: &&JobRecord| matches!(r.result, Conclusion::Cancelled | Conclusion::Interrupted);
+            if legs.is_empty() || legs.iter().any(again) || job.call.is_some() {
                 continue;
             }
             let failed = legs.iter().any(|r| r.result == Conclusion::Failure);
@@ -295,6 +298,7 @@ impl<'p> Dispatcher<'p> {
             remaining: legs.len(),
             failed: false,
             cancelled: false,
+            interrupted: false,
             waiting: false,
             outputs: Map::new(),
             cancel: self.shared.cancel.child(),
@@ -369,8 +373,15 @@ impl<'p> Dispatcher<'p> {
         }
         let pj = &self.plan.jobs[i];
         let running = self.running_per_job[i];
-        let JobState::Running { remaining, failed, cancelled, waiting: job_waits, outputs, cancel } =
-            &mut self.states[i]
+        let JobState::Running {
+            remaining,
+            failed,
+            cancelled,
+            interrupted,
+            waiting: job_waits,
+            outputs,
+            cancel,
+        } = &mut self.states[i]
         else {
             return;
         };
@@ -387,13 +398,17 @@ impl<'p> Dispatcher<'p> {
                 }
             }
             Conclusion::Cancelled => *cancelled = true,
+            Conclusion::Interrupted => *interrupted = true,
             _ => {}
         }
         if *remaining == 0 && *job_waits && !*failed {
             self.waiting = true;
             self.states[i] = JobState::Waiting;
         } else if *remaining == 0 {
-            let result = if *failed {
+            // Interrupted first: `pipe resume` runs the whole job again.
+            let result = if *interrupted {
+                Conclusion::Interrupted
+            } else if *failed {
                 Conclusion::Failure
             } else if *cancelled {
                 Conclusion::Cancelled
@@ -554,14 +569,18 @@ impl<'p> Dispatcher<'p> {
     fn finish(self) -> Finished {
         let mut jobs = BTreeMap::new();
         let mut any_failed = false;
+        let mut any_interrupted = false;
         for (pj, s) in self.plan.jobs.iter().zip(&self.states) {
             if let JobState::Done(d) = s {
                 any_failed |= d.result == Conclusion::Failure;
+                any_interrupted |= d.result == Conclusion::Interrupted;
                 jobs.insert(pj.id.clone(), d.clone());
             }
         }
         let result = if self.stopping.is_some() {
             RunResult::Cancelled
+        } else if any_interrupted {
+            RunResult::Interrupted
         } else if any_failed {
             RunResult::Failure
         } else if self.waiting {
@@ -583,7 +602,7 @@ impl<'p> Dispatcher<'p> {
         }
         r.status = "waiting".into();
         if let Err(e) = shared.store.write_record(&r) {
-            shared.notice("warning", format!("the run record could not be saved: {e}"));
+            shared.emitter.state_write_failed(e.to_string());
         }
     }
 }
@@ -603,7 +622,7 @@ fn unmark_waiting(shared: &Shared, pj: &PlannedJob, environment: &str) {
         r.status = "running".into();
     }
     if let Err(e) = shared.store.write_record(&r) {
-        shared.notice("warning", format!("the run record could not be saved: {e}"));
+        shared.emitter.state_write_failed(e.to_string());
     }
 }
 
@@ -632,6 +651,9 @@ fn needs_done(
     let mut ctx = Map::new();
     for need in &pj.needs {
         match &states[*index.get(need)?] {
+            // The dependents of an interrupted job wait for `pipe resume`: they are neither run
+            // nor skipped.
+            JobState::Done(d) if d.result == Conclusion::Interrupted => return None,
             JobState::Done(d) => {
                 ctx.insert(need.clone(), json!({"result": d.result.as_str(), "outputs": d.outputs}));
             }
@@ -654,7 +676,7 @@ fn persist(shared: &Shared, record: &JobRecord) {
     let name = format!("{}{}", frame.name_prefix, record.name);
     r.jobs.insert(format!("{}{key}", frame.record_prefix), JobRecord { job, name, ..record.clone() });
     if let Err(e) = shared.store.write_record(&r) {
-        shared.notice("warning", format!("the run record could not be saved: {e}"));
+        shared.emitter.state_write_failed(e.to_string());
     }
 }
 

@@ -65,6 +65,11 @@ impl LegResult {
         LegResult { result: Conclusion::Failure, outputs: Map::new(), environment_url: None }
     }
 
+    /// A leg whose environment went away under it: `pipe resume` runs it again.
+    pub fn interrupted() -> LegResult {
+        LegResult { result: Conclusion::Interrupted, outputs: Map::new(), environment_url: None }
+    }
+
     /// A leg stopped before its steps ran.
     pub fn stopped(reason: CancelReason) -> LegResult {
         LegResult { result: reason.conclusion(), outputs: Map::new(), environment_url: None }
@@ -203,13 +208,24 @@ async fn run_leg_inner(
                     return Ok(LegResult::stopped(cancel.reason().unwrap_or(CancelReason::Interrupt)));
                 }
                 Err(e) => {
+                    // A daemon that died (or was restarting) is no failure of the job.
+                    if let Some(why) = crate::backend::docker::unreachable(docker).await {
+                        interrupted(shared, leg, &format!("{why} ({e})"));
+                        if !shared.bind {
+                            let _ = std::fs::remove_dir_all(&scratch);
+                        }
+                        return Ok(LegResult::interrupted());
+                    }
                     let hint = e.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default();
                     return Err(format!("{e}{hint}"));
                 }
             };
             JobHandle::Docker(started)
         }
-        _ => JobHandle::Host(crate::backend::host::HostJob::start(&setup, shared.force.clone())),
+        _ => JobHandle::Host(
+            crate::backend::host::HostJob::start(&setup, shared.force.clone())
+                .with_tracker(track(shared, leg)),
+        ),
     };
     if matches!(handle, JobHandle::Host(_)) && (job.container.is_some() || !job.services.is_empty()) {
         shared.emitter.emit(Event::Annotation {
@@ -238,7 +254,13 @@ async fn run_leg_inner(
     // it and not a retry after it.
     let attempt = cancel.child();
     timer.arm(deadline, &attempt);
-    let result = run_steps(shared, job, leg, &handle, &scratch, job_ctx, attempt).await;
+    let mut result = run_steps(shared, job, leg, &handle, &scratch, job_ctx, attempt).await;
+    // The steps did not fail: their environment went away under them. `pipe resume` runs the
+    // job again.
+    if let Some(why) = handle.lost() {
+        interrupted(shared, leg, &why);
+        result = Ok(LegResult::interrupted());
+    }
     for problem in handle.teardown().await {
         shared.notice("warning", problem);
     }
@@ -248,6 +270,34 @@ async fn run_leg_inner(
         let _ = std::fs::remove_dir_all(&runner_dir);
     }
     result
+}
+
+/// Says why the leg was interrupted (its environment went away under it).
+fn interrupted(shared: &Shared, leg: &Leg, why: &str) {
+    shared.emitter.emit(Event::Annotation {
+        job: leg.job_id.clone(),
+        name: leg.name.clone(),
+        step: 0,
+        level: "error".into(),
+        message: format!("the job was interrupted: {why} (`pipe resume` runs it again)"),
+    });
+}
+
+/// Keeps the process group of the leg's running host step in the run record: a run whose pipe
+/// process was killed leaves it running, and `pipe resume` stops it.
+fn track(shared: &Arc<Shared>, leg: &Leg) -> crate::backend::host::Tracker {
+    let shared = shared.clone();
+    let key = format!("{}{}", shared.frame.record_prefix, leg.key);
+    Arc::new(move |pgid: Option<i32>| {
+        let Ok(mut r) = shared.record.lock() else { return };
+        match pgid {
+            Some(pg) => r.processes.insert(key.clone(), pg),
+            None => r.processes.remove(&key),
+        };
+        if let Err(e) = shared.store.write_record(&r) {
+            shared.emitter.state_write_failed(e.to_string());
+        }
+    })
 }
 
 async fn job_group(
@@ -361,7 +411,10 @@ async fn run_steps(
         }
         let run = step_run(step, index);
         let StepResult { outcome, conclusion } = run_step(&run, &mut state).await;
-        if conclusion == Conclusion::Failure && state.status == Status::Success {
+        // An interrupted step stops the job's next steps as a failed one would.
+        if matches!(conclusion, Conclusion::Failure | Conclusion::Interrupted)
+            && state.status == Status::Success
+        {
             state.status = Status::Failure;
         }
         if outcome == Conclusion::Cancelled && state.status != Status::Failure {

@@ -1,5 +1,8 @@
 //! Step output → lines: workflow commands are acted on, every line is masked, written to the
-//! step's log file and emitted as an event.
+//! step's log file and shown by the reporters. The log is written through a buffer, flushed
+//! when it holds [`LOG_BUFFER`] bytes, on a timer ([`LineSink::tick`]) and at the step's end;
+//! each flush records the range it wrote in the event log (a `step_log` event), so the event log
+//! carries the output by reference and `pipe logs --follow` still sees it within moments.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,6 +15,12 @@ use crate::event::Event;
 pub struct LineSink<'a> {
     run: &'a StepRun<'a>,
     log: Option<std::fs::File>,
+    /// The log's path relative to the run's folder (as `step_log` events name it).
+    log_name: String,
+    /// Masked log bytes not written yet.
+    pending: Vec<u8>,
+    /// The streams of `pending`: (stream, where its bytes start in `pending`), in order.
+    ranges: Vec<(&'static str, usize)>,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
     /// Set by `::stop-commands::TOKEN`: commands are ignored until `::TOKEN::`.
@@ -30,15 +39,33 @@ const SAVE_STATE_DEPRECATED: &str = "The `save-state` command is deprecated and 
 /// Longest line kept whole; longer output is split so memory stays bounded.
 const MAX_LINE: usize = 64 * 1024;
 
+/// Log bytes kept before they are written.
+const LOG_BUFFER: usize = 64 * 1024;
+
+/// How often buffered output is written when a step prints little: `pipe logs --follow` and
+/// a resumed run see it at most this late.
+pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
 impl<'a> LineSink<'a> {
     pub fn new(run: &'a StepRun<'a>, log: PathBuf) -> Self {
         if let Some(dir) = log.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log).ok();
+        let run_dir = run.shared.store.run_dir(&run.shared.run_id);
+        let log_name = log.strip_prefix(&run_dir).unwrap_or(&log).to_string_lossy().into_owned();
+        let log = match std::fs::OpenOptions::new().create(true).append(true).open(&log) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                run.shared.emitter.state_write_failed(format!("cannot write {}: {e}", log.display()));
+                None
+            }
+        };
         LineSink {
             run,
             log,
+            log_name,
+            pending: Vec::new(),
+            ranges: Vec::new(),
             stdout: Vec::new(),
             stderr: Vec::new(),
             stopped: None,
@@ -72,18 +99,14 @@ impl<'a> LineSink<'a> {
 
     pub fn chunk(&mut self, chunk: Output) {
         let (buf, stream) = match chunk {
-            Output::Stdout(b) => {
-                self.stdout.extend_from_slice(&b);
-                (std::mem::take(&mut self.stdout), "stdout")
-            }
-            Output::Stderr(b) => {
-                self.stderr.extend_from_slice(&b);
-                (std::mem::take(&mut self.stderr), "stderr")
-            }
+            Output::Stdout(b) => (joined(&mut self.stdout, b), "stdout"),
+            Output::Stderr(b) => (joined(&mut self.stderr, b), "stderr"),
         };
+        // One time stamp for the lines of one chunk.
+        let ts = crate::event::now_rfc3339();
         let mut rest = buf.as_slice();
-        while let Some(pos) = rest.iter().position(|b| *b == b'\n') {
-            self.line(stream, &rest[..pos], b"\n");
+        while let Some(pos) = memchr(b'\n', rest) {
+            self.line(stream, &rest[..pos], b"\n", &ts);
             rest = &rest[pos + 1..];
         }
         while rest.len() > MAX_LINE {
@@ -92,7 +115,7 @@ impl<'a> LineSink<'a> {
                 0 => MAX_LINE,
                 cut => cut,
             };
-            self.line(stream, &rest[..cut], b"");
+            self.line(stream, &rest[..cut], b"", &ts);
             rest = &rest[cut..];
         }
         let keep = rest.to_vec();
@@ -101,9 +124,19 @@ impl<'a> LineSink<'a> {
         } else {
             self.stderr = keep;
         }
+        if self.pending.len() >= LOG_BUFFER {
+            self.write_log();
+        }
     }
 
+    /// Time passed: write what the buffer holds (a step that prints little is seen soon).
+    pub fn tick(&mut self) {
+        self.write_log();
+    }
+
+    /// The step ended: its last partial lines and everything buffered are written.
     pub fn flush(&mut self) {
+        let ts = crate::event::now_rfc3339();
         for stream in ["stdout", "stderr"] {
             let buf = if stream == "stdout" {
                 std::mem::take(&mut self.stdout)
@@ -111,14 +144,56 @@ impl<'a> LineSink<'a> {
                 std::mem::take(&mut self.stderr)
             };
             if !buf.is_empty() {
-                self.line(stream, &buf, b"");
+                self.line(stream, &buf, b"", &ts);
             }
+        }
+        self.write_log();
+    }
+
+    /// Write the buffered log bytes, then tell the event log where they are.
+    fn write_log(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let ranges = std::mem::take(&mut self.ranges);
+        let Some(f) = &mut self.log else { return };
+        let before = f.metadata().map(|m| m.len());
+        if let Err(e) = f.write_all(&pending) {
+            // Undone (the log ends with a whole line) and said once: the run fails.
+            if let Ok(len) = before {
+                let _ = f.set_len(len);
+            }
+            // The log says where it ends, when that little fits.
+            let _ =
+                f.write_all(format!("[pipe: the rest of this log could not be written: {e}]\n").as_bytes());
+            let path = self.run.shared.store.run_dir(&self.run.shared.run_id).join(&self.log_name);
+            self.run.shared.emitter.state_write_failed(format!("cannot write {}: {e}", path.display()));
+            self.log = None;
+            return;
+        }
+        // Appended: the bytes end where the file ends now (other lines of the step, an action's
+        // own messages, may have been appended since the last write).
+        let Ok(end) = f.metadata().map(|m| m.len()) else { return };
+        let start = end.saturating_sub(pending.len() as u64);
+        let run = self.run;
+        for (i, (stream, from)) in ranges.iter().enumerate() {
+            let to = ranges.get(i + 1).map_or(pending.len(), |r| r.1);
+            run.shared.emitter.emit(Event::StepLog {
+                job: run.leg.job_id.clone(),
+                name: run.leg.name.clone(),
+                step: run.index,
+                stream: (*stream).to_string(),
+                log: self.log_name.clone(),
+                offset: start + *from as u64,
+                len: (to - from) as u64,
+            });
         }
     }
 
     /// One line (or piece of a long line) without its `end` (the newline, or nothing): the log
     /// gets the bytes as printed, secrets masked; the event gets the text.
-    fn line(&mut self, stream: &str, raw: &[u8], end: &[u8]) {
+    fn line(&mut self, stream: &'static str, raw: &[u8], end: &[u8], ts: &str) {
         let text = String::from_utf8_lossy(raw);
         let text = text.strip_suffix('\r').unwrap_or(&text);
         let run = self.run;
@@ -143,16 +218,14 @@ impl<'a> LineSink<'a> {
             }
         }
         let masked = run.shared.masker.mask(text);
-        if let Some(f) = &mut self.log {
-            let _ = f.write_all(&run.shared.masker.mask_bytes(raw)).and_then(|()| f.write_all(end));
+        if self.log.is_some() {
+            if self.ranges.last().is_none_or(|r| r.0 != stream) {
+                self.ranges.push((stream, self.pending.len()));
+            }
+            self.pending.extend_from_slice(&run.shared.masker.mask_bytes(raw));
+            self.pending.extend_from_slice(end);
         }
-        run.shared.emitter.emit(Event::StepOutput {
-            job: run.leg.job_id.clone(),
-            name: run.leg.name.clone(),
-            step: run.index,
-            stream: stream.into(),
-            line: masked,
-        });
+        run.shared.emitter.output(&run.leg.job_id, &run.leg.name, run.index, stream, masked, ts);
     }
 }
 
@@ -195,6 +268,26 @@ impl LineSink<'_> {
             self.refused = true;
         }
     }
+}
+
+impl Drop for LineSink<'_> {
+    fn drop(&mut self) {
+        self.write_log();
+    }
+}
+
+/// `kept` (a partial line from before) followed by `chunk`, leaving `kept` empty.
+fn joined(kept: &mut Vec<u8>, chunk: Vec<u8>) -> Vec<u8> {
+    if kept.is_empty() {
+        return chunk;
+    }
+    let mut buf = std::mem::take(kept);
+    buf.extend_from_slice(&chunk);
+    buf
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|b| *b == needle)
 }
 
 /// `name<<DELIMITER` … `DELIMITER`: a value of any content as an env-file entry.

@@ -137,7 +137,7 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
                     record.status = "cancelled".into();
                     record.finished = Some(crate::event::now_rfc3339());
                     record.pid = None;
-                    store.write_record(&record)?;
+                    store.write_final_record(&record)?;
                     return Ok(RunResult::Cancelled);
                 }
             }
@@ -162,6 +162,12 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
     };
     // Scratch space of the run's jobs (scripts, env files, workspaces): nothing of it is kept.
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{run_id}")));
+    // A run whose state could not be written (a full disk) did not succeed, whatever its jobs
+    // did: its logs and records are incomplete.
+    let mut finished = finished;
+    if emitter.write_error().is_some() && matches!(finished.result, RunResult::Success | RunResult::Waiting) {
+        finished.result = RunResult::Failure;
+    }
     emitter.emit(Event::RunFinished {
         result: finished.result,
         duration_ms: started.elapsed().as_millis() as u64,
@@ -183,11 +189,12 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
         RunResult::Failure => "failure",
         RunResult::Cancelled => "cancelled",
         RunResult::Waiting => "waiting",
+        RunResult::Interrupted => "interrupted",
     }
     .into();
     record.finished = Some(crate::event::now_rfc3339());
     record.pid = None;
-    store.write_record(&record)?;
+    store.write_final_record(&record)?;
     Ok(finished.result)
 }
 

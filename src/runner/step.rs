@@ -6,7 +6,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json, json};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::cancel::Cancel;
@@ -131,6 +130,13 @@ pub async fn run_step(run: &StepRun<'_>, state: &mut JobState) -> StepResult {
     let id = step.id.as_ref().map(|i| i.value.clone());
     let finish =
         |outcome: Conclusion, conclusion: Conclusion, state: &mut JobState, outputs: Map<String, Json>| {
+            // A step whose environment went away under it (the daemon died, its container was
+            // removed) did not fail: it was interrupted, as its job is.
+            let (outcome, conclusion) = if outcome == Conclusion::Failure && run.handle.lost().is_some() {
+                (Conclusion::Interrupted, Conclusion::Interrupted)
+            } else {
+                (outcome, conclusion)
+            };
             if let Some(id) = &id {
                 state.steps.insert(
                 id.clone(),
@@ -439,18 +445,20 @@ impl Ran {
 
 /// Run a command, turning its output into masked lines, log lines and events.
 pub(super) async fn exec_streaming(run: &StepRun<'_>, cmd: &StepCommand) -> Result<Ran, String> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = crate::backend::output_channel();
     let log = run.log_path();
     let mut sink = LineSink::new(run, log);
     sink.follow_env(&cmd.env);
     let exec = run.handle.exec(cmd, tx, run.stop());
     tokio::pin!(exec);
+    let mut flush = tokio::time::interval(super::output::FLUSH_EVERY);
     let exit = loop {
         tokio::select! {
             chunk = rx.recv() => match chunk {
                 Some(c) => sink.chunk(c),
                 None => break (&mut exec).await,
             },
+            _ = flush.tick() => sink.tick(),
             r = &mut exec => {
                 while let Ok(c) = rx.try_recv() {
                     sink.chunk(c);

@@ -246,19 +246,33 @@ fn job_texts(job: &Job) -> Vec<(&Text, bool)> {
 
 /// Facts from the places pipe knows without the network: local actions in the working tree, the
 /// action cache, and the table of popular actions.
+/// Each action is looked up once per run, however many files use it (the same few actions
+/// appear in most workflows of a repository).
 pub struct Catalog<'a> {
     /// The repository root (where `./path` actions are).
     pub root: std::path::PathBuf,
     pub fetcher: &'a crate::fetch::Fetcher,
+    /// The answers so far, by `./path` or `owner/repo@ref`.
+    seen: Memo,
 }
 
-impl ActionLookup for Catalog<'_> {
-    fn local(&self, path: &str) -> Option<ActionFacts> {
-        let action = crate::runner::metadata::read_dir(&self.root.join(path), path).ok()?;
-        Some(facts_of(&action, format!("{path}/action.yml")))
+type Memo = std::sync::Mutex<std::collections::HashMap<(bool, String), Option<ActionFacts>>>;
+
+impl<'a> Catalog<'a> {
+    pub fn new(root: std::path::PathBuf, fetcher: &'a crate::fetch::Fetcher) -> Self {
+        Catalog { root, fetcher, seen: Memo::default() }
     }
 
-    fn remote(&self, r: &RemoteRef) -> Option<ActionFacts> {
+    fn memo(&self, key: (bool, String), find: impl FnOnce() -> Option<ActionFacts>) -> Option<ActionFacts> {
+        if let Some(found) = self.seen.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return found.clone();
+        }
+        let found = find();
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found.clone());
+        found
+    }
+
+    fn read_remote(&self, r: &RemoteRef) -> Option<ActionFacts> {
         if let Some(c) = self.fetcher.cached(r)
             && let Ok(action) = crate::runner::metadata::read_dir(&c.dir, &r.to_string())
         {
@@ -266,6 +280,19 @@ impl ActionLookup for Catalog<'_> {
             return Some(facts_of(&action, from));
         }
         super::known_actions::lookup(r)
+    }
+}
+
+impl ActionLookup for Catalog<'_> {
+    fn local(&self, path: &str) -> Option<ActionFacts> {
+        self.memo((true, path.to_string()), || {
+            let action = crate::runner::metadata::read_dir(&self.root.join(path), path).ok()?;
+            Some(facts_of(&action, format!("{path}/action.yml")))
+        })
+    }
+
+    fn remote(&self, r: &RemoteRef) -> Option<ActionFacts> {
+        self.memo((false, r.to_string()), || self.read_remote(r))
     }
 }
 

@@ -62,6 +62,11 @@ struct Index<'a> {
     inputs: Option<Vec<String>>,
     /// Outputs of the workflows that callers call (`needs.<caller>.outputs`).
     call_outputs: &'a super::reusable::CallOutputs,
+    /// The workflow's events when every one has a known payload (`github.event.<key>` is
+    /// judged against them), else `None`.
+    events: Option<Vec<&'a str>>,
+    /// Inputs declared by `workflow_dispatch` (`github.event.inputs.<name>`).
+    dispatch_inputs: Vec<&'a str>,
 }
 
 pub fn check(
@@ -75,6 +80,13 @@ pub fn check(
         input_types: input_types(p),
         inputs: declared_inputs(p),
         call_outputs,
+        events: known_events(p),
+        dispatch_inputs: p
+            .on
+            .iter()
+            .filter(|t| t.event.value == "workflow_dispatch")
+            .flat_map(|t| t.inputs.iter().map(|i| i.name.as_str()))
+            .collect(),
     };
     for site in sites(p) {
         check_site(&index, &site, source, out);
@@ -203,6 +215,12 @@ fn declared_inputs(p: &Pipeline) -> Option<Vec<String>> {
     Some(triggers.iter().flat_map(|t| t.inputs.iter().map(|i| i.name.value.clone())).collect())
 }
 
+fn known_events(p: &Pipeline) -> Option<Vec<&str>> {
+    let events: Vec<&str> = p.on.iter().map(|t| t.event.as_str()).collect();
+    let known = !events.is_empty() && events.iter().all(|e| super::payloads::EVENTS.contains(e));
+    known.then_some(events)
+}
+
 fn check_site(index: &Index<'_>, site: &Site<'_>, source: &Source, out: &mut Vec<Diagnostic>) {
     let text = site.text;
     let span = |s: expr::Span| text.span_of(source, s.start, s.end);
@@ -261,8 +279,12 @@ fn check_site(index: &Index<'_>, site: &Site<'_>, source: &Source, out: &mut Vec
                 );
             }
         }
+        // Script injection needs the value itself in the script: a reference only tested
+        // (`github.head_ref == 'main'`) becomes a boolean.
+        let values = if site.location == Location::StepRun { expr::value_references(e) } else { Vec::new() };
         for r in expr::references(e) {
-            check_reference(index, site, &r, &allowed, span(r.span), out);
+            let flows = values.iter().find(|(s, _)| *s == r.span).map(|(_, whole)| *whole);
+            check_reference(index, site, &r, &allowed, span(r.span), flows, out);
         }
         let context = |name: &str| context_type(index, site, name);
         let mut typer = Typer { context: &context, span: &span, text: &text.value, out };
@@ -387,6 +409,7 @@ fn check_reference(
     r: &Reference,
     allowed: &expr::Availability,
     at: crate::source::Span,
+    flows: Option<bool>,
     out: &mut Vec<Diagnostic>,
 ) {
     let inputs = &index.inputs;
@@ -436,8 +459,61 @@ fn check_reference(
                 );
             }
         }
-        "github" if site.location == Location::StepRun => injection(r, &names, at, out),
+        "github" => {
+            if let Some(serialized) = flows {
+                injection(r, serialized, at, out)
+            }
+            if names.first().map(String::as_str) == Some("event") {
+                check_event(index, &names[1..], at, out);
+            }
+        }
         _ => {}
+    }
+}
+
+/// `github.event.<key>` under events none of whose payloads has the key, and
+/// `github.event.inputs.<name>` that `workflow_dispatch` does not declare: both are null at run
+/// time (GitHub accepts the file, so warnings).
+fn check_event(index: &Index<'_>, names: &[String], at: crate::source::Span, out: &mut Vec<Diagnostic>) {
+    let (Some(events), Some(key)) = (&index.events, names.first()) else { return };
+    let Some(carriers) = super::payloads::carriers(key) else { return };
+    let list = |v: &[&str]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+        }
+    };
+    if !events.iter().any(|e| carriers.contains(e)) {
+        out.push(
+            Diagnostic::warning(
+                "expression-property",
+                at,
+                format!(
+                    "`github.event.{key}` is always null here: the payload of {} has no `{key}`",
+                    list(events)
+                ),
+            )
+            .with_help(format!("`{key}` is in the payload of {}", list(carriers))),
+        );
+        return;
+    }
+    if key == "inputs"
+        && let Some(name) = names.get(1)
+        && !index.dispatch_inputs.iter().any(|i| i.eq_ignore_ascii_case(name))
+    {
+        let mut d = Diagnostic::warning(
+            "unknown-input",
+            at,
+            format!(
+                "`github.event.inputs.{name}`: `workflow_dispatch` declares no input `{name}`, so it is always null"
+            ),
+        );
+        d = match did_you_mean(name, index.dispatch_inputs.iter().copied()) {
+            Some(m) => d.with_help(format!("did you mean `{m}`?")),
+            None => d.with_help(format!("declared inputs: {}", list(&index.dispatch_inputs))),
+        };
+        out.push(d);
     }
 }
 
@@ -550,7 +626,9 @@ fn check_matrix(site: &Site<'_>, names: &[String], at: crate::source::Span, out:
     }
 }
 
-fn injection(r: &Reference, names: &[String], at: crate::source::Span, out: &mut Vec<Diagnostic>) {
+/// A reference whose value reaches a `run:` script: an untrusted field (or something inside
+/// one), or, serialized whole by `toJSON()`, an object that contains one.
+fn injection(r: &Reference, serialized: bool, at: crate::source::Span, out: &mut Vec<Diagnostic>) {
     let mut path = String::from("github");
     for seg in &r.path {
         match seg {
@@ -559,18 +637,27 @@ fn injection(r: &Reference, names: &[String], at: crate::source::Span, out: &mut
             Segment::Wildcard | Segment::Index(_) | Segment::Dynamic => path.push_str(".*"),
         }
     }
-    let _ = names;
-    let hit =
-        UNTRUSTED.iter().find(|u| path == **u || (path.starts_with(*u) && path[u.len()..].starts_with('.')));
-    if let Some(u) = hit {
-        let var = u.rsplit('.').next().unwrap_or("VALUE").replace('*', "VALUE").to_uppercase();
-        out.push(
-            Diagnostic::warning(
-                "script-injection",
-                at,
-                format!("`{u}` is controlled by whoever triggers the event: interpolated into `run:`, it can inject shell commands"),
-            )
-            .with_help(format!("pass it through the environment: `env: {{ {var}: ${{{{ {u} }}}} }}` and use \"${var}\" in the script")),
-        );
-    }
+    let within = |outer: &str, inner: &str| inner.starts_with(outer) && inner[outer.len()..].starts_with('.');
+    let (u, message) = if let Some(u) = UNTRUSTED.iter().find(|u| path == **u || within(u, &path)) {
+        (
+            u.to_string(),
+            format!(
+                "`{u}` is controlled by whoever triggers the event: interpolated into `run:`, it can inject shell commands"
+            ),
+        )
+    } else if let Some(inner) = UNTRUSTED.iter().find(|u| serialized && within(&path, u)) {
+        (
+            path.clone(),
+            format!(
+                "`{path}` holds fields controlled by whoever triggers the event (`{inner}`...): its JSON interpolated into `run:` can inject shell commands"
+            ),
+        )
+    } else {
+        return;
+    };
+    let var = u.rsplit('.').next().unwrap_or("VALUE").replace('*', "VALUE").to_uppercase();
+    out.push(Diagnostic::warning("script-injection", at, message).with_help(format!(
+        "pass it through the environment: `env: {{ {var}: ${{{{ {} }}}} }}` and use \"${var}\" in the script",
+        if serialized { format!("toJSON({u})") } else { u.clone() }
+    )));
 }

@@ -1,6 +1,7 @@
 //! `pipe validate`: every check over a loaded pipeline, one file per family of checks.
 
 pub mod actions;
+pub mod batch;
 mod constant;
 mod containers;
 mod cron;
@@ -12,6 +13,7 @@ mod inputs;
 mod keys;
 mod known_actions;
 mod matrix;
+mod payloads;
 mod references;
 pub mod reusable;
 mod runners;

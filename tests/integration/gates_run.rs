@@ -87,11 +87,7 @@ fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 fn events(dir: &Path) -> Vec<Json> {
     let runs = dir.join(".pipe/runs");
     let run = std::fs::read_dir(&runs).unwrap().flatten().next().unwrap().path();
-    std::fs::read_to_string(run.join("events.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    crate::test::stored_events(&run)
 }
 
 fn count(events: &[Json], kind: &str, job: &str) -> usize {
@@ -381,6 +377,58 @@ fn the_prompt_on_a_terminal() {
     assert_eq!(out.status.code(), Some(0), "{all}");
     let audit = std::fs::read_to_string(dir.path().join(".pipe/audit.jsonl")).unwrap();
     assert!(audit.contains("\"by\":\"alice\"") && audit.contains("looks good"), "{audit}");
+}
+
+/// The live view (colours on, a job running beside the gate) steps aside while the question is
+/// on the screen: no spinner is drawn between the question and the answer, and a line the other
+/// job printed meanwhile is shown after the answer, not through the question.
+#[test]
+fn the_live_view_steps_aside_for_the_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = "on: push\njobs:\n  slow:\n    runs-on: x\n    steps:\n      - name: Count\n        run: |\n          sleep 1\n          echo said-during-the-prompt\n          sleep 3\n  production:\n    runs-on: x\n    environment: production\n    steps: [{run: echo deployed}]\n";
+    std::fs::write(dir.path().join("p.yml"), pipeline).unwrap();
+    std::fs::write(dir.path().join("pipe.toml"), "[environments.production]\nreviewers = [\"alice\"]\n")
+        .unwrap();
+    let cmd = format!(
+        "{} run p.yml --executor host --ref refs/heads/main --sha {SHA} --as alice",
+        pipe_bin().display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir.path())
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .env_remove("CI")
+        .env_remove("PIPE_STATE_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        stdin.write_all(b"y\n\n").unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let out = child.wait_with_output().unwrap();
+    let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+    let screen = console::strip_ansi_codes(&raw).replace('\r', "");
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    assert!(raw.contains('\u{1b}'), "the live view was not drawn:\n{screen}");
+    let asked = screen.find("Deploy to `production`?").expect("the question");
+    let answered = screen.find("Comment (optional): ").expect("the comment prompt");
+    let during = &screen[asked..answered];
+    assert!(
+        !during.chars().any(|c| "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".contains(c)),
+        "a spinner was drawn through the question:\n{during}"
+    );
+    assert!(!during.contains("said-during-the-prompt"), "output went through the question:\n{during}");
+    let held = regex::Regex::new(r"slow +\| said-during-the-prompt").unwrap();
+    let line = held.find(&screen).unwrap_or_else(|| panic!("the held line is not shown:\n{screen}"));
+    assert!(line.start() > answered, "{screen}");
+    assert!(screen[answered..].contains("production  success"), "{screen}");
 }
 
 fn read_all(root: &Path) -> String {

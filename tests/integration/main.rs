@@ -4,7 +4,9 @@ mod test;
 
 mod actions;
 mod concurrency;
+mod crash;
 mod fidelity;
+mod full_disk;
 mod gates_config;
 mod gates_run;
 mod git_host;
@@ -14,6 +16,7 @@ mod lab;
 mod lab_fixture;
 mod large_graph;
 mod masking;
+mod output_volume;
 mod plan;
 mod prune;
 mod reusable;

@@ -460,11 +460,7 @@ fn pipe_in(dir: &Path, args: &[&str]) -> std::process::Output {
 
 fn run_events(dir: &Path) -> Vec<Json> {
     let run = std::fs::read_dir(dir.join(".pipe/runs")).unwrap().flatten().next().unwrap().path();
-    std::fs::read_to_string(run.join("events.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    crate::test::stored_events(&run)
 }
 
 #[test]

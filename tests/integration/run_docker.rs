@@ -152,8 +152,8 @@ fn ctrl_c_removes_the_containers() {
     while Instant::now() < deadline && run_id.is_none() {
         std::thread::sleep(Duration::from_millis(200));
         if let Some(run) = std::fs::read_dir(&events).ok().and_then(|mut rd| rd.next()).and_then(Result::ok) {
-            let text = std::fs::read_to_string(run.path().join("events.jsonl")).unwrap_or_default();
-            if text.contains("\"line\":\"started\"") {
+            let events = crate::test::stored_events(&run.path());
+            if events.iter().any(|e| e["event"] == "step_output" && e["line"] == "started") {
                 run_id = Some(run.file_name().to_string_lossy().to_string());
             }
         }

@@ -26,11 +26,7 @@ fn run_dir(dir: &Path) -> Option<PathBuf> {
 
 fn events_of(dir: &Path) -> Vec<Json> {
     let Some(run) = run_dir(dir) else { return Vec::new() };
-    std::fs::read_to_string(run.join("events.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+    crate::test::stored_events(&run)
 }
 
 fn record_of(dir: &Path) -> Json {

@@ -164,6 +164,26 @@ fn plain_output_of_a_failed_matrix_with_skipped_jobs() {
     );
 }
 
+/// `--failure-lines N` shows exactly the last N lines of the failed step (the closing
+/// "Process completed" line counts as one); `0` leaves the title and the log's path.
+#[test]
+fn failure_lines_sets_how_many_last_lines_are_shown() {
+    let dir = dir_with(FAILING);
+    let out = run(dir.path(), &["--failure-lines", "5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let text = masked(&stdout(&out));
+    let expected = "test (3.12, linux): step `Run tests` failed (exit code 3)\n  last 5 line(s):\n  | line 22\n  | line 23\n  | line 24\n  | line 25\n  | Process completed with exit code 3.\n  full log: .pipe/runs/RUN/logs/test (3.12, linux)/00-Run tests.log\n";
+    assert!(text.contains(expected), "{text}");
+    assert!(!text.contains("  | line 21\n"), "more than 5 lines shown:\n{text}");
+
+    let none = run(dir.path(), &["--failure-lines", "0"]);
+    assert_eq!(none.status.code(), Some(1), "{}", all_output(&none));
+    let text = masked(&stdout(&none));
+    let expected = "test (3.12, linux): step `Run tests` failed (exit code 3)\n  full log: .pipe/runs/RUN/logs/test (3.12, linux)/00-Run tests.log\n";
+    assert!(text.contains(expected), "{text}");
+    assert!(!text.contains("  | line 25\n") && !text.contains("last 0"), "{text}");
+}
+
 #[test]
 fn quiet_prints_results_and_problems_only() {
     let dir = dir_with(FAILING);
@@ -359,14 +379,16 @@ fn logs_follow_a_live_run_to_its_end() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let events = || {
-        std::fs::read_dir(dir.path().join(".pipe/runs"))
-            .ok()?
-            .flatten()
-            .next()
-            .map(|e| e.path().join("events.jsonl"))
+    let started = || {
+        std::fs::read_dir(dir.path().join(".pipe/runs")).ok().and_then(|rd| rd.flatten().next()).is_some_and(
+            |run| {
+                crate::test::stored_events(&run.path())
+                    .iter()
+                    .any(|e| e["event"] == "step_output" && e["line"] == "early")
+            },
+        )
     };
-    while !events().and_then(|p| std::fs::read_to_string(p).ok()).is_some_and(|t| t.contains("early")) {
+    while !started() {
         assert!(Instant::now() < deadline, "the run did not start");
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -181,3 +181,34 @@ impl Test {
         (output, self.dir)
     }
 }
+
+/// The events of a run folder's `events.jsonl`, with the output it keeps by reference
+/// (`step_log`: a byte range of a step's log file) read back as one `step_output` event per line,
+/// as the JSON stream shows them.
+pub fn stored_events(run_dir: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(run_dir.join("events.jsonl")).unwrap_or_default();
+    let mut events = Vec::new();
+    for line in text.lines() {
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if event["event"] != "step_log" {
+            events.push(event);
+            continue;
+        }
+        let log = std::fs::read(run_dir.join(event["log"].as_str().unwrap())).unwrap();
+        let from = event["offset"].as_u64().unwrap() as usize;
+        let bytes = &log[from..from + event["len"].as_u64().unwrap() as usize];
+        let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        for piece in bytes.split(|b| *b == b'\n') {
+            let text = String::from_utf8_lossy(piece.strip_suffix(b"\r").unwrap_or(piece)).to_string();
+            let mut out = event.clone();
+            let fields = out.as_object_mut().unwrap();
+            fields["event"] = "step_output".into();
+            for gone in ["log", "offset", "len"] {
+                fields.remove(gone);
+            }
+            fields.insert("line".into(), text.into());
+            events.push(out);
+        }
+    }
+    events
+}

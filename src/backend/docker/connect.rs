@@ -24,6 +24,16 @@ pub async fn available() -> bool {
     connect_within(AVAILABLE_TIMEOUT).await.is_ok()
 }
 
+/// Why the daemon behind `docker` does not answer (within five seconds), if it does not: a job
+/// that could not start for this reason was interrupted, not failed.
+pub async fn unreachable(docker: &Docker) -> Option<String> {
+    match tokio::time::timeout(Duration::from_secs(5), docker.ping()).await {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(format!("the Docker daemon does not answer: {}", one_line(&e))),
+        Err(_) => Some("the Docker daemon does not answer within 5 s".to_string()),
+    }
+}
+
 /// Connect to the daemon at `host` (`unix:///…`, `tcp://host:port`, …), like [`connect`].
 pub async fn connect_to(host: &str) -> Result<Docker, Error> {
     connect_host(host, CONNECT_TIMEOUT).await

@@ -174,6 +174,7 @@ pub async fn start_job_with(
             copy_runner_dir,
             exec_seq: AtomicU64::new(0),
             force: CancellationToken::new(),
+            lost: std::sync::Mutex::new(None),
         }),
     };
     match create_everything(docker, setup, image, &job, &job_options, &service_options).await {

@@ -8,7 +8,6 @@ use std::time::Duration;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -42,11 +41,15 @@ impl DockerJob {
     pub async fn exec(
         &self,
         cmd: &StepCommand,
-        out: mpsc::UnboundedSender<Output>,
+        out: crate::backend::OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, Error> {
         if cmd.argv.is_empty() {
             return Err(Error::usage("a step command needs at least a program"));
+        }
+        // Once the container or the daemon is gone, no later step can run.
+        if let Some(why) = self.lost() {
+            return Err(Error::docker(why));
         }
         let seq = self.state.exec_seq.fetch_add(1, Ordering::Relaxed);
         let pid_name = format!(".pid-{seq}");
@@ -59,6 +62,19 @@ impl DockerJob {
             Ok(())
         };
         let _ = std::fs::remove_file(self.state.host_runner_dir.join(&pid_name));
+        // A step that failed may have failed because its environment went away under it (the
+        // daemon died, the container was removed or killed): that is no failure of the step.
+        // (A step killed by a signal may be the first to know that its container is being
+        // killed: the daemon is given a moment to say so.)
+        let checks = match &result {
+            Err(_) => 1,
+            Ok(Exit::Code(code)) if *code >= 128 => 10,
+            Ok(Exit::Code(code)) if *code != 0 => 1,
+            Ok(_) => 0,
+        };
+        if let Some(why) = self.check_alive(checks).await {
+            return Err(Error::docker(why));
+        }
         let exit = result?;
         // A step that was stopped has its outcome already; a failed copy only matters otherwise.
         if matches!(exit, Exit::Code(_)) {
@@ -71,7 +87,7 @@ impl DockerJob {
         &self,
         cmd: &StepCommand,
         pid_name: &str,
-        out: mpsc::UnboundedSender<Output>,
+        out: crate::backend::OutputSender,
         cancel: CancellationToken,
     ) -> Result<Exit, Error> {
         let docker = &self.docker;
@@ -127,7 +143,7 @@ impl DockerJob {
                     LogOutput::StdIn { .. } => continue,
                 };
                 // A receiver that went away only means nobody reads the output any more.
-                let _ = out.send(chunk);
+                let _ = out.send(chunk).await;
             }
             Ok(())
         };

@@ -28,7 +28,7 @@ use std::sync::atomic::AtomicU64;
 
 use bollard::Docker;
 
-pub use connect::{available, connect, connect_to, daemon_is_remote};
+pub use connect::{available, connect, connect_to, daemon_is_remote, unreachable};
 pub use container::{start_job, start_job_until, start_job_with};
 pub use image::{build_image, ensure_image};
 pub use options::SUPPORTED_OPTIONS;
@@ -63,6 +63,9 @@ struct JobState {
     exec_seq: AtomicU64,
     /// Cuts a stopping step's grace period short (a second Ctrl-C).
     force: tokio_util::sync::CancellationToken,
+    /// Why the job's environment is gone (the daemon does not answer, the container was removed
+    /// or stopped), once a step found out: the job was interrupted, not failed by its steps.
+    lost: std::sync::Mutex<Option<String>>,
 }
 
 impl DockerJob {
@@ -80,6 +83,43 @@ impl DockerJob {
     pub fn with_force(mut self, force: tokio_util::sync::CancellationToken) -> DockerJob {
         self.state.force = force;
         self
+    }
+
+    /// Why the job's environment was lost under it, if it was (see [`DockerJob::exec`]).
+    pub fn lost(&self) -> Option<String> {
+        self.state.lost.lock().ok().and_then(|l| l.clone())
+    }
+
+    /// After a step that did not end well: whether its container still runs. A daemon that does
+    /// not answer, or a container that is gone or stopped, means the job's environment is lost.
+    /// Asked up to `checks` times, 100 ms apart.
+    pub(crate) async fn check_alive(&self, checks: u32) -> Option<String> {
+        let mut why = None;
+        for n in 0..checks {
+            if n > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            let state = self.docker.inspect_container(&self.container_id, None).await;
+            why = match state {
+                Ok(info) => {
+                    let s = info.state.unwrap_or_default();
+                    if s.running == Some(true) && s.restarting != Some(true) && s.dead != Some(true) {
+                        continue;
+                    }
+                    Some(format!("the job container {} was stopped", short(&self.container_id)))
+                }
+                Err(e) if is_not_found(&e) => {
+                    Some(format!("the job container {} is gone", short(&self.container_id)))
+                }
+                Err(e) => Some(format!("the Docker daemon does not answer: {}", one_line(&e))),
+            };
+            break;
+        }
+        let why = why?;
+        if let Ok(mut lost) = self.state.lost.lock() {
+            lost.get_or_insert_with(|| why.clone());
+        }
+        Some(why)
     }
 
     /// Id of the job container.
@@ -148,6 +188,11 @@ pub(crate) fn docker_name(parts: &[&str]) -> String {
         name.insert(0, 'p');
     }
     name
+}
+
+/// The first 12 characters of an id, as `docker ps` shows it.
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
 }
 
 /// One line describing a bollard error, with its causes.

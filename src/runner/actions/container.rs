@@ -156,6 +156,7 @@ async fn attach_start_wait(
     tokio::pin!(timer);
     let stop = run.stop();
     let mut open = true;
+    let mut flush = tokio::time::interval(crate::runner::output::FLUSH_EVERY);
     let exit = loop {
         tokio::select! {
             chunk = attached.output.next(), if open => match chunk {
@@ -170,6 +171,7 @@ async fn attach_start_wait(
             },
             () = stop.cancelled() => break Ok(Exit::Cancelled),
             () = &mut timer => break Ok(Exit::TimedOut),
+            _ = flush.tick() => sink.tick(),
         }
     };
     // The rest of the output, which ends with the container.

@@ -67,7 +67,7 @@ pub async fn kind(handle: &JobHandle, path: &str) -> Result<Kind, String> {
                 workdir: "/".to_string(),
                 timeout: Some(Duration::from_secs(30)),
             };
-            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            let (tx, _) = crate::backend::output_channel();
             match handle.exec(&cmd, tx, CancellationToken::new()).await.map_err(|e| e.to_string())? {
                 Exit::Code(10) => Ok(Kind::Dir),
                 Exit::Code(11) => Ok(Kind::File),
