@@ -2,6 +2,7 @@
 //! timeout or Ctrl-C stops the whole tree (SIGTERM, a grace period, then SIGKILL), and whatever a
 //! step left running in the background is stopped when the step ends.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -23,8 +24,13 @@ pub const GRACE_PERIOD: Duration = Duration::from_secs(5);
 const INHERITED: &[&str] =
     &["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SHELL", "TERM", "DOCKER_HOST"];
 
-/// Told the process group of a step when it starts (`Some`) and when it is gone (`None`), so
-/// that the runner can record it: if pipe itself is killed, the group outlives it.
+/// How long a step runs before its process group is told to the [`Tracker`]: most steps are
+/// over sooner, and recording them would cost two writes of the run record each.
+pub const TRACK_AFTER: Duration = Duration::from_millis(50);
+
+/// Told the process group of a step once it has run for [`TRACK_AFTER`] (`Some`) and when it is
+/// gone (`None`), so that the runner can record it: if pipe itself is killed, the group outlives
+/// it.
 pub type Tracker = std::sync::Arc<dyn Fn(Option<i32>) + Send + Sync>;
 
 pub struct HostJob {
@@ -69,7 +75,17 @@ impl HostJob {
         let Some((program, args)) = cmd.argv.split_first() else {
             return Err(Error::env("empty command"));
         };
-        let mut command = Command::new(program);
+        // Looked up here, in the PATH the step sees: with a path, the process is spawned
+        // directly (posix_spawn) instead of forking pipe and searching PATH in the child.
+        let path = cmd.env.get("PATH").map(|p| p.into()).or_else(|| std::env::var_os("PATH"));
+        let mut command = match path.as_deref().and_then(|p| find_program(program, p)) {
+            Some(found) => {
+                let mut c = Command::new(found);
+                c.arg0(program);
+                c
+            }
+            None => Command::new(program),
+        };
         command.args(args).env_clear().current_dir(&cmd.workdir).process_group(0);
         for k in INHERITED {
             if let Some(v) = std::env::var_os(k) {
@@ -85,24 +101,33 @@ impl HostJob {
             )),
         })?;
         let pgid = child.id().map(|id| Pid::from_raw(id as i32));
-        let _tracked = pgid.and_then(|pg| self.track.clone().map(|t| Tracked::new(t, pg.as_raw())));
         let readers = [
             child.stdout.take().map(|s| tokio::spawn(forward(s, out.clone(), true))),
             child.stderr.take().map(|s| tokio::spawn(forward(s, out.clone(), false))),
         ];
-        let timeout = cmd.timeout.unwrap_or(Duration::MAX);
-        let exit = tokio::select! {
-            status = child.wait() => match status {
-                Ok(s) => Exit::Code(s.code().map_or_else(|| 128 + signal_of(&s), i64::from)),
-                Err(e) => return Err(Error::env(format!("waiting for `{program}`: {e}"))),
-            },
-            () = sleep_or_forever(timeout) => {
-                self.terminate(pgid, &mut child).await;
-                Exit::TimedOut
-            }
-            () = cancel.cancelled() => {
-                self.terminate(pgid, &mut child).await;
-                Exit::Cancelled
+        let timeout = sleep_or_forever(cmd.timeout.unwrap_or(Duration::MAX));
+        tokio::pin!(timeout);
+        let track_after = tokio::time::sleep(TRACK_AFTER);
+        tokio::pin!(track_after);
+        let mut tracked: Option<Tracked> = None;
+        let trackable = pgid.is_some() && self.track.is_some();
+        let exit = loop {
+            tokio::select! {
+                status = child.wait() => break match status {
+                    Ok(s) => Exit::Code(s.code().map_or_else(|| 128 + signal_of(&s), i64::from)),
+                    Err(e) => return Err(Error::env(format!("waiting for `{program}`: {e}"))),
+                },
+                () = &mut track_after, if trackable && tracked.is_none() => {
+                    tracked = pgid.zip(self.track.clone()).map(|(pg, t)| Tracked::new(t, pg.as_raw()));
+                }
+                () = &mut timeout => {
+                    self.terminate(pgid, &mut child).await;
+                    break Exit::TimedOut;
+                }
+                () = cancel.cancelled() => {
+                    self.terminate(pgid, &mut child).await;
+                    break Exit::Cancelled;
+                }
             }
         };
         // Stop whatever the step left running in its group, then collect the last output.
@@ -112,6 +137,8 @@ impl HostJob {
         for r in readers.into_iter().flatten() {
             let _ = tokio::time::timeout(Duration::from_secs(2), r).await;
         }
+        // The group is gone: the run record forgets it.
+        drop(tracked);
         Ok(exit)
     }
 
@@ -153,6 +180,26 @@ impl Drop for Tracked {
     }
 }
 
+/// Where `program` is on `path` (a `PATH` value): the first executable file of that name.
+/// `None` when it is not there, for a name with a slash, and when a relative directory comes
+/// first (it names a place relative to the step's working directory): the OS looks then.
+pub fn find_program(program: &str, path: &OsStr) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    if program.contains('/') {
+        return None;
+    }
+    for dir in std::env::split_paths(path) {
+        if !dir.is_absolute() {
+            return None;
+        }
+        let candidate = dir.join(program);
+        if std::fs::metadata(&candidate).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0) {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
 fn signal_of(status: &std::process::ExitStatus) -> i64 {
     use std::os::unix::process::ExitStatusExt;
     status.signal().map_or(0, i64::from)
@@ -177,5 +224,29 @@ async fn forward(mut r: impl tokio::io::AsyncRead + Unpin, out: crate::backend::
                 let _ = out.send(if stdout { Output::Stdout(chunk) } else { Output::Stderr(chunk) }).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_are_found_on_the_path_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&first).unwrap();
+        std::fs::create_dir_all(&second).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        // Not executable in the first directory: the second one's is taken.
+        std::fs::write(first.join("tool"), "").unwrap();
+        std::fs::write(second.join("tool"), "").unwrap();
+        std::fs::set_permissions(second.join("tool"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::env::join_paths([&first, &second]).unwrap();
+        assert_eq!(find_program("tool", &path), Some(second.join("tool")));
+        assert_eq!(find_program("missing", &path), None);
+        // A name with a slash, or a relative directory first: left to the OS.
+        assert_eq!(find_program("./tool", &path), None);
+        assert_eq!(find_program("tool", std::ffi::OsStr::new("rel:/bin")), None);
     }
 }

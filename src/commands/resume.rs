@@ -5,6 +5,7 @@ use crate::Error;
 use crate::cli::{Global, OutputFormat, SecretArgs};
 use crate::output::Ui;
 use crate::plan::PlanInput;
+use crate::runner::RunInputs;
 use crate::store::Store;
 
 use super::run::{Execution, execute, runtime};
@@ -29,9 +30,8 @@ pub fn run(
     }
     // Its pipe process is gone: nothing of what it left may run on, clash or be kept.
     clean_up_after(ui, &mut record)?;
-    let o = record.options.clone();
     let secrets = super::secrets::load(secrets)?;
-    let Prepared { plan, pipeline, source, config, env_file_vars } = prepare(ui, &o, &secrets)?;
+    let inputs = prepare(ui, record.options.clone(), secrets)?;
     // Cancelled and interrupted legs run again: they did not finish.
     let finished = record
         .jobs
@@ -42,13 +42,7 @@ pub fn run(
         .count();
     ui.info(&format!("resuming run {id} ({finished} job leg(s) already finished)"));
     let execution = Execution {
-        options: o,
-        plan,
-        pipeline,
-        source: Some(source),
-        config,
-        secrets,
-        env_file_vars,
+        inputs,
         output,
         as_name,
         resume: Some(record),
@@ -64,6 +58,13 @@ fn clean_up_after(ui: &Ui, record: &mut crate::store::RunRecord) -> Result<(), E
     for (key, pgid) in std::mem::take(&mut record.processes) {
         if stop_orphan(&record.id, pgid) {
             ui.info(&format!("stopped the step of `{key}` that was left running (process group {pgid})"));
+        }
+    }
+    // A step is recorded once it has run for a moment: one that had just started when pipe died
+    // is found by the run's scratch dir in its environment.
+    for pgid in unrecorded_groups(&record.id) {
+        if stop_orphan(&record.id, pgid) {
+            ui.info(&format!("stopped a step that was left running (process group {pgid})"));
         }
     }
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{}", record.id)));
@@ -88,6 +89,28 @@ fn clean_up_after(ui: &Ui, record: &mut crate::store::RunRecord) -> Result<(), E
     Ok(())
 }
 
+/// Process groups holding a process of run `run_id` (see [`stop_orphan`]), but never this
+/// process's own group.
+fn unrecorded_groups(run_id: &str) -> Vec<i32> {
+    let marker = format!("pipe-{run_id}/");
+    let own = nix::unistd::getpgrp().as_raw();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let mut groups: Vec<i32> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let group = stat.rsplit_once(')')?.1.split_whitespace().nth(2)?.parse::<i32>().ok()?;
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            environ.windows(marker.len()).any(|w| w == marker.as_bytes()).then_some(group)
+        })
+        .filter(|g| *g > 1 && *g != own)
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    groups
+}
+
 /// Kill process group `pgid` if it still holds a step of run `run_id` (a process of it sees the
 /// run's scratch dir in its environment: a group id reused by something else is left alone).
 fn stop_orphan(run_id: &str, pgid: i32) -> bool {
@@ -109,19 +132,11 @@ fn stop_orphan(run_id: &str, pgid: i32) -> bool {
 }
 
 /// A stored run's pipeline, loaded and planned again in the run's directory with its options.
-pub(super) struct Prepared {
-    pub plan: crate::plan::Plan,
-    pub pipeline: crate::model::Pipeline,
-    pub source: crate::source::Source,
-    pub config: Option<crate::gate::Config>,
-    pub env_file_vars: std::collections::BTreeMap<String, String>,
-}
-
 pub(super) fn prepare(
     ui: &Ui,
-    o: &crate::store::RunOptions,
-    secrets: &std::collections::BTreeMap<String, String>,
-) -> Result<Prepared, Error> {
+    o: crate::store::RunOptions,
+    secrets: std::collections::BTreeMap<String, String>,
+) -> Result<RunInputs, Error> {
     std::env::set_current_dir(&o.workdir).map_err(|e| Error::Environment {
         message: format!("the run's directory {} is not usable: {e}", o.workdir.display()),
         hint: None,
@@ -155,6 +170,6 @@ pub(super) fn prepare(
     }
     let plan = crate::plan::build(&pipeline, &input)?;
     let env_file_vars = super::secrets::env_files(&o.env_files)?;
-    super::secrets::warn_missing(ui, &super::secrets::missing(&pipeline, secrets, config.as_ref()));
-    Ok(Prepared { plan, pipeline, source, config, env_file_vars })
+    super::secrets::warn_missing(ui, &super::secrets::missing(&pipeline, &secrets, config.as_ref()));
+    Ok(RunInputs { options: o, plan, pipeline, source: Some(source), config, secrets, env_file_vars })
 }

@@ -30,6 +30,11 @@ pub fn command(shell: Option<&str>, script: &str) -> Result<(Vec<String>, &'stat
     })
 }
 
+/// The default shell when bash is known to be at `bash`: GitHub's `bash -e {0}`.
+pub fn default_with_bash(bash: &std::path::Path, script: &str) -> Vec<String> {
+    vec![bash.display().to_string(), "-e".into(), script.into()]
+}
+
 /// Split a custom shell template on white space, honouring simple quotes.
 fn split_words(s: &str) -> Vec<String> {
     let mut words = Vec::new();

@@ -210,7 +210,7 @@ fn allowed_exit(run: &StepRun<'_>, state: &JobState) -> bool {
     true
 }
 
-/// The files of one step in the runner directory (fresh for every step), and their names as the
+/// The files of one step in the runner directory (empty when it starts), and their names as the
 /// step sees them.
 struct StepFiles {
     host: BTreeMap<&'static str, std::path::PathBuf>,
@@ -226,13 +226,33 @@ const FILE_VARS: [(&str, &str); 5] = [
     ("GITHUB_STATE", "state"),
 ];
 
+/// Steps run one after the other, so one set of files per level of composite action serves all
+/// of a job's steps: they are emptied for each step instead of made anew (creating files is
+/// what a trivial step spent most of its time on).
 fn step_file_name(run: &StepRun<'_>, stem: &str) -> String {
-    format!("{stem}-{}{}", run.index, run.scope)
+    match run.scope.matches('.').count() {
+        0 => stem.to_string(),
+        depth => format!("{stem}-{depth}"),
+    }
 }
 
 /// The host path of one of the step's env files (`output`, `env`, `path`, `summary`, `state`).
 pub(super) fn step_file(run: &StepRun<'_>, stem: &str) -> std::path::PathBuf {
     run.handle.paths().host_runner_dir.join(step_file_name(run, stem))
+}
+
+/// Make `path` a regular file holding `bytes`, reusing the file that is there. Whatever else a
+/// step left under the name (a symbolic link, a directory) is removed first, never written
+/// through.
+fn write_reused(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() && m.len() == 0 && bytes.is_empty() => return Ok(()),
+        Ok(m) if m.is_file() => {}
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path)?,
+        Ok(_) => std::fs::remove_file(path)?,
+        Err(_) => {}
+    }
+    std::fs::write(path, bytes)
 }
 
 fn step_files(run: &StepRun<'_>) -> Result<StepFiles, String> {
@@ -241,7 +261,7 @@ fn step_files(run: &StepRun<'_>) -> Result<StepFiles, String> {
     let mut seen = BTreeMap::new();
     for (var, stem) in FILE_VARS {
         let p = step_file(run, stem);
-        std::fs::write(&p, "").map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+        write_reused(&p, b"").map_err(|e| format!("cannot create {}: {e}", p.display()))?;
         host.insert(var, p);
         seen.insert(var, format!("{}/{}", paths.runner_dir, step_file_name(run, stem)));
     }
@@ -296,16 +316,25 @@ pub(super) async fn execute(
             .or(run.shared.pipeline.defaults.shell.as_ref())
             .map(|s| ctx.text(Location::StepRun, s).map_err(|e| e.describe("`shell`")))
             .transpose()?;
-        let script_name = format!("step-{}{}", run.index, run.scope);
+        // One script file per level of composite action, rewritten for each step.
+        let script_name = step_file_name(run, "step");
         let (argv, ext) = shell::command(shell.as_deref(), &format!("{}/{script_name}", paths.runner_dir))?;
-        let (argv, script_name) = if ext.is_empty() {
+        let (mut argv, script_name) = if ext.is_empty() {
             (argv, script_name)
         } else {
             let with_ext = format!("{script_name}{ext}");
             (shell::command(shell.as_deref(), &format!("{}/{with_ext}", paths.runner_dir))?.0, with_ext)
         };
+        // On the host, whether bash is there is known here: no `sh` in between to ask.
+        if matches!(run.handle, JobHandle::Host(_)) && shell.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            let path =
+                full_env.get("PATH").map(std::ffi::OsString::from).or_else(|| std::env::var_os("PATH"));
+            if let Some(bash) = path.and_then(|p| crate::backend::host::find_program("bash", &p)) {
+                argv = shell::default_with_bash(&bash, &format!("{}/{script_name}", paths.runner_dir));
+            }
+        }
         let script_path = paths.host_runner_dir.join(&script_name);
-        std::fs::write(&script_path, &script)
+        write_reused(&script_path, script.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", script_path.display()))?;
         let workdir = step
             .working_directory
@@ -323,7 +352,6 @@ pub(super) async fn execute(
         };
         let cmd = StepCommand { argv, env: full_env, workdir, timeout };
         let ran = exec_streaming(run, &cmd).await?;
-        let _ = std::fs::remove_file(&script_path);
         state.last_exit = if let Exit::Code(c) = ran.exit { Some(c) } else { None };
         ran.outcome(run)
     };

@@ -90,10 +90,12 @@ fn resume_after_kill_9_of_a_host_run_stops_the_orphaned_step_and_removes_its_scr
         start(dir.path(), &["--executor", "host", "--secret", "TOKEN=hunter2-value"]);
     let run_id = until_step_started(&mut lines);
     wait_for("the step to start", Duration::from_secs(10), || marker.exists());
-    // The run record names the step's process group while it runs.
-    let pgid = run_json(dir.path(), &run_id)["processes"]["slow"]
-        .as_i64()
-        .expect("no process group in run.json") as i32;
+    // The run record names the step's process group while it runs (once it has run for a moment).
+    let group = || run_json(dir.path(), &run_id)["processes"]["slow"].as_i64();
+    wait_for("the run record to name the step's process group", Duration::from_secs(10), || {
+        group().is_some()
+    });
+    let pgid = group().expect("no process group in run.json") as i32;
     kill9(&mut child);
     let scratch = std::env::temp_dir().join(format!("pipe-{run_id}"));
     assert!(group_alive(pgid), "the step died with pipe: nothing to show");
