@@ -389,6 +389,11 @@ fn resume_reads_the_file_with_the_syntax_the_run_was_started_with() {
     std::fs::write(dir.path().join("pipe.toml"), "[environments.staging]\napproval = false\n").unwrap();
     let guessed = pipe(dir.path(), &["plan", "release.yml"]);
     assert_eq!(guessed.status.code(), Some(2), "without --syntax the file is not GitLab: {}", text(&guessed));
+    for command in ["validate", "plan"] {
+        let forced = pipe(dir.path(), &[command, "release.yml", "--syntax", "gitlab"]);
+        assert_eq!(forced.status.code(), Some(0), "{command} --syntax gitlab: {}", text(&forced));
+    }
+    assert!(text(&pipe(dir.path(), &["plan", "release.yml", "--syntax", "gitlab"])).contains("production"));
     let first = pipe(
         dir.path(),
         &["run", "release.yml", "--syntax", "gitlab", "--executor", "host", "--ref", "main"],
