@@ -32,7 +32,7 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
 -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
 echo "fuzz: building the targets (release, nightly; the first build takes several minutes)"
 started=$(date +%s)
-cargo +nightly build --quiet --locked --release --manifest-path fuzz/Cargo.toml --target "$host" --bins
+cargo +nightly build --locked --release --manifest-path fuzz/Cargo.toml --target "$host" --bins
 echo "fuzz: built in $(( $(date +%s) - started )) s"
 bin="fuzz/target/$host/release"
 
