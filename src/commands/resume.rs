@@ -5,6 +5,7 @@ use crate::Error;
 use crate::cli::{Global, OutputFormat, SecretArgs};
 use crate::output::Ui;
 use crate::plan::PlanInput;
+use crate::runner::RunInputs;
 use crate::store::Store;
 
 use super::run::{Execution, execute, runtime};
@@ -29,9 +30,8 @@ pub fn run(
     }
     // Its pipe process is gone: nothing of what it left may run on, clash or be kept.
     clean_up_after(ui, &mut record)?;
-    let o = record.options.clone();
     let secrets = super::secrets::load(secrets)?;
-    let Prepared { plan, pipeline, source, config, env_file_vars } = prepare(ui, &o, &secrets)?;
+    let inputs = prepare(ui, record.options.clone(), secrets)?;
     // Cancelled and interrupted legs run again: they did not finish.
     let finished = record
         .jobs
@@ -42,13 +42,7 @@ pub fn run(
         .count();
     ui.info(&format!("resuming run {id} ({finished} job leg(s) already finished)"));
     let execution = Execution {
-        options: o,
-        plan,
-        pipeline,
-        source: Some(source),
-        config,
-        secrets,
-        env_file_vars,
+        inputs,
         output,
         as_name,
         resume: Some(record),
@@ -138,19 +132,11 @@ fn stop_orphan(run_id: &str, pgid: i32) -> bool {
 }
 
 /// A stored run's pipeline, loaded and planned again in the run's directory with its options.
-pub(super) struct Prepared {
-    pub plan: crate::plan::Plan,
-    pub pipeline: crate::model::Pipeline,
-    pub source: crate::source::Source,
-    pub config: Option<crate::gate::Config>,
-    pub env_file_vars: std::collections::BTreeMap<String, String>,
-}
-
 pub(super) fn prepare(
     ui: &Ui,
-    o: &crate::store::RunOptions,
-    secrets: &std::collections::BTreeMap<String, String>,
-) -> Result<Prepared, Error> {
+    o: crate::store::RunOptions,
+    secrets: std::collections::BTreeMap<String, String>,
+) -> Result<RunInputs, Error> {
     std::env::set_current_dir(&o.workdir).map_err(|e| Error::Environment {
         message: format!("the run's directory {} is not usable: {e}", o.workdir.display()),
         hint: None,
@@ -184,6 +170,6 @@ pub(super) fn prepare(
     }
     let plan = crate::plan::build(&pipeline, &input)?;
     let env_file_vars = super::secrets::env_files(&o.env_files)?;
-    super::secrets::warn_missing(ui, &super::secrets::missing(&pipeline, secrets, config.as_ref()));
-    Ok(Prepared { plan, pipeline, source, config, env_file_vars })
+    super::secrets::warn_missing(ui, &super::secrets::missing(&pipeline, &secrets, config.as_ref()));
+    Ok(RunInputs { options: o, plan, pipeline, source: Some(source), config, secrets, env_file_vars })
 }

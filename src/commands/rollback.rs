@@ -12,7 +12,7 @@ use crate::gate::ledger::{self, AuditRecord, Decision, Rollback};
 use crate::output::Ui;
 use crate::store::{RunRecord, Store};
 
-use super::resume::{Prepared, prepare};
+use super::resume::prepare;
 use super::run::{Execution, execute, runtime};
 
 pub fn run(ui: &Ui, global: &Global, store: &Store, args: RollbackArgs) -> Result<i32, Error> {
@@ -46,8 +46,9 @@ pub fn run(ui: &Ui, global: &Global, store: &Store, args: RollbackArgs) -> Resul
         .collect();
 
     let secrets = super::secrets::load(&args.secrets)?;
-    let Prepared { plan, pipeline, source, config, env_file_vars } = prepare(ui, &options, &secrets)?;
-    if !plan.jobs.iter().any(|j| j.id == target.job) {
+    let inputs = prepare(ui, options, secrets)?;
+    let options = &inputs.options;
+    if !inputs.plan.jobs.iter().any(|j| j.id == target.job) {
         return Err(Error::Usage {
             message: format!(
                 "{} has no job `{}` any more: it cannot be run again",
@@ -99,13 +100,7 @@ pub fn run(ui: &Ui, global: &Global, store: &Store, args: RollbackArgs) -> Resul
         inventory::artifact(target)
     ));
     let execution = Execution {
-        options,
-        plan,
-        pipeline,
-        source: Some(source),
-        config,
-        secrets,
-        env_file_vars,
+        inputs,
         output: args.output,
         as_name: args.as_name,
         resume: Some(record),

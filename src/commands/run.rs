@@ -10,6 +10,7 @@ use crate::cli::{ExecutorChoice, Global, OutputFormat, RunArgs};
 use crate::event::RunResult;
 use crate::mask::Masker;
 use crate::output::Ui;
+use crate::runner::RunInputs;
 use crate::runner::emitter::Emitter;
 use crate::runner::gate::Prompter;
 use crate::store::{RunOptions, RunRecord, Store};
@@ -76,13 +77,7 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
     };
     let rt = runtime()?;
     let execution = Execution {
-        options,
-        plan,
-        pipeline,
-        source: Some(source),
-        config,
-        secrets,
-        env_file_vars,
+        inputs: RunInputs { options, plan, pipeline, source: Some(source), config, secrets, env_file_vars },
         output: args.output,
         as_name: args.as_name,
         resume: None,
@@ -93,14 +88,7 @@ pub fn run(ui: &Ui, global: &Global, args: RunArgs) -> Result<i32, Error> {
 
 /// Everything a run needs, new or resumed.
 pub struct Execution {
-    pub options: RunOptions,
-    pub plan: crate::plan::Plan,
-    pub pipeline: crate::model::Pipeline,
-    /// The pipeline file's text, for the positions of evaluation errors.
-    pub source: Option<crate::source::Source>,
-    pub config: Option<crate::gate::Config>,
-    pub secrets: BTreeMap<String, String>,
-    pub env_file_vars: BTreeMap<String, String>,
+    pub inputs: RunInputs,
     pub output: OutputFormat,
     pub as_name: Option<String>,
     /// The record of the run being resumed.
@@ -118,24 +106,13 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// Run a plan (a new run, or a resumed one when `resume` holds its record).
 pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i32, Error> {
-    let Execution {
-        options,
-        plan,
-        pipeline,
-        source,
-        config,
-        secrets,
-        env_file_vars,
-        output,
-        as_name,
-        resume,
-        failure_lines,
-    } = execution;
+    let Execution { inputs, output, as_name, resume, failure_lines } = execution;
+    let RunInputs { options, plan, pipeline, config, secrets, .. } = &inputs;
     let docker = match options.executor {
         ExecutorChoice::Host => None,
         ExecutorChoice::Docker => Some(crate::backend::docker::connect().await?),
         ExecutorChoice::Auto => {
-            if crate::plan::call::runnable_jobs(&plan).iter().any(|j| j.executor == "docker") {
+            if crate::plan::call::runnable_jobs(plan).iter().any(|j| j.executor == "docker") {
                 if crate::backend::docker::available().await {
                     crate::backend::docker::connect().await.ok()
                 } else {
@@ -148,14 +125,14 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         }
     };
     let actions =
-        tokio::task::block_in_place(|| preflight_actions(ui, &pipeline, &plan, &options, config.as_ref()))?;
+        tokio::task::block_in_place(|| preflight_actions(ui, pipeline, plan, options, config.as_ref()))?;
     // From here on Ctrl-C is pipe's to handle: the image checks stop at it, the concurrency
     // wait too, and then the dispatcher owns it.
     let mut signals = crate::runner::signals::Signals::listen()
         .map_err(|e| Error::env(format!("cannot listen for Ctrl-C: {e}")))?;
     if let Some(d) = &docker {
         tokio::select! {
-            checked = preflight_images(d, &plan, options.pull) => checked?,
+            checked = preflight_images(d, plan, options.pull) => checked?,
             _ = signals.next() => return Ok(crate::exit_code::INTERRUPTED),
         }
     }
@@ -200,7 +177,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         color: global.color,
         quiet: ui.quiet,
         store: &store,
-        names: crate::report::plan_names(&plan),
+        names: crate::report::plan_names(plan),
         failure_lines,
     });
     let emitter = Emitter::new(&run_id, Some(store.events_path(&run_id)), reporters, masker.clone());
@@ -209,13 +186,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     let request = crate::runner::RunRequest {
         store: store.clone(),
         record,
-        options,
-        plan,
-        pipeline,
-        source,
-        config,
-        secrets,
-        env_file_vars,
+        inputs,
         masker,
         emitter: emitter.clone(),
         docker,

@@ -21,6 +21,11 @@ pub fn check(node: &Node, shape: &Shape, owner: Span, out: &mut Vec<Diagnostic>)
                 out.push(wrong_type(node, "a string"));
             }
         }
+        Shape::Text => {
+            if !matches!(node.typed(), Some(Typed::Str(_))) {
+                out.push(wrong_type(node, "a string"));
+            }
+        }
         Shape::Expr => match node.typed() {
             Some(Typed::Str(s)) if is_expression(s) => {}
             _ => out.push(wrong_type(node, "a `${{ }}` expression")),
@@ -113,7 +118,13 @@ fn check_one_of(node: &Node, alternatives: &[Shape], owner: Span, out: &mut Vec<
                 | (Value::Seq(_), Shape::Seq(_))
                 | (
                     Value::Scalar(_),
-                    Shape::String | Shape::Bool | Shape::Number | Shape::Enum(_) | Shape::Null | Shape::Expr
+                    Shape::String
+                        | Shape::Text
+                        | Shape::Bool
+                        | Shape::Number
+                        | Shape::Enum(_)
+                        | Shape::Null
+                        | Shape::Expr
                 )
         )
     };
@@ -143,7 +154,7 @@ fn wrong_type(node: &Node, expected: &str) -> Diagnostic {
 
 fn describe(shape: &Shape) -> String {
     match shape {
-        Shape::String => "a string".into(),
+        Shape::String | Shape::Text => "a string".into(),
         Shape::Bool => "a boolean".into(),
         Shape::Number => "a number".into(),
         Shape::Enum(v) if v.len() > 6 => "a known value".into(),

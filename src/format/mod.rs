@@ -16,6 +16,9 @@ pub use workflow::{EVENTS, SHELLS, WORKFLOW};
 pub enum Shape {
     /// Any non-null scalar, used as a string.
     String,
+    /// A string as YAML types it (quoted, or plain and not a number, boolean or null), where
+    /// the reader rejects other scalars: GitLab's `only:`/`except:` lists.
+    Text,
     /// `true`/`false`, or a string holding an expression.
     Bool,
     /// A number, or a string holding an expression.

@@ -29,6 +29,7 @@ fn expression() -> Value {
 fn shape_schema(shape: &Shape, defs: &mut BTreeMap<String, Value>) -> Value {
     match shape {
         Shape::String => json!({"type": ["string", "number", "boolean"]}),
+        Shape::Text => json!({"type": "string"}),
         Shape::Bool => json!({"oneOf": [{"type": "boolean"}, expression()]}),
         Shape::Number => json!({"oneOf": [{"type": "number"}, expression()]}),
         Shape::Enum(values) => json!({"enum": values}),

@@ -112,9 +112,14 @@ pub fn pipeline(root: &Node, source: &Source, ctx: &Context, out: &mut Vec<Diagn
     }
     let defaults = defaults(root);
     let mut planned: Vec<Planned> = Vec::new();
+    let is_job = |name: &str| !RESERVED.contains(&name) && !name.starts_with('.');
+    // Every job the file defines, also those the rules leave out of this pipeline.
+    let defined: Vec<&str> =
+        root.as_map().unwrap_or(&[]).iter().filter_map(|(k, _)| k.as_str()).filter(|n| is_job(n)).collect();
+    let defines = |s: &str| defined.contains(&s);
     for (key, node) in root.as_map().unwrap_or(&[]) {
         let Some(name) = key.as_str() else { continue };
-        if RESERVED.contains(&name) || name.starts_with('.') {
+        if !is_job(name) {
             continue;
         }
         if node.as_map().is_none() {
@@ -130,11 +135,15 @@ pub fn pipeline(root: &Node, source: &Source, ctx: &Context, out: &mut Vec<Diagn
         }
         crate::format::check(node, &crate::format::Shape::Object(&JOB), key.span, out);
         let job = with_defaults(node, &defaults);
-        if let Some(j) = plan_job(text(key).unwrap_or_default(), job, &stages, &global_raw, ctx, source, out)
-        {
-            planned.push(j);
-        } else {
-            p.excluded.push((name.to_string(), excluded_reason(node)));
+        // GitLab checks the whole file before its rules pick the jobs: a job this pipeline
+        // leaves out must still be valid.
+        super::values::check(&job, &defines, out);
+        match plan_job(text(key).unwrap_or_default(), job.clone(), &stages, &global_raw, ctx, source, out) {
+            Some(j) => planned.push(j),
+            None => {
+                references_of_excluded(name, &job, &defined, out);
+                p.excluded.push((name.to_string(), excluded_reason(node)));
+            }
         }
     }
     for (name, why) in &mut p.excluded {
@@ -151,6 +160,35 @@ pub fn pipeline(root: &Node, source: &Source, ctx: &Context, out: &mut Vec<Diagn
     }
     p.jobs = jobs;
     p
+}
+
+/// `needs` and `dependencies` of a job left out of this pipeline name jobs the file defines (GitLab:
+/// "undefined need"). The jobs of the pipeline are checked on the model, where a need may also be
+/// one the rules leave out.
+fn references_of_excluded(job_name: &str, job: &Node, defined: &[&str], out: &mut Vec<Diagnostic>) {
+    let unknown = |n: &Node, what: &str, out: &mut Vec<Diagnostic>| {
+        let Some(s) = n.as_str().filter(|s| !defined.contains(s)) else { return };
+        let mut d = Diagnostic::error(
+            "needs-unknown",
+            n.span,
+            format!("job `{job_name}` {what} `{s}`, which is not a job of this file"),
+        );
+        if let Some(m) = crate::diagnostic::did_you_mean(s, defined.iter().copied()) {
+            d = d.with_help(format!("did you mean `{m}`?"));
+        }
+        out.push(d);
+    };
+    for need in job.get("needs").and_then(Node::as_seq).unwrap_or(&[]) {
+        let optional = matches!(need.get("optional").and_then(Node::typed), Some(Typed::Bool(true)));
+        let other_pipeline = need.get("pipeline").is_some() || need.get("project").is_some();
+        let target = if need.as_map().is_some() { need.get("job") } else { Some(need) };
+        if let Some(n) = target.filter(|_| !optional && !other_pipeline) {
+            unknown(n, "needs", out);
+        }
+    }
+    for item in job.get("dependencies").and_then(Node::as_seq).unwrap_or(&[]) {
+        unknown(item, "has in `dependencies`", out);
+    }
 }
 
 fn excluded_reason(node: &Node) -> String {
@@ -451,7 +489,6 @@ fn model_job(
         }
         None => artifact_from,
     };
-    super::values::check(node, &|s| in_pipeline.contains(&s) || excluded.iter().any(|e| e == s), out);
     let sources: Vec<&Planned> = artifact_from
         .iter()
         .filter_map(|n| all.iter().find(|o| o.name.value == *n))

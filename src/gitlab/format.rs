@@ -2,7 +2,7 @@
 //! (`format::check`): unknown keys with a "did you mean", wrong types, values outside their
 //! enumeration. Keys follow GitLab's "CI/CD YAML syntax reference".
 
-use crate::format::Shape::{self, Any, Bool, Enum, Number, OneOf, Seq, String as Str};
+use crate::format::Shape::{self, Any, Bool, Enum, Number, OneOf, Seq, String as Str, Text};
 use crate::format::{Key, Object, map_of, opt, req};
 
 /// Top-level keys that are not jobs.
@@ -127,23 +127,23 @@ static RULE: Object = Object {
 };
 static RULES: Shape = Seq(&Shape::Object(&RULE));
 
+/// `only:`/`except:` take strings only: GitLab rejects `only: 5` or `only: [true]`.
+static TEXT: Shape = Text;
+static TEXTS: Shape = Seq(&TEXT);
+static ONLY_CHANGES: Shape = OneOf(&[Seq(&TEXT), Shape::Object(&CHANGES_OBJECT)]);
 static ONLY_OBJECT: Object = Object {
     name: "only/except",
     description: "Refs, variables and changes (the older form of rules).",
     keys: &[
-        opt(
-            "refs",
-            Seq(&STRING),
-            "Branches, tags, /regex/ or keywords (branches, tags, merge_requests, ...).",
-        ),
-        opt("variables", Seq(&STRING), "Expressions."),
-        opt("changes", CHANGES, "Changed paths."),
-        opt("kubernetes", Str, "active."),
+        opt("refs", TEXTS, "Branches, tags, /regex/ or keywords (branches, tags, merge_requests, ...)."),
+        opt("variables", TEXTS, "Expressions."),
+        opt("changes", ONLY_CHANGES, "Changed paths."),
+        opt("kubernetes", Enum(&["active"]), "active."),
     ],
     other_keys: None,
     required_unless: None,
 };
-static ONLY: Shape = OneOf(&[Str, Seq(&STRING), Shape::Object(&ONLY_OBJECT)]);
+static ONLY: Shape = OneOf(&[Text, Seq(&TEXT), Shape::Object(&ONLY_OBJECT)]);
 
 static NEED_OBJECT: Object = Object {
     name: "need",

@@ -39,7 +39,7 @@ pub use actions::{RemoteActions, inventory, metadata, node::host_node, node_vers
 pub use call::Frame;
 pub use crash::PANIC_IN_JOB;
 pub use dispatcher::{Finished, JobDone, dispatch_run};
-pub use run::{RunRequest, run};
+pub use run::{RunInputs, RunRequest, run};
 
 use crate::backend::PullPolicy;
 use crate::cli::{ExecutorChoice, Mode};

@@ -20,11 +20,9 @@ use crate::event::{Event, RunResult};
 use crate::mask::Masker;
 use crate::store::{RunOptions, RunRecord, Store};
 
-/// Everything a run starts from.
-pub struct RunRequest {
-    pub store: Store,
-    /// The run's record, already written as running.
-    pub record: RunRecord,
+/// What a run is made of, whichever command starts it (run, resume, rollback): its options, the
+/// planned pipeline, and the values its steps read.
+pub struct RunInputs {
     pub options: RunOptions,
     pub plan: crate::plan::Plan,
     pub pipeline: crate::model::Pipeline,
@@ -33,6 +31,14 @@ pub struct RunRequest {
     pub config: Option<crate::gate::Config>,
     pub secrets: BTreeMap<String, String>,
     pub env_file_vars: BTreeMap<String, String>,
+}
+
+/// Everything a run starts from: its inputs, and where it records and says what happens.
+pub struct RunRequest {
+    pub store: Store,
+    /// The run's record, already written as running.
+    pub record: RunRecord,
+    pub inputs: RunInputs,
     pub masker: Masker,
     pub emitter: Emitter,
     pub docker: Option<bollard::Docker>,
@@ -49,13 +55,7 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
     let RunRequest {
         store,
         mut record,
-        options,
-        plan,
-        pipeline,
-        source,
-        config,
-        secrets,
-        env_file_vars,
+        inputs: RunInputs { options, plan, pipeline, source, config, secrets, env_file_vars },
         masker,
         emitter,
         docker,

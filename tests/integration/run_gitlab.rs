@@ -137,12 +137,9 @@ job:
             assert_eq!(started["image"], TEST_IMAGE);
         }
     }
-}
-
-#[test]
-fn variables_extends_and_references() {
+fn variables_extends_and_references(exec) {
     let r = gitlab(
-        Exec::Host,
+        exec,
         r#"
 variables:
   BASE: base
@@ -174,10 +171,9 @@ job:
     }
 }
 
-#[test]
-fn parallel_matrix_runs_one_job_per_combination() {
+fn parallel_matrix_runs_one_job_per_combination(exec) {
     let r = gitlab(
-        Exec::Host,
+        exec,
         r#"
 test:
   parallel:
@@ -201,6 +197,45 @@ shard:
     }
     let shards = r.output_lines("shard");
     assert!(shards.contains(&"shard 1 of 2".to_string()) && shards.contains(&"shard 2 of 2".to_string()));
+}
+
+    fn a_retried_job_runs_its_attempts_then_fails(exec) {
+        let r = gitlab(exec, "bad:\n  retry: 1\n  script: [exit 1]\n", &[]);
+        assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+        assert_eq!(r.of("job_started").len(), 2);
+        assert_eq!(r.job("bad")["result"], "failure");
+    }
+
+    fn a_resource_group_runs_its_jobs_one_after_the_other(exec) {
+        let job = |name: &str| format!("{name}:\n  resource_group: production\n  script: [sleep 1]\n");
+        let r = gitlab(exec, &format!("{}{}", job("a"), job("b")), &[]);
+        ok(&r);
+        let (a0, a1) = (at(&r, "job_started", "a"), at(&r, "job_finished", "a"));
+        let (b0, b1) = (at(&r, "job_started", "b"), at(&r, "job_finished", "b"));
+        assert!(a1 < b0 || b1 < a0, "the two jobs overlap:\n{}", r.stdout);
+    }
+
+    fn a_manual_gate_is_approved_or_rejected_then_resumed(exec) {
+        let mapping = format!("gitlab-default={TEST_IMAGE}");
+        let mut run: Vec<String> = RUN.iter().filter(|a| **a != "--executor" && **a != "host").map(|a| a.to_string()).collect();
+        run.extend(exec.args());
+        run.extend(["-P".to_string(), mapping]);
+        let run: Vec<&str> = run.iter().map(String::as_str).collect();
+        for (answer, code, deployed) in [("approve", 0, true), ("reject", 1, false)] {
+            let dir = gated_dir();
+            let first = pipe(dir.path(), &run);
+            assert_eq!(first.status.code(), Some(3), "{}", text(&first));
+            assert!(text(&first).contains("staging gets 7"), "{}", text(&first));
+            assert!(!text(&first).contains("production gets"));
+            let decided = pipe(dir.path(), &[answer, "last", "--as", "alice"]);
+            assert_eq!(decided.status.code(), Some(0), "{}", text(&decided));
+            let resumed = pipe(dir.path(), &["resume", "last"]);
+            assert_eq!(resumed.status.code(), Some(code), "{}", text(&resumed));
+            assert_eq!(text(&resumed).contains("production gets 7"), deployed, "{}", text(&resumed));
+            assert!(!text(&resumed).contains("staging gets"), "finished jobs are not run again");
+        }
+    }
+
 }
 
 #[test]
@@ -354,6 +389,11 @@ fn resume_reads_the_file_with_the_syntax_the_run_was_started_with() {
     std::fs::write(dir.path().join("pipe.toml"), "[environments.staging]\napproval = false\n").unwrap();
     let guessed = pipe(dir.path(), &["plan", "release.yml"]);
     assert_eq!(guessed.status.code(), Some(2), "without --syntax the file is not GitLab: {}", text(&guessed));
+    for command in ["validate", "plan"] {
+        let forced = pipe(dir.path(), &[command, "release.yml", "--syntax", "gitlab"]);
+        assert_eq!(forced.status.code(), Some(0), "{command} --syntax gitlab: {}", text(&forced));
+    }
+    assert!(text(&pipe(dir.path(), &["plan", "release.yml", "--syntax", "gitlab"])).contains("production"));
     let first = pipe(
         dir.path(),
         &["run", "release.yml", "--syntax", "gitlab", "--executor", "host", "--ref", "main"],
