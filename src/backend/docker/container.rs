@@ -204,7 +204,6 @@ async fn create_everything(
 ) -> Result<String, Error> {
     let labels = labels(&setup.run_id, &setup.job_key);
     let base_name = docker_name(&["pipe", &setup.run_id, &setup.job_key]);
-    let spec = setup.container.clone().unwrap_or_default();
 
     let network = if setup.services.is_empty() {
         None
@@ -223,19 +222,42 @@ async fn create_everything(
         Some(base_name.clone())
     };
 
-    for (service, options) in setup.services.iter().zip(service_options) {
-        super::services::start_service(
-            docker,
-            setup,
-            service,
-            options,
-            network.as_deref().unwrap_or_default(),
-            &labels,
-            job,
-        )
-        .await?;
-    }
+    // The services start side by side, and beside the job container: the steps wait for all of
+    // them. Every start runs to its end (none is dropped half-way), so whatever was created is
+    // known and removed when one fails.
+    let services = futures_util::future::join_all(setup.services.iter().zip(service_options).map(
+        |(service, options)| {
+            super::services::start_service(
+                docker,
+                setup,
+                service,
+                options,
+                network.as_deref().unwrap_or_default(),
+                &labels,
+                job,
+            )
+        },
+    ));
+    let job_container =
+        job_container(docker, setup, image, job, job_options, &labels, &base_name, network.clone());
+    let (services, id) = futures_util::future::join(services, job_container).await;
+    services.into_iter().collect::<Result<Vec<()>, Error>>()?;
+    id
+}
 
+/// Create and start the job container, and copy the workspace into it.
+#[allow(clippy::too_many_arguments)]
+async fn job_container(
+    docker: &Docker,
+    setup: &JobSetup,
+    image: &str,
+    job: &DockerJob,
+    job_options: &RunOptions,
+    labels: &HashMap<String, String>,
+    base_name: &str,
+    network: Option<String>,
+) -> Result<String, Error> {
+    let spec = setup.container.clone().unwrap_or_default();
     // The job container: kept alive by `tail -f /dev/null`; steps are execs.
     let mut binds = Vec::new();
     if !job.state.copy_runner_dir {
@@ -245,7 +267,7 @@ async fn create_everything(
         binds.push(format!("{}:{WORKSPACE_IN_CONTAINER}", absolute(&setup.workspace)?));
     }
     let mut anonymous = Vec::new();
-    volumes(docker, &spec.volumes, &setup.workspace, &labels, job, &mut binds, &mut anonymous).await?;
+    volumes(docker, &spec.volumes, &setup.workspace, labels, job, &mut binds, &mut anonymous).await?;
     let (exposed, port_bindings) = ports(&spec.ports, &format!("job {} container", setup.job_key))?;
     let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut config = ContainerCreateBody {
@@ -271,7 +293,7 @@ async fn create_everything(
         config.networking_config = Some(endpoint(network, job_options.aliases.clone()));
     }
     let what = format!("job container {base_name}");
-    let id = create_and_start(docker, &base_name, config, job, &what).await?;
+    let id = create_and_start(docker, base_name, config, job, &what).await?;
     // The workspace (and, for a remote daemon, the runner dir) is copied in.
     let mut items = Vec::new();
     if !setup.bind {
