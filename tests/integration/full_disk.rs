@@ -4,11 +4,10 @@
 //! there. The state dir is a small tmpfs of the test's own.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use crate::test::{all_output, pipe_bin};
-
-const REF: [&str; 4] = ["--ref", "refs/heads/main", "--sha", "0123456789abcdef0123456789abcdef01234567"];
+use crate::support::spawn::{REF, pipe_command};
+use crate::test::all_output;
 
 /// A 64 KiB tmpfs, unmounted on drop.
 struct SmallDisk {
@@ -57,16 +56,7 @@ impl Drop for SmallDisk {
 }
 
 fn pipe(project: &Path, state: &Path, args: &[&str]) -> Output {
-    Command::new(pipe_bin())
-        .arg("--state-dir")
-        .arg(state)
-        .args(args)
-        .current_dir(project)
-        .env("NO_COLOR", "1")
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    pipe_command(project).arg("--state-dir").arg(state).args(args).env("NO_COLOR", "1").output().unwrap()
 }
 
 fn run(project: &Path, state: &Path) -> Output {
