@@ -227,15 +227,15 @@ fn a_docker_context_made_by_the_docker_cli_selects_the_remote_engine() {
     cli(&["context", "create", "far-away", "--docker", &endpoint]);
     cli(&["context", "use", "far-away"]);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("p.yml"),
-        "on: push\njobs:\n  a:\n    runs-on: y\n    steps: [{run: echo far}]\n",
-    )
-    .unwrap();
+    // A host job's `docker` reaches the same engine (the Docker variables reach host steps).
+    let workflow = format!(
+        "on: push\njobs:\n  a:\n    runs-on: y\n    steps: [{{run: echo far}}]\n  cli:\n    runs-on: z\n    steps: [{{run: docker image inspect {only} > /dev/null}}]\n"
+    );
+    std::fs::write(dir.path().join("p.yml"), workflow).unwrap();
     let by_config =
         Remote { name: "context", env: vec![("DOCKER_CONFIG".into(), config.path().display().to_string())] };
     let mut args = run_args();
-    args.extend(["-P".to_string(), format!("y={only}")]);
+    args.extend(["-P".to_string(), format!("y={only}"), "-P".to_string(), "z=host".to_string()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = pipe(&by_config, dir.path(), &args).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "config.json currentContext: {}", all_output(&out));
