@@ -451,10 +451,11 @@ impl<'p> Dispatcher<'p> {
             outputs: json!({}),
             duration_ms: 0,
         });
-        if let Some(docker) = &shared.docker
-            && let Err(e) = crate::backend::docker::remove_job(docker, &shared.run_id, &leg.key).await
-        {
-            shared.notice("warning", format!("the containers of `{}` could not be removed: {e}", leg.name));
+        for backend in shared.backends.engines() {
+            if let Err(e) = backend.remove_job(&shared.run_id, &leg.key).await {
+                shared
+                    .notice("warning", format!("the containers of `{}` could not be removed: {e}", leg.name));
+            }
         }
         LegResult::failed()
     }

@@ -12,6 +12,7 @@
 //!
 //! [`RUNNER_DIR_IN_CONTAINER`]: super::RUNNER_DIR_IN_CONTAINER
 
+mod backend;
 mod connect;
 mod container;
 mod copy;
@@ -28,6 +29,7 @@ use std::sync::atomic::AtomicU64;
 
 use bollard::Docker;
 
+pub use backend::{DockerBackend, DockerLeg};
 pub use connect::{available, connect, connect_to, daemon_is_remote, unreachable};
 pub use container::{start_job, start_job_until, start_job_with};
 pub use image::{build_image, ensure_image};
@@ -50,7 +52,6 @@ pub const LABEL_PID: &str = "dev.pipe.pid";
 pub struct DockerJob {
     docker: Docker,
     container_id: String,
-    /// Boxed to keep `JobHandle` small.
     state: Box<JobState>,
 }
 
