@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Everything a backend needs to start one job (one matrix leg).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobSetup {
     /// The run this job belongs to: every container/network/volume is labelled with it.
     pub run_id: String,
@@ -40,7 +40,7 @@ pub const WORKSPACE_IN_CONTAINER: &str = "/github/workspace";
 /// Where the runner directory appears inside a job container.
 pub const RUNNER_DIR_IN_CONTAINER: &str = "/github/runner";
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContainerSpec {
     pub env: BTreeMap<String, String>,
     /// `host:container[:ro]` volume strings.
@@ -51,7 +51,7 @@ pub struct ContainerSpec {
     pub ports: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSpec {
     /// Service id: the host name other containers reach it by.
     pub id: String,

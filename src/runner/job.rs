@@ -175,33 +175,18 @@ async fn run_leg_inner(
     timer: &JobTimer,
 ) -> Result<LegResult, String> {
     let deadline = job_timeout(job, leg)?;
-    // Scratch space outside the state dir: scripts and env files may hold secrets.
-    let scratch = tempdir_for(&shared.run_id, &leg.key)?;
-    let runner_dir = scratch.join("runner");
-    let workspace = if shared.bind { shared.workdir.clone() } else { scratch.join("workspace") };
-    // RUNNER_TEMP lives inside the runner dir, so a container sees it through the same mount.
-    for d in [&runner_dir, &workspace, &runner_dir.join("temp")] {
-        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-    }
-    let setup = JobSetup {
-        run_id: shared.run_id.clone(),
-        job_key: leg.key.clone(),
-        image: leg.image.clone(),
-        workspace: workspace.clone(),
-        bind: shared.bind,
-        runner_dir: runner_dir.clone(),
-        container: None,
-        services: Vec::new(),
-        pull: shared.pull,
-    };
+    // An earlier attempt's containers (a retry) are gone before this one's take their names.
+    shared.reaper.wait(&leg.key).await;
+    let (scratch, setup) = scratch_and_setup(shared, leg)?;
+    let runner_dir = setup.runner_dir.clone();
     let mut setup_for_context = setup.clone();
     let handle = match (&shared.docker, leg.executor.as_str()) {
         (Some(docker), "docker") => {
             let setup = super::docker_setup::complete(setup, job, shared, leg)?;
             setup_for_context = setup.clone();
             // Image checks, the network, services and their health waits: all stop at Ctrl-C,
-            // and what was created is removed.
-            let started = crate::backend::docker::start_job_until(docker, &setup, &cancel.token()).await;
+            // and what was created is removed. A container made ahead for the leg is started.
+            let started = super::ahead::start(shared, docker, &setup, &cancel.token()).await;
             let started = match started {
                 Ok(job) => job.with_force(shared.force.clone()),
                 Err(_) if cancel.is_cancelled() => {
@@ -261,9 +246,13 @@ async fn run_leg_inner(
         interrupted(shared, leg, &why);
         result = Ok(LegResult::interrupted());
     }
-    for problem in handle.teardown().await {
-        shared.notice("warning", problem);
-    }
+    // Removed while the dependents start; the run waits for it before it ends.
+    let teardown = shared.clone();
+    shared.reaper.spawn(&leg.key, async move {
+        for problem in handle.teardown().await {
+            teardown.notice("warning", problem);
+        }
+    });
     if !shared.bind {
         let _ = std::fs::remove_dir_all(&scratch);
     } else {
@@ -326,6 +315,30 @@ async fn job_group(
     .await
     .map(Some)
     .map_err(|e| e.to_string())
+}
+
+/// The leg's scratch space, made empty (outside the state dir: scripts and env files may hold
+/// secrets), and the setup of its job environment (without `container:` and `services:`).
+pub(super) fn scratch_and_setup(shared: &Shared, leg: &Leg) -> Result<(PathBuf, JobSetup), String> {
+    let scratch = tempdir_for(&shared.run_id, &leg.key)?;
+    let runner_dir = scratch.join("runner");
+    let workspace = if shared.bind { shared.workdir.clone() } else { scratch.join("workspace") };
+    // RUNNER_TEMP lives inside the runner dir, so a container sees it through the same mount.
+    for d in [&runner_dir, &workspace, &runner_dir.join("temp")] {
+        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    }
+    let setup = JobSetup {
+        run_id: shared.run_id.clone(),
+        job_key: leg.key.clone(),
+        image: leg.image.clone(),
+        workspace,
+        bind: shared.bind,
+        runner_dir,
+        container: None,
+        services: Vec::new(),
+        pull: shared.pull,
+    };
+    Ok((scratch, setup))
 }
 
 fn tempdir_for(run_id: &str, key: &str) -> Result<PathBuf, String> {

@@ -18,6 +18,7 @@ mod copy;
 mod exec;
 mod image;
 mod options;
+mod prepared;
 mod prune;
 mod services;
 mod tarball;
@@ -32,6 +33,7 @@ pub use connect::{available, connect, connect_to, daemon_is_remote, unreachable}
 pub use container::{start_job, start_job_until, start_job_with};
 pub use image::{build_image, ensure_image};
 pub use options::SUPPORTED_OPTIONS;
+pub use prepared::{PreparedJob, can_prepare, prepare_job};
 pub use prune::{PruneReport, prune, prune_run, remove_job};
 
 use super::{JobPaths, RUNNER_DIR_IN_CONTAINER, WORKSPACE_IN_CONTAINER};
