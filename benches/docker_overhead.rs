@@ -333,8 +333,11 @@ fn service_image() -> Result<&'static str, String> {
     if docker(&["image", "inspect", SERVICE], dir.path()) {
         return Ok(SERVICE);
     }
-    std::fs::write(dir.path().join("Dockerfile"), format!("FROM {IMAGE}\nCMD [\"tail\", \"-f\", \"/dev/null\"]\n"))
-        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {IMAGE}\nCMD [\"tail\", \"-f\", \"/dev/null\"]\n"),
+    )
+    .map_err(|e| e.to_string())?;
     if !docker(&["build", "-q", "-t", SERVICE, "."], dir.path()) {
         return Err(format!("cannot build the service image {SERVICE} with `docker build`"));
     }
@@ -374,8 +377,10 @@ async fn chain(raw: &Duration) -> Result<(), String> {
             let ts = line["ts"].as_str().unwrap_or_default();
             time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok()
         };
-        let events: Vec<serde_json::Value> =
-            String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
         for j in 1..JOBS {
             let need_ended = events
                 .iter()

@@ -21,10 +21,13 @@ use crate::plan::PlannedJob;
 /// How many made-ahead containers may wait for their jobs at once.
 const AT_MOST: usize = 8;
 
+/// The task making a container ahead: it ends with the container, or nothing when it failed.
+type Making = JoinHandle<Option<PreparedJob>>;
+
 #[derive(Default)]
 pub struct Ahead {
     /// By leg key: the job (its run-wide id) and the task making the container.
-    made: Mutex<HashMap<String, (String, JoinHandle<Option<PreparedJob>>)>>,
+    made: Mutex<HashMap<String, (String, Making)>>,
 }
 
 /// Make the containers of job `pj`'s legs ahead, with `needs` as the `needs` context (a running
@@ -101,9 +104,10 @@ pub(super) async fn start(
 
 /// Remove the containers made ahead for job `job_id` (its run-wide id) that no leg took.
 pub(super) fn discard_job(shared: &Arc<Shared>, job_id: &str) {
-    let unused: Vec<(String, JoinHandle<Option<PreparedJob>>)> = match shared.ahead.made.lock() {
+    let unused: Vec<(String, Making)> = match shared.ahead.made.lock() {
         Ok(mut made) => {
-            let keys: Vec<String> = made.iter().filter(|(_, (j, _))| j == job_id).map(|(k, _)| k.clone()).collect();
+            let keys: Vec<String> =
+                made.iter().filter(|(_, (j, _))| j == job_id).map(|(k, _)| k.clone()).collect();
             keys.into_iter().filter_map(|k| made.remove(&k).map(|(_, task)| (k, task))).collect()
         }
         Err(_) => return,
@@ -115,7 +119,7 @@ pub(super) fn discard_job(shared: &Arc<Shared>, job_id: &str) {
 
 /// Remove every container made ahead that no leg took (the run ends).
 pub(super) fn discard_all(shared: &Arc<Shared>) {
-    let unused: Vec<(String, (String, JoinHandle<Option<PreparedJob>>))> = match shared.ahead.made.lock() {
+    let unused: Vec<(String, (String, Making))> = match shared.ahead.made.lock() {
         Ok(mut made) => made.drain().collect(),
         Err(_) => return,
     };
@@ -125,7 +129,7 @@ pub(super) fn discard_all(shared: &Arc<Shared>) {
 }
 
 /// Remove a made-ahead container in the background, once it is made.
-fn discard(shared: &Arc<Shared>, key: &str, task: JoinHandle<Option<PreparedJob>>) {
+fn discard(shared: &Arc<Shared>, key: &str, task: Making) {
     let owner = shared.clone();
     shared.reaper.spawn(key, async move {
         if let Ok(Some(prepared)) = task.await {

@@ -59,7 +59,9 @@ fn containers_of_job(run_id: &str, job: &str) -> Vec<(String, String)> {
 fn made_ahead(run_id: &str, job: &str) -> String {
     let until = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Some((id, _)) = containers_of_job(run_id, job).into_iter().find(|(_, state)| state == "created") {
+        if let Some((id, _)) =
+            containers_of_job(run_id, job).into_iter().find(|(_, state)| state == "created")
+        {
             return id;
         }
         assert!(Instant::now() < until, "no container was made ahead for `{job}`");

@@ -35,7 +35,8 @@ pub async fn prepare_job(docker: &Docker, setup: &JobSetup) -> Result<PreparedJo
     let (mut job, image, options, _) = begin(docker, setup, remote).await?;
     let labels = labels(&setup.run_id, &setup.job_key);
     let name = docker_name(&["pipe", &setup.run_id, &setup.job_key]);
-    let created = job_container(docker, setup, &image, &job, &options, &labels, &name, None, Start::Later).await;
+    let created =
+        job_container(docker, setup, &image, &job, &options, &labels, &name, None, Start::Later).await;
     job.container_id = cleaned_up(&job, created).await?;
     Ok(PreparedJob { setup: setup.clone(), job })
 }
@@ -49,7 +50,8 @@ impl PreparedJob {
     /// Start the container: the job is ready for its steps. When that fails, or `cancel` fires
     /// first, the container is removed ([`Error::Cancelled`] for the latter).
     pub async fn start(self, cancel: &CancellationToken) -> Result<DockerJob, Error> {
-        let what = format!("job container {}", docker_name(&["pipe", &self.setup.run_id, &self.setup.job_key]));
+        let what =
+            format!("job container {}", docker_name(&["pipe", &self.setup.run_id, &self.setup.job_key]));
         let started = tokio::select! {
             started = start(&self.job.docker, &self.job.container_id, &what) => started,
             () = cancel.cancelled() => Err(Error::Cancelled),
