@@ -9,7 +9,7 @@ use bollard::Docker;
 use tokio_util::sync::CancellationToken;
 
 use super::container::{Start, begin, cleaned_up, job_container, start};
-use super::{DockerJob, daemon_is_remote, docker_name, labels};
+use super::{DockerJob, docker_name, engine_is_remote, labels};
 use crate::Error;
 use crate::backend::JobSetup;
 
@@ -31,7 +31,7 @@ pub async fn prepare_job(docker: &Docker, setup: &JobSetup) -> Result<PreparedJo
     if !can_prepare(setup) {
         return Err(Error::docker(format!("job {}: a job with services is not made ahead", setup.job_key)));
     }
-    let remote = daemon_is_remote(std::env::var("DOCKER_HOST").ok().as_deref());
+    let remote = engine_is_remote();
     let (mut job, image, options, _) = begin(docker, setup, remote).await?;
     let labels = labels(&setup.run_id, &setup.job_key);
     let name = docker_name(&["pipe", &setup.run_id, &setup.job_key]);
