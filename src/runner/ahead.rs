@@ -8,21 +8,19 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use bollard::Docker;
 use serde_json::{Map, Value as Json};
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use super::Shared;
 use crate::Error;
-use crate::backend::docker::{DockerJob, PreparedJob, can_prepare, prepare_job, start_job_until};
+use crate::backend::{Backend, JobBackend, JobSetup, Prepared, StartContext};
 use crate::plan::PlannedJob;
 
 /// How many made-ahead containers may wait for their jobs at once.
 const AT_MOST: usize = 8;
 
 /// The task making a container ahead: it ends with the container, or nothing when it failed.
-type Making = JoinHandle<Option<PreparedJob>>;
+type Making = JoinHandle<Option<Box<dyn Prepared>>>;
 
 #[derive(Default)]
 pub struct Ahead {
@@ -34,12 +32,12 @@ pub struct Ahead {
 /// need counted as a success without outputs). Nothing when the job would not start legs then
 /// (its `if:` is false, a gate, a call) or does not run in Docker.
 pub(super) fn make(shared: &Arc<Shared>, pj: &PlannedJob, needs: &Map<String, Json>) {
-    let Some(docker) = &shared.docker else { return };
     let Some(job) = shared.pipeline.job(&pj.id) else { return };
     let Some(legs) = super::job_start::expected_legs(shared, pj, needs) else { return };
     let job_id = shared.full_id(&pj.id);
     for leg in legs {
-        if leg.executor != "docker" || leg.environment.is_some() || leg.delay.is_some() {
+        let backend = shared.backends.for_executor(leg.executor).clone();
+        if !backend.executor().runs_images() || leg.environment.is_some() || leg.delay.is_some() {
             continue;
         }
         {
@@ -53,37 +51,32 @@ pub(super) fn make(shared: &Arc<Shared>, pj: &PlannedJob, needs: &Map<String, Js
         }
         let Ok((_, setup)) = super::job::scratch_and_setup(shared, &leg) else { continue };
         let Ok(setup) = super::docker_setup::complete(setup, job, shared, &leg) else { continue };
-        if !can_prepare(&setup) {
-            continue;
-        }
-        let docker = docker.clone();
-        let task = tokio::spawn(async move { prepare_job(&docker, &setup).await.ok() });
+        let task = tokio::spawn(async move { backend.prepare(&setup).await });
         if let Ok(mut made) = shared.ahead.made.lock() {
             made.insert(leg.key.clone(), (job_id.clone(), task));
         }
     }
 }
 
-/// Start the job environment of `setup`: the container made ahead for it when it fits, else a
-/// new one (see [`start_job_until`]).
+/// Start the leg of `setup` on `backend`: what was made ahead for it when it fits, else anew.
 pub(super) async fn start(
     shared: &Arc<Shared>,
-    docker: &Docker,
-    setup: &crate::backend::JobSetup,
-    cancel: &CancellationToken,
-) -> Result<DockerJob, Error> {
+    backend: &Arc<dyn Backend>,
+    setup: &JobSetup,
+    ctx: StartContext,
+) -> Result<Box<dyn JobBackend>, Error> {
     let task = shared.ahead.made.lock().ok().and_then(|mut m| m.remove(&setup.job_key));
     if let Some((_, mut task)) = task {
         let made = tokio::select! {
             made = &mut task => made.ok().flatten(),
-            () = cancel.cancelled() => {
+            () = ctx.cancel.cancelled() => {
                 discard(shared, &setup.job_key, task);
                 return Err(Error::Cancelled);
             }
         };
         match made {
-            Some(prepared) if prepared.fits(setup) => match prepared.start(cancel).await {
-                Ok(job) => return Ok(job),
+            Some(prepared) if prepared.fits(setup) => match prepared.start(ctx.clone()).await {
+                Ok(leg) => return Ok(leg),
                 Err(Error::Cancelled) => return Err(Error::Cancelled),
                 // Removed under pipe, or it did not start: a new one is made below.
                 Err(_) => {}
@@ -97,9 +90,9 @@ pub(super) async fn start(
             None => {}
         }
     }
-    // A container made ahead under this name and discarded is gone before the new one is made.
+    // What was made ahead under this name and discarded is gone before the new one is made.
     shared.reaper.wait(&setup.job_key).await;
-    start_job_until(docker, setup, cancel).await
+    backend.start(setup, ctx).await
 }
 
 /// Remove the containers made ahead for job `job_id` (its run-wide id) that no leg took.

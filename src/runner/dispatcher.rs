@@ -321,7 +321,7 @@ impl<'p> Dispatcher<'p> {
     /// Job `i` runs or is done: the containers of dependents whose needs all run or are done
     /// are made ahead (see `ahead.rs`).
     fn make_ahead(&self, i: usize) {
-        if self.shared.docker.is_none() || self.stopping.is_some() {
+        if self.shared.backends.engines().next().is_none() || self.stopping.is_some() {
             return;
         }
         for &d in self.readiness.dependents(i) {
@@ -526,10 +526,11 @@ impl<'p> Dispatcher<'p> {
             message: shared.masker.mask(&why),
         });
         emit_leg_ended(shared, leg, Conclusion::Failure);
-        if let Some(docker) = &shared.docker
-            && let Err(e) = crate::backend::docker::remove_job(docker, &shared.run_id, &leg.key).await
-        {
-            shared.notice("warning", format!("the containers of `{}` could not be removed: {e}", leg.name));
+        for backend in shared.backends.engines() {
+            if let Err(e) = backend.remove_job(&shared.run_id, &leg.key).await {
+                shared
+                    .notice("warning", format!("the containers of `{}` could not be removed: {e}", leg.name));
+            }
         }
         LegResult::failed()
     }
