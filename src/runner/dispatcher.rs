@@ -135,12 +135,16 @@ struct Dispatcher<'p> {
     /// The run's state could not be written (a full disk): nothing new starts, and what
     /// finishes from now on is recorded as interrupted (`pipe resume` runs it again).
     state_lost: bool,
+    /// Jobs with legs finished in an earlier attempt of this run, but not all of them: their
+    /// records, by job.
+    resumed: HashMap<usize, Vec<JobRecord>>,
 }
 
 impl<'p> Dispatcher<'p> {
     fn new(shared: Arc<Shared>, plan: &'p Plan, already: &BTreeMap<String, JobRecord>) -> Self {
         let mut states: Vec<JobState> = plan.jobs.iter().map(|_| JobState::Pending).collect();
         let mut records = Vec::new();
+        let mut resumed = HashMap::new();
         // Jobs finished in an earlier attempt of this run are not run again (resume).
         let mut earlier: HashMap<&str, Vec<&JobRecord>> = HashMap::new();
         for r in already.values() {
@@ -155,22 +159,15 @@ impl<'p> Dispatcher<'p> {
             if legs.is_empty() || legs.iter().any(again) || job.call.is_some() {
                 continue;
             }
-            let failed = legs.iter().any(|r| r.result == Conclusion::Failure);
-            let mut outputs = Map::new();
-            for r in &legs {
-                if let Json::Object(o) = &r.outputs {
-                    outputs.extend(o.clone());
-                }
-            }
-            let result = if failed {
-                Conclusion::Failure
-            } else if legs.iter().all(|r| r.result == Conclusion::Skipped) {
-                Conclusion::Skipped
+            let legs: Vec<JobRecord> = legs.into_iter().cloned().collect();
+            records.extend(legs.iter().cloned());
+            if every_leg_recorded(job, &legs) {
+                states[i] = JobState::Done(earlier_done(&legs));
             } else {
-                Conclusion::Success
-            };
-            states[i] = JobState::Done(JobDone { result, outputs });
-            records.extend(legs.into_iter().cloned());
+                // Legs that had not finished when the run stopped: the job starts again, and
+                // only they run (see `run_legs`).
+                resumed.insert(i, legs);
+            }
         }
         let (arm, armed) = mpsc::unbounded_channel();
         let mut readiness = Readiness::new(plan);
@@ -202,6 +199,7 @@ impl<'p> Dispatcher<'p> {
             stopping: None,
             waiting: false,
             state_lost: false,
+            resumed,
         }
     }
 
@@ -303,14 +301,29 @@ impl<'p> Dispatcher<'p> {
         }
     }
 
-    fn run_legs(&mut self, i: usize, legs: Vec<Leg>) {
+    fn run_legs(&mut self, i: usize, mut legs: Vec<Leg>) {
+        // On resume, the legs finished in an earlier attempt count as they ended; the others run.
+        let earlier = self.resumed.remove(&i).unwrap_or_default();
+        legs.retain(|l| {
+            let matrix = l.matrix.clone().map(Json::Object);
+            !earlier.iter().any(|r| r.matrix == matrix)
+        });
+        let done = (!earlier.is_empty()).then(|| earlier_done(&earlier));
+        if legs.is_empty()
+            && let Some(done) = done
+        {
+            self.set_done(i, done);
+            return;
+        }
+        let (failed, outputs) =
+            done.map_or((false, Map::new()), |d| (d.result == Conclusion::Failure, d.outputs));
         self.states[i] = JobState::Running {
             remaining: legs.len(),
-            failed: false,
+            failed,
             cancelled: false,
             interrupted: false,
             waiting: false,
-            outputs: Map::new(),
+            outputs,
             cancel: self.shared.cancel.child(),
         };
         // In the order they became ready.
@@ -803,6 +816,39 @@ fn emit_leg_ended(shared: &Shared, leg: &Leg, result: Conclusion) {
         outputs: json!({}),
         duration_ms: 0,
     });
+}
+
+/// Whether an earlier attempt of the run recorded every leg of job `pj` as it expands now (a
+/// matrix expanded at run time is known once the job starts: not here).
+fn every_leg_recorded(pj: &PlannedJob, recorded: &[JobRecord]) -> bool {
+    match &pj.legs {
+        Legs::Single => true,
+        // A whole-job record: the job was skipped (or failed before its legs were known).
+        Legs::Matrix { .. } if recorded.iter().any(|r| r.matrix.is_none()) => true,
+        Legs::Matrix { legs, .. } => legs.iter().all(|l| {
+            let matrix = Some(Json::Object(l.matrix.clone()));
+            recorded.iter().any(|r| r.matrix == matrix)
+        }),
+        Legs::Dynamic { .. } => false,
+    }
+}
+
+/// How a job ended, from the legs an earlier attempt of the run recorded.
+fn earlier_done(legs: &[JobRecord]) -> JobDone {
+    let mut outputs = Map::new();
+    for r in legs {
+        if let Json::Object(o) = &r.outputs {
+            outputs.extend(o.clone());
+        }
+    }
+    let result = if legs.iter().any(|r| r.result == Conclusion::Failure) {
+        Conclusion::Failure
+    } else if legs.iter().all(|r| r.result == Conclusion::Skipped) {
+        Conclusion::Skipped
+    } else {
+        Conclusion::Success
+    };
+    JobDone { result, outputs }
 }
 
 /// A leg ended so that `pipe resume` runs it again.

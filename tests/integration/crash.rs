@@ -486,3 +486,69 @@ fn after_the_docker_daemon_dies_mid_step_the_jobs_are_interrupted_and_resume_run
         assert_eq!(record["jobs"][job]["result"], "success", "{record}");
     }
 }
+
+/// The events of a finished `pipe … --output json`.
+fn events_of(out: &std::process::Output) -> Vec<serde_json::Value> {
+    crate::support::spawn::stdout_events(out)
+}
+
+#[test]
+fn resume_after_kill_9_runs_the_matrix_legs_that_were_not_recorded_and_then_the_dependents() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ran, quick) = (dir.path().join("ran"), dir.path().join("quick"));
+    // Legs 1 and 2 end at once; leg 3 sleeps until the run is killed (on resume it is quick).
+    let pipeline = format!(
+        "on: push\njobs:\n  build:\n    runs-on: x\n    strategy:\n      matrix:\n        n: [1, 2, 3]\n    steps:\n      - run: |\n          echo \"${{{{ matrix.n }}}}\" >> '{r}'\n          if [ \"${{{{ matrix.n }}}}\" = 3 ] && [ ! -e '{q}' ]; then sleep 30; fi\n  after:\n    needs: build\n    runs-on: x\n    steps:\n      - run: echo after >> '{r}'\n",
+        r = ran.display(),
+        q = quick.display()
+    );
+    std::fs::write(dir.path().join("p.yml"), pipeline).unwrap();
+    let (mut child, mut lines) = start(dir.path(), &["--executor", "host"]);
+    let run_id = until_step_started(&mut lines);
+    let recorded = || {
+        let record = run_json(dir.path(), &run_id);
+        let legs = record["jobs"].as_object().map_or(0, |j| j.len());
+        let group = record["processes"].as_object().and_then(|p| p.values().next().and_then(|v| v.as_i64()));
+        (legs, group)
+    };
+    wait_for("two legs recorded and the third one's process group", Duration::from_secs(20), || {
+        matches!(recorded(), (2, Some(_)))
+    });
+    let pgid = recorded().1.unwrap() as i32;
+    kill9(&mut child);
+    assert!(group_alive(pgid), "the sleeping leg died with pipe: nothing to show");
+    let record = run_json(dir.path(), &run_id);
+    let keys: Vec<&String> = record["jobs"].as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 2, "{record}");
+    assert!(keys.iter().all(|k| k.starts_with("build ") && !k.contains('3')), "{keys:?}");
+    let before = std::fs::read_to_string(&ran).unwrap();
+    let mut first: Vec<&str> = before.lines().collect();
+    first.sort_unstable();
+    assert_eq!(first, ["1", "2", "3"]);
+
+    std::fs::write(&quick, "").unwrap();
+    let resumed = pipe_in(dir.path(), &["resume", "last", "--output", "json"]);
+    let said = all_output(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{said}");
+    // Killed by resume; reaped a moment later (its parent is gone).
+    wait_for("the sleeping leg of the dead run to be gone", Duration::from_secs(5), || !group_alive(pgid));
+    // Only the missing leg ran again, then the dependent job.
+    let after = std::fs::read_to_string(&ran).unwrap();
+    assert_eq!(&after[before.len()..], "3\nafter\n", "{said}");
+    let events = events_of(&resumed);
+    let started: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e["event"] == "job_started")
+        .map(|e| (e["job"].as_str().unwrap_or("").to_string(), e["matrix"].to_string()))
+        .collect();
+    assert_eq!(started.len(), 2, "{started:?}\n{said}");
+    assert_eq!(started[0].0, "build", "{started:?}");
+    assert!(started[0].1.contains('3'), "{started:?}");
+    assert_eq!(started[1].0, "after", "{started:?}");
+    let record = run_json(dir.path(), &run_id);
+    assert_eq!(record["status"], "success", "{record}");
+    let jobs = record["jobs"].as_object().unwrap();
+    assert_eq!(jobs.len(), 4, "{record}");
+    assert!(jobs.values().all(|j| j["result"] == "success"), "{record}");
+    assert!(record.get("processes").is_none(), "{record}");
+}
