@@ -3,6 +3,7 @@
 //! Backends never interpret workflow semantics: they only start, exec and clean up.
 
 pub mod docker;
+pub mod engine;
 pub mod host;
 
 use std::collections::BTreeMap;

@@ -16,6 +16,7 @@ mod connect;
 mod container;
 mod copy;
 mod exec;
+mod health;
 mod image;
 mod options;
 mod prune;
