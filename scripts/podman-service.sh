@@ -19,6 +19,10 @@
 # container (1048576 open files, 4194304 processes) cannot be set and every container fails with
 # "error setting rlimit ... operation not permitted"; the service then gets a containers.conf of
 # its own (CONTAINERS_CONF) whose default_ulimits stay within this process's hard limits.
+#
+# Docker allows plain HTTP to a registry on 127.0.0.0/8 (the lab's registry on 127.0.0.1);
+# Podman does not: the service gets a registries.conf (CONTAINERS_REGISTRIES_CONF) that adds
+# 127.0.0.1 and localhost as insecure registries to the system's own settings.
 set -euo pipefail
 
 uid=$(id -u)
@@ -55,6 +59,20 @@ limits_conf() {
     echo "$conf"
 }
 
+# The system's registries.conf plus 127.0.0.1 and localhost over plain HTTP, as Docker allows.
+registries_conf() {
+    local conf system=/etc/containers/registries.conf
+    conf="$(dirname "$PIDFILE")/pipe-podman-$uid-registries.conf"
+    if [ -f "$system" ]; then cat "$system" >"$conf"; else : >"$conf"; fi
+    local host
+    for host in 127.0.0.1 localhost; do
+        if ! grep -qE "^[[:space:]]*location[[:space:]]*=[[:space:]]*\"$host\"" "$conf"; then
+            printf '\n[[registry]]\nlocation = "%s"\ninsecure = true\n' "$host" >>"$conf"
+        fi
+    done
+    echo "$conf"
+}
+
 ensure() {
     local start
     start=$(date +%s)
@@ -77,17 +95,14 @@ ensure() {
         return 0
     fi
     mkdir -p "$(dirname "$SOCKET")"
-    local conf
+    local conf registries
     conf=$(limits_conf)
+    registries=$(registries_conf)
     log "starting podman system service on $SOCKET (log: $LOGFILE, pid file: $PIDFILE)"
     # setsid: the service outlives this script and gets no terminal signals. Started directly so
     # that $! is podman itself.
-    if [ -n "$conf" ]; then
-        CONTAINERS_CONF="$conf" setsid podman system service --time=0 "unix://$SOCKET" \
-            >"$LOGFILE" 2>&1 </dev/null &
-    else
+    CONTAINERS_REGISTRIES_CONF="$registries" CONTAINERS_CONF="${conf:-${CONTAINERS_CONF:-}}" \
         setsid podman system service --time=0 "unix://$SOCKET" >"$LOGFILE" 2>&1 </dev/null &
-    fi
     local pid=$!
     echo "$pid" >"$PIDFILE"
     local waited=0
