@@ -163,8 +163,22 @@ pub async fn run_leg(
             LegResult::failed()
         }
     };
+    let result = unrecorded(&shared, leg, result);
     emit_finished(result.result, &result.outputs);
     result
+}
+
+/// A leg that ends after the run's state could not be written: its log is cut and its result
+/// may not be recorded, so it does not count as done. It is interrupted, and `pipe resume` runs
+/// it again.
+fn unrecorded(shared: &Shared, leg: &Leg, result: LegResult) -> LegResult {
+    if shared.emitter.write_error().is_none()
+        || matches!(result.result, Conclusion::Cancelled | Conclusion::Interrupted)
+    {
+        return result;
+    }
+    interrupted(shared, leg, "its result could not be recorded, as the run's state could not be written");
+    LegResult { result: Conclusion::Interrupted, ..result }
 }
 
 async fn run_leg_inner(

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `pipe` binary.
 
+mod support;
 mod test;
 
 mod actions;

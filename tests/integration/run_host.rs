@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 
 use crate::test::pipe_bin;
 
-const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+use crate::support::spawn::{SHA, host_json_run, pipe_command};
 
 pub struct Ran {
     pub code: i32,
@@ -584,20 +584,8 @@ fn ctrl_c_stops_steps_and_leaves_nothing_running() {
         format!("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: |\n          sleep 300 &\n          exec -a {marker} sleep 300\n"),
     )
     .unwrap();
-    let child = Command::new(pipe_bin())
-        .args([
-            "run",
-            "p.yml",
-            "--executor",
-            "host",
-            "--output",
-            "json",
-            "--ref",
-            "refs/heads/main",
-            "--sha",
-            SHA,
-        ])
-        .current_dir(dir.path())
+    let child = pipe_command(dir.path())
+        .args(host_json_run("p.yml", &[]))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
