@@ -6,7 +6,9 @@
 //!   (goal: ≤ 1.2×): with `--bind`, and with the workspace copied in (against a raw create + start
 //!   + upload of the same files, and, for information, against create + start alone).
 //!
-//! Run with `cargo bench --bench docker_overhead` after `scripts/test-images.sh`. Prints figures;
+//! Run with `cargo bench --bench docker_overhead` after `scripts/test-images.sh` (against Podman:
+//! `DOCKER_HOST=unix:///run/podman/podman.sock`, after `scripts/podman-service.sh load-images`;
+//! the figures then say `podman`). Prints figures;
 //! skips with a message when no daemon answers. `PIPE_BENCH_ITERATIONS` sets the sample count.
 
 use std::collections::BTreeMap;
@@ -42,7 +44,9 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
-fn show(what: &str, ours: Duration, raw: Duration, goal: f64) {
+/// `engine` names the daemon in the figures: `docker`, or `podman` (its Docker-compatible API,
+/// with `DOCKER_HOST` naming its socket).
+fn show(engine: &str, what: &str, ours: Duration, raw: Duration, goal: f64) {
     let ratio = ours.as_secs_f64() / raw.as_secs_f64().max(1e-9);
     let verdict = if ratio <= goal { "ok" } else { "ABOVE GOAL" };
     println!(
@@ -51,7 +55,7 @@ fn show(what: &str, ours: Duration, raw: Duration, goal: f64) {
         raw.as_secs_f64() * 1e3
     );
     println!(
-        "@figure | docker {} | {:.1} vs {:.1} ms raw = {ratio:.2}x | <= {goal}x | {}",
+        "@figure | {engine} {} | {:.1} vs {:.1} ms raw = {ratio:.2}x | <= {goal}x | {}",
         what.trim(),
         ours.as_secs_f64() * 1e3,
         raw.as_secs_f64() * 1e3,
@@ -100,6 +104,7 @@ async fn bench() -> Result<(), String> {
         );
         return Ok(());
     }
+    let engine = if pipe::backend::engine::is_podman(&docker).await { "podman" } else { "docker" };
     let iterations: usize =
         std::env::var("PIPE_BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
     let dirs = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -124,7 +129,7 @@ async fn bench() -> Result<(), String> {
         services: Vec::new(),
         pull: PullPolicy::Missing,
     };
-    println!("docker_overhead: {iterations} samples each, medians");
+    println!("docker_overhead: {engine}, {iterations} samples each, medians");
 
     // Per-step overhead, in one container.
     let job = docker::start_job(&docker, &setup("exec", false)).await.map_err(|e| e.to_string())?;
@@ -149,7 +154,7 @@ async fn bench() -> Result<(), String> {
         }
     }
     job.teardown().await;
-    show("step exec (`true`)", median(ours), median(raw), 1.3);
+    show(engine, "step exec (`true`)", median(ours), median(raw), 1.3);
 
     // Job setup.
     let remove = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
@@ -201,9 +206,9 @@ async fn bench() -> Result<(), String> {
         docker.remove_container(&created.id, Some(remove.clone())).await.map_err(|e| e.to_string())?;
     }
     let raw = median(raw);
-    show("job setup (--bind)", median(bind), raw, 1.2);
+    show(engine, "job setup (--bind)", median(bind), raw, 1.2);
     let copy = median(copy);
-    show("job setup (workspace copied)", copy, median(raw_upload), 1.2);
-    show("  same, vs create+start only", copy, raw, 1.2);
+    show(engine, "job setup (workspace copied)", copy, median(raw_upload), 1.2);
+    show(engine, "  same, vs create+start only", copy, raw, 1.2);
     Ok(())
 }

@@ -82,7 +82,10 @@ mod tests {
         assert_eq!(podman_sockets(0, Some("/run/user/0")), vec![PathBuf::from("/run/podman/podman.sock")]);
         assert_eq!(
             podman_sockets(1000, Some("/run/user/1000")),
-            vec![PathBuf::from("/run/user/1000/podman/podman.sock"), PathBuf::from("/run/podman/podman.sock")]
+            vec![
+                PathBuf::from("/run/user/1000/podman/podman.sock"),
+                PathBuf::from("/run/podman/podman.sock")
+            ]
         );
         assert_eq!(podman_sockets(1000, None)[0], PathBuf::from("/run/user/1000/podman/podman.sock"));
         assert_eq!(podman_sockets(1000, Some(""))[0], PathBuf::from("/run/user/1000/podman/podman.sock"));
@@ -95,7 +98,10 @@ mod tests {
         assert_eq!(podman_host(&sockets, rootful).unwrap(), "unix:///run/podman/podman.sock");
         assert_eq!(podman_host(&sockets, |_| true).unwrap(), "unix:///run/user/1000/podman/podman.sock");
         let err = podman_host(&sockets, |_| false).unwrap_err();
-        assert!(err.to_string().contains("/run/user/1000/podman/podman.sock or /run/podman/podman.sock"), "{err}");
+        assert!(
+            err.to_string().contains("/run/user/1000/podman/podman.sock or /run/podman/podman.sock"),
+            "{err}"
+        );
         assert!(err.hint().is_some_and(|h| h.contains("podman system service")));
     }
 }

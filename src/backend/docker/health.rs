@@ -148,7 +148,8 @@ mod tests {
         assert!(OwnCheck::new(&config(&["NONE"]), now).is_none());
         assert!(OwnCheck::new(&config(&["CMD"]), now).is_none());
         assert!(OwnCheck::new(&HealthConfig::default(), now).is_none());
-        let defaults = OwnCheck::new(&HealthConfig { test: config(&["CMD", "true"]).test, ..Default::default() }, now);
+        let defaults =
+            OwnCheck::new(&HealthConfig { test: config(&["CMD", "true"]).test, ..Default::default() }, now);
         let defaults = defaults.unwrap();
         assert_eq!((defaults.interval, defaults.retries), (DEFAULT_INTERVAL, DEFAULT_RETRIES));
     }
