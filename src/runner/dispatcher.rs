@@ -375,13 +375,7 @@ impl<'p> Dispatcher<'p> {
             if unrecorded(&result) {
                 result.result = Conclusion::Interrupted;
             }
-            let mut record = JobRecord {
-                job: leg.job_id.clone(),
-                name: leg.name.clone(),
-                matrix: leg.matrix.clone().map(Json::Object),
-                result: result.result,
-                outputs: Json::Object(result.outputs.clone()),
-            };
+            let mut record = leg_record(&leg, result.result, result.outputs.clone());
             persist(&self.shared, &record);
             // This very write may have been the first to fail.
             if unrecorded(&result) {
@@ -472,21 +466,8 @@ impl<'p> Dispatcher<'p> {
     /// interrupted (so that `pipe resume` runs their whole job again, not only what is missing).
     fn drop_queued_legs(&mut self) {
         for (i, leg) in std::mem::take(&mut self.queue) {
-            self.shared.emitter.emit(Event::JobFinished {
-                job: leg.job_id.clone(),
-                name: leg.name.clone(),
-                matrix: leg.matrix.clone().map(Json::Object),
-                result: Conclusion::Interrupted,
-                outputs: json!({}),
-                duration_ms: 0,
-            });
-            let record = JobRecord {
-                job: leg.job_id.clone(),
-                name: leg.name.clone(),
-                matrix: leg.matrix.clone().map(Json::Object),
-                result: Conclusion::Interrupted,
-                outputs: json!({}),
-            };
+            emit_leg_ended(&self.shared, &leg, Conclusion::Interrupted);
+            let record = leg_record(&leg, Conclusion::Interrupted, Map::new());
             persist(&self.shared, &record);
             self.records.push(record);
             let JobState::Running { remaining, interrupted, outputs, .. } = &mut self.states[i] else {
@@ -524,14 +505,7 @@ impl<'p> Dispatcher<'p> {
             level: "error".into(),
             message: shared.masker.mask(&why),
         });
-        shared.emitter.emit(Event::JobFinished {
-            job: leg.job_id.clone(),
-            name: leg.name.clone(),
-            matrix: leg.matrix.clone().map(Json::Object),
-            result: Conclusion::Failure,
-            outputs: json!({}),
-            duration_ms: 0,
-        });
+        emit_leg_ended(shared, leg, Conclusion::Failure);
         if let Some(docker) = &shared.docker
             && let Err(e) = crate::backend::docker::remove_job(docker, &shared.run_id, &leg.key).await
         {
@@ -759,6 +733,29 @@ fn persist(shared: &Shared, record: &JobRecord) {
     if let Err(e) = shared.store.write_record(&r) {
         shared.emitter.state_write_failed(e.to_string());
     }
+}
+
+/// The run record's entry of a finished leg.
+fn leg_record(leg: &Leg, result: Conclusion, outputs: Map<String, Json>) -> JobRecord {
+    JobRecord {
+        job: leg.job_id.clone(),
+        name: leg.name.clone(),
+        matrix: leg.matrix.clone().map(Json::Object),
+        result,
+        outputs: Json::Object(outputs),
+    }
+}
+
+/// Say that a leg ended without running (to its end), with no outputs.
+fn emit_leg_ended(shared: &Shared, leg: &Leg, result: Conclusion) {
+    shared.emitter.emit(Event::JobFinished {
+        job: leg.job_id.clone(),
+        name: leg.name.clone(),
+        matrix: leg.matrix.clone().map(Json::Object),
+        result,
+        outputs: json!({}),
+        duration_ms: 0,
+    });
 }
 
 /// A leg ended so that `pipe resume` runs it again.

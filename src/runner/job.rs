@@ -149,7 +149,6 @@ pub async fn run_leg(
     } else {
         run_leg_inner(&shared, job, leg, cancel, timer).await
     };
-    drop(group);
     let result = match result {
         Ok(r) => r,
         Err(message) => {
@@ -165,6 +164,8 @@ pub async fn run_leg(
     };
     let result = unrecorded(&shared, leg, result);
     emit_finished(result.result, &result.outputs);
+    // The group is held until the job has finished: the next holder starts after it.
+    drop(group);
     result
 }
 

@@ -24,6 +24,7 @@ mod reusable;
 #[macro_use]
 mod run_host;
 mod remote_actions;
+mod remote_engine;
 mod remote_workflows;
 mod run_docker;
 mod run_gitlab;

@@ -149,11 +149,12 @@ pub fn run_in(exec: Exec, dir: tempfile::TempDir, yaml: &str, extra: &[&str]) ->
     }
 }
 
-/// Containers (any state) carrying a run's label, asked through the Docker API.
+/// Containers (any state) carrying a run's label, asked through the Docker API (of the engine
+/// pipe uses: `DOCKER_HOST`, TLS, ssh or a Docker context).
 pub fn labelled_containers(run_id: &str) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let docker = bollard::Docker::connect_with_defaults().unwrap();
+        let docker = pipe::backend::docker::connect().await.unwrap();
         let filters = std::collections::HashMap::from([(
             "label".to_string(),
             vec![format!("dev.pipe.run-id={run_id}")],
