@@ -51,7 +51,8 @@ pub fn main() -> i32 {
         cli.command,
         cli::Command::Run(_) | cli::Command::Resume { .. } | cli::Command::Rollback(_) | cli::Command::Prune
     );
-    if let Err(err) = needs_engine.then(|| backend::engine::select(cli.global.engine)).unwrap_or(Ok(())) {
+    let chosen = if needs_engine { backend::engine::select(cli.global.engine) } else { Ok(()) };
+    if let Err(err) = chosen {
         output::stderr(&format!("error: {err}\n"));
         if let Some(hint) = err.hint() {
             output::stderr(&format!("hint: {hint}\n"));
