@@ -506,10 +506,11 @@ impl<'p> Dispatcher<'p> {
             message: shared.masker.mask(&why),
         });
         emit_leg_ended(shared, leg, Conclusion::Failure);
-        if let Some(docker) = &shared.docker
-            && let Err(e) = crate::backend::docker::remove_job(docker, &shared.run_id, &leg.key).await
-        {
-            shared.notice("warning", format!("the containers of `{}` could not be removed: {e}", leg.name));
+        for backend in shared.backends.engines() {
+            if let Err(e) = backend.remove_job(&shared.run_id, &leg.key).await {
+                shared
+                    .notice("warning", format!("the containers of `{}` could not be removed: {e}", leg.name));
+            }
         }
         LegResult::failed()
     }

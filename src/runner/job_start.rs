@@ -189,7 +189,7 @@ fn legs(
             scope: leg_scope,
             needs: needs.clone(),
             image: place.image,
-            executor: place.executor.to_string(),
+            executor: Some(place.executor),
             environment,
             approved_by: None,
             continue_on_error,

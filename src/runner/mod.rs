@@ -41,8 +41,9 @@ pub use crash::PANIC_IN_JOB;
 pub use dispatcher::{Finished, JobDone, dispatch_run};
 pub use run::{RunInputs, RunRequest, run};
 
+use crate::backend::ExecutorChoice;
 use crate::backend::PullPolicy;
-use crate::cli::{ExecutorChoice, Mode};
+use crate::cli::Mode;
 use crate::mask::Masker;
 use crate::model::Pipeline;
 use crate::scope::{Compiled, Scope};
@@ -60,8 +61,11 @@ pub struct Shared {
     pub masker: Masker,
     pub secrets: BTreeMap<String, String>,
     pub env_file_vars: BTreeMap<String, String>,
-    /// The Docker daemon, when jobs may run in containers (`None`: every job on the host).
+    /// The Docker API of the run's engine, when it has one (actions that build or run
+    /// containers of their own use it).
     pub docker: Option<bollard::Docker>,
+    /// The backends the run's legs start on.
+    pub backends: crate::backend::Backends,
     /// The user's working tree.
     pub workdir: PathBuf,
     pub bind: bool,

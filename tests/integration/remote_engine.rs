@@ -303,3 +303,72 @@ fn ctrl_c_and_prune_clean_up_on_the_remote_engine_and_nothing_local_is_mounted()
     assert_eq!(pruned.status.code(), Some(0), "{}", all_output(&pruned));
     assert!(remote_containers(&run_id).is_empty(), "prune left the container: {}", all_output(&pruned));
 }
+
+/// The lab's pipeline, unchanged, against the remote engine (plain tcp): lint, test and scan run
+/// in containers there, build builds the image there, and the deploys publish the releases and
+/// the stable endpoints on the engine's address, where their health checks reach them from here.
+/// No registry: the image stays on the engine, as the lab says.
+#[test]
+fn the_lab_pipeline_deploys_on_the_remote_engine() {
+    let Some(remotes) = remotes() else { return };
+    let tcp = remotes.iter().find(|r| r.name == "tcp").unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("pipelines")).unwrap();
+    std::fs::copy(repo.join("pipelines/cd-starter.yml"), root.join("pipelines/cd-starter.yml")).unwrap();
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(repo.join("examples"))
+        .arg(repo.join("scripts"))
+        .arg(root)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    std::fs::write(root.join("staging.env"), "API_TOKEN=s3cret-staging\n").unwrap();
+    std::fs::write(
+        root.join("pipe.toml"),
+        "[environments.staging]\napproval = false\nsecrets_file = \"staging.env\"\n\
+         [environments.production]\napproval = false\n\
+         [platforms]\nubuntu-latest = \"pipe-test/python:bookworm\"\n",
+    )
+    .unwrap();
+    let prefix = format!("r{}-", std::process::id());
+    // Ports of the engine's machine: this test's own range, away from the lab's defaults.
+    let base = 20000 + (std::process::id() % 20000) as u16;
+    let (staging, production) = (base, base + 1);
+    let vars = [
+        "BASE_IMAGE=pipe-test/python:bookworm".to_string(),
+        format!("STACK_PREFIX={prefix}"),
+        format!("STAGING_PORT={staging}"),
+        format!("PRODUCTION_PORT={production}"),
+        "HEALTH_TIMEOUT=20".to_string(),
+    ];
+    let mut args = vec!["run", "pipelines/cd-starter.yml", "--ref", "refs/heads/main", "--sha", SHA];
+    for v in &vars {
+        args.extend(["--var", v.as_str()]);
+    }
+    args.extend(["--mode", "deployment"]);
+    let out = pipe(tcp, root, &args).output().unwrap();
+    let engine = tcp.env[0].1.trim_start_matches("tcp://").split(':').next().unwrap().to_string();
+    let health = |port: u16| {
+        let got = Command::new("curl")
+            .args(["-s", "--max-time", "3", &format!("http://{engine}:{port}/health")])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&got.stdout).to_string()
+    };
+    let (staged, produced) = (health(staging), health(production));
+    for env in ["staging", "production"] {
+        let mut c = Command::new("bash");
+        c.arg(root.join("examples/tasks-app/deploy.sh")).args(["down", env]).env("STACK_PREFIX", &prefix);
+        tcp.apply(&mut c);
+        let _ = c.output();
+    }
+    let _ = Remote::docker(&["rmi", &format!("tasks-app:{}", &SHA[..12])]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let version = &SHA[..12];
+    for (env, said) in [("staging", staged), ("production", produced)] {
+        assert!(said.contains("\"ok\"") && said.contains(version), "{env} on {engine}: {said}");
+    }
+}

@@ -13,6 +13,7 @@
 //!
 //! [`RUNNER_DIR_IN_CONTAINER`]: super::RUNNER_DIR_IN_CONTAINER
 
+mod backend;
 mod connect;
 mod container;
 mod copy;
@@ -33,6 +34,7 @@ use std::sync::atomic::AtomicU64;
 
 use bollard::Docker;
 
+pub use backend::{DockerBackend, DockerLeg};
 pub use connect::{
     available, connect, connect_endpoint, connect_to, daemon_is_remote, engine_is_remote, unreachable,
 };
@@ -57,7 +59,6 @@ pub const LABEL_PID: &str = "dev.pipe.pid";
 pub struct DockerJob {
     docker: Docker,
     container_id: String,
-    /// Boxed to keep `JobHandle` small.
     state: Box<JobState>,
 }
 

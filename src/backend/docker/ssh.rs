@@ -4,7 +4,8 @@
 //! and an ssh process ends with its connection.
 //!
 //! The ssh program is `ssh` from PATH, with the user's ssh configuration and agent; `BatchMode`
-//! is on (no password prompts). `PIPE_SSH_COMMAND` replaces the program and may add options
+//! is on (no password prompts), and the connections share one ssh connection (`ControlMaster`,
+//! a control socket in `$TMPDIR/pipe-ssh-UID`, kept 60 s after the last use). `PIPE_SSH_COMMAND` replaces the program and may add options
 //! (`ssh -F /path/config`), split at white space.
 
 use std::future::Future;
@@ -75,6 +76,18 @@ impl Target {
             None => vec!["ssh".to_string()],
         };
         argv.extend(["-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-T"].map(str::to_string));
+        // Every exec's output is a connection of its own: one ssh connection shared by all
+        // (multiplexed), kept 60 s after the last one ends, makes each a matter of milliseconds.
+        if let Some(dir) = control_dir() {
+            argv.extend([
+                "-o".to_string(),
+                "ControlMaster=auto".to_string(),
+                "-o".to_string(),
+                format!("ControlPath={}/%C", dir.display()),
+                "-o".to_string(),
+                "ControlPersist=60".to_string(),
+            ]);
+        }
         if let Some(user) = &self.user {
             argv.extend(["-l".to_string(), user.clone()]);
         }
@@ -84,6 +97,19 @@ impl Target {
         argv.extend(["--", &self.host, "docker", "system", "dial-stdio"].map(str::to_string));
         argv
     }
+}
+
+/// A directory of this user's own for ssh's control sockets (`$TMPDIR/pipe-ssh-UID`, mode 0700),
+/// or None when it cannot be made safely (then every connection is an ssh login of its own).
+fn control_dir() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    // The owner of /proc/self is this process's user.
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let dir = std::env::temp_dir().join(format!("pipe-ssh-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    let private = meta.is_dir() && meta.uid() == uid && meta.permissions().mode() & 0o077 == 0;
+    private.then_some(dir)
 }
 
 /// A client for the engine behind `address`. `said` collects what ssh wrote on its standard
