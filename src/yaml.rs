@@ -147,9 +147,16 @@ pub fn pos_in_scalar(
     index: usize,
 ) -> Pos {
     let start = span.start;
-    let before: String = text.chars().take(index).collect();
-    let line_delta = before.matches('\n').count();
-    let col_in_line = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+    // Lines and the column after the last line break among the first `index` characters.
+    let (mut line_delta, mut col_in_line) = (0, 0);
+    for c in text.chars().take(index) {
+        if c == '\n' {
+            line_delta += 1;
+            col_in_line = 0;
+        } else {
+            col_in_line += 1;
+        }
+    }
     // `source` is the main file: a scalar of an included file keeps its own lines and columns
     // (rendering finds the characters from them; the offset is only an estimate).
     let source_at = |line: usize, col: usize| {
@@ -174,6 +181,28 @@ impl Scalar {
     pub fn typed(&self) -> Typed<'_> {
         let t = self.text.as_str();
         if self.style != Style::Plain {
+            return Typed::Str(t);
+        }
+        // Most plain scalars are words (`ubuntu-latest`, `actions/checkout@v4`): only these first
+        // characters can start a null, a boolean or a number.
+        if let Some(&first) = t.as_bytes().first()
+            && !matches!(
+                first,
+                b'0'..=b'9'
+                    | b'-'
+                    | b'+'
+                    | b'.'
+                    | b'~'
+                    | b'n'
+                    | b'N'
+                    | b't'
+                    | b'T'
+                    | b'f'
+                    | b'F'
+                    | b'e'
+                    | b'E'
+            )
+        {
             return Typed::Str(t);
         }
         match t {
