@@ -5,56 +5,14 @@
 //!
 //! Run: cargo bench --bench output_throughput   (`PIPE_BENCH_OUTPUT_MB` sets the size)
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
-const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
-const LINE: &str = "output of a busy step, with words and numbers 0123456789 as a real log would have";
+// The step and the sampling of pipe's memory are the output test's.
+#[path = "../tests/integration/support/mod.rs"]
+mod support;
 
-fn peak_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn script(bytes: u64) -> String {
-    format!("yes '{LINE}' | head -c {bytes}")
-}
-
-/// `pipe run` of one step printing `bytes`: wall time of the step and pipe's peak memory (KiB),
-/// sampled until the process ends.
-fn pipe_run(dir: &std::path::Path, bytes: u64, extra: &[&str]) -> (Duration, u64) {
-    let yaml = format!(
-        "on: push\njobs:\n  loud:\n    runs-on: x\n    steps:\n      - name: print\n        run: {}\n",
-        script(bytes)
-    );
-    std::fs::write(dir.join("p.yml"), yaml).expect("write");
-    let _ = std::fs::remove_dir_all(dir.join(".pipe"));
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipe"))
-        .args(["run", "p.yml", "--executor", "host", "--ref", "refs/heads/main", "--sha", SHA])
-        .args(extra)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run pipe");
-    let mut peak = 0;
-    let status = loop {
-        if let Some(kib) = peak_kib(child.id()) {
-            peak = peak.max(kib);
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    assert!(status.success(), "the benchmark pipeline failed");
-    (start.elapsed(), peak)
-}
+use support::printing::{LINE, run_printing, script};
 
 fn main() {
     let mb: u64 = std::env::var("PIPE_BENCH_OUTPUT_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
@@ -70,15 +28,15 @@ fn main() {
     let bare = start.elapsed();
     let _ = std::fs::remove_file(dir.join("bare.log"));
 
-    let (_, small_peak) = pipe_run(dir, bytes / 20, &[]);
-    let (took, peak) = pipe_run(dir, bytes, &[]);
-    let run =
-        std::fs::read_dir(dir.join(".pipe/runs")).expect("runs").flatten().next().expect("a run").path();
+    let small_peak = run_printing(dir, bytes / 20, &[], &[]).peak_kib;
+    let printed = run_printing(dir, bytes, &[], &[]);
+    let (took, peak, run) = (printed.took, printed.peak_kib, printed.run);
     let logged = std::fs::metadata(run.join("logs/loud/00-print.log")).map_or(0, |m| m.len());
     assert_eq!(logged, bytes, "the log should hold every byte");
     let events = std::fs::metadata(run.join("events.jsonl")).map_or(0, |m| m.len());
     let rate = bytes as f64 / 1e6 / took.as_secs_f64();
-    let (json_took, json_peak) = pipe_run(dir, bytes, &["--output", "json"]);
+    let json = run_printing(dir, bytes, &[], &["--output", "json"]);
+    let (json_took, json_peak) = (json.took, json.peak_kib);
     let json_rate = bytes as f64 / 1e6 / json_took.as_secs_f64();
 
     println!(

@@ -20,9 +20,26 @@ use crate::Error;
 pub const GRACE_PERIOD: Duration = Duration::from_secs(5);
 
 /// Variables of the user's environment that steps on the host see; everything else comes from
-/// the workflow, so runs do not depend on what happens to be exported in the user's shell.
-const INHERITED: &[&str] =
-    &["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SHELL", "TERM", "DOCKER_HOST"];
+/// the workflow, so runs do not depend on what happens to be exported in the user's shell. The
+/// Docker ones make a step's `docker` reach the engine pipe uses (TLS, a context, ssh).
+const INHERITED: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "TMPDIR",
+    "SHELL",
+    "TERM",
+    "DOCKER_HOST",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_CERT_PATH",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "PIPE_SSH_COMMAND",
+];
 
 /// How long a step runs before its process group is told to the [`Tracker`]: most steps are
 /// over sooner, and recording them would cost two writes of the run record each.

@@ -132,6 +132,9 @@ struct Dispatcher<'p> {
     /// Why the run stops, once it does.
     stopping: Option<CancelReason>,
     waiting: bool,
+    /// The run's state could not be written (a full disk): nothing new starts, and what
+    /// finishes from now on is recorded as interrupted (`pipe resume` runs it again).
+    state_lost: bool,
 }
 
 impl<'p> Dispatcher<'p> {
@@ -148,7 +151,7 @@ impl<'p> Dispatcher<'p> {
             // A caller always runs again: its called jobs that finished are not re-run, and its
             // outputs are evaluated again from theirs.
             // A cancelled or interrupted leg runs again, with the other legs of its job.
-            let again = |r: &&JobRecord| matches!(r.result, Conclusion::Cancelled | Conclusion::Interrupted);
+            let again = |r: &&JobRecord| reruns(r.result);
             if legs.is_empty() || legs.iter().any(again) || job.call.is_some() {
                 continue;
             }
@@ -198,6 +201,7 @@ impl<'p> Dispatcher<'p> {
             results,
             stopping: None,
             waiting: false,
+            state_lost: false,
         }
     }
 
@@ -205,8 +209,14 @@ impl<'p> Dispatcher<'p> {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
-            if self.stopping.is_none() {
+            if !self.state_lost && self.shared.emitter.write_error().is_some() {
+                self.hold_after_state_loss();
+            }
+            if self.stopping.is_none() && !self.state_lost {
                 self.start_ready_jobs();
+            }
+            if self.state_lost {
+                self.drop_queued_legs();
             }
             self.start_queued_legs();
             if self.legs.is_empty() && self.gates.is_empty() {
@@ -356,16 +366,23 @@ impl<'p> Dispatcher<'p> {
         let Some((i, leg, timer)) = self.leg_of.remove(&id) else { return };
         self.timers.remove(&timer);
         self.running_per_job[i] = self.running_per_job[i].saturating_sub(1);
+        let mut result = result;
         // A leg that waits at a gate has not finished: nothing to record yet.
         if !leg_waits {
-            let record = JobRecord {
-                job: leg.job_id.clone(),
-                name: leg.name.clone(),
-                matrix: leg.matrix.clone().map(Json::Object),
-                result: result.result,
-                outputs: Json::Object(result.outputs.clone()),
-            };
+            // Once the run's state could not be written, no completion counts as recorded: its
+            // log is cut, or its record may be the write that failed.
+            let unrecorded = |r: &LegResult| self.shared.emitter.write_error().is_some() && !reruns(r.result);
+            if unrecorded(&result) {
+                result.result = Conclusion::Interrupted;
+            }
+            let mut record = leg_record(&leg, result.result, result.outputs.clone());
             persist(&self.shared, &record);
+            // This very write may have been the first to fail.
+            if unrecorded(&result) {
+                result.result = Conclusion::Interrupted;
+                record.result = Conclusion::Interrupted;
+                persist(&self.shared, &record);
+            }
             self.records.push(record);
             if leg.environment.is_some() {
                 super::ledger::record_deployment(&self.shared, &leg, &result);
@@ -420,6 +437,51 @@ impl<'p> Dispatcher<'p> {
         }
     }
 
+    /// The run's state could not be written: nothing new starts (pending jobs stay unrun, for
+    /// `pipe resume`), questions at gates are withdrawn (resume asks them again), and running
+    /// legs run to their end.
+    fn hold_after_state_loss(&mut self) {
+        self.state_lost = true;
+        if !self.gates.is_empty()
+            && let Some(prompter) = &self.shared.prompter
+        {
+            prompter.interrupted();
+        }
+        self.gates.abort_all();
+        for s in &mut self.states {
+            if matches!(s, JobState::Asking { .. }) {
+                *s = JobState::Pending;
+            }
+        }
+        // Said once, by the run's own dispatcher (not again by a called workflow's).
+        if self.shared.frame.id_prefix.is_empty() {
+            self.shared.notice(
+                "error",
+                "no more jobs start; the running ones finish as interrupted, and `pipe resume` runs what did not finish once there is room",
+            );
+        }
+    }
+
+    /// Legs waiting for room to run, after the state was lost: they do not start, and count as
+    /// interrupted (so that `pipe resume` runs their whole job again, not only what is missing).
+    fn drop_queued_legs(&mut self) {
+        for (i, leg) in std::mem::take(&mut self.queue) {
+            emit_leg_ended(&self.shared, &leg, Conclusion::Interrupted);
+            let record = leg_record(&leg, Conclusion::Interrupted, Map::new());
+            persist(&self.shared, &record);
+            self.records.push(record);
+            let JobState::Running { remaining, interrupted, outputs, .. } = &mut self.states[i] else {
+                continue;
+            };
+            *remaining -= 1;
+            *interrupted = true;
+            if *remaining == 0 {
+                let outputs = std::mem::take(outputs);
+                self.set_done(i, JobDone { result: Conclusion::Interrupted, outputs });
+            }
+        }
+    }
+
     /// Job `i` finished: its dependents may start.
     fn set_done(&mut self, i: usize, done: JobDone) {
         self.results.insert(self.plan.jobs[i].id.clone(), done.result.as_str().to_string());
@@ -443,14 +505,7 @@ impl<'p> Dispatcher<'p> {
             level: "error".into(),
             message: shared.masker.mask(&why),
         });
-        shared.emitter.emit(Event::JobFinished {
-            job: leg.job_id.clone(),
-            name: leg.name.clone(),
-            matrix: leg.matrix.clone().map(Json::Object),
-            result: Conclusion::Failure,
-            outputs: json!({}),
-            duration_ms: 0,
-        });
+        emit_leg_ended(shared, leg, Conclusion::Failure);
         if let Some(docker) = &shared.docker
             && let Err(e) = crate::backend::docker::remove_job(docker, &shared.run_id, &leg.key).await
         {
@@ -678,6 +733,34 @@ fn persist(shared: &Shared, record: &JobRecord) {
     if let Err(e) = shared.store.write_record(&r) {
         shared.emitter.state_write_failed(e.to_string());
     }
+}
+
+/// The run record's entry of a finished leg.
+fn leg_record(leg: &Leg, result: Conclusion, outputs: Map<String, Json>) -> JobRecord {
+    JobRecord {
+        job: leg.job_id.clone(),
+        name: leg.name.clone(),
+        matrix: leg.matrix.clone().map(Json::Object),
+        result,
+        outputs: Json::Object(outputs),
+    }
+}
+
+/// Say that a leg ended without running (to its end), with no outputs.
+fn emit_leg_ended(shared: &Shared, leg: &Leg, result: Conclusion) {
+    shared.emitter.emit(Event::JobFinished {
+        job: leg.job_id.clone(),
+        name: leg.name.clone(),
+        matrix: leg.matrix.clone().map(Json::Object),
+        result,
+        outputs: json!({}),
+        duration_ms: 0,
+    });
+}
+
+/// A leg ended so that `pipe resume` runs it again.
+fn reruns(result: Conclusion) -> bool {
+    matches!(result, Conclusion::Cancelled | Conclusion::Interrupted)
 }
 
 fn max_parallel(pj: &PlannedJob) -> usize {

@@ -149,7 +149,6 @@ pub async fn run_leg(
     } else {
         run_leg_inner(&shared, job, leg, cancel, timer).await
     };
-    drop(group);
     let result = match result {
         Ok(r) => r,
         Err(message) => {
@@ -163,8 +162,24 @@ pub async fn run_leg(
             LegResult::failed()
         }
     };
+    let result = unrecorded(&shared, leg, result);
     emit_finished(result.result, &result.outputs);
+    // The group is held until the job has finished: the next holder starts after it.
+    drop(group);
     result
+}
+
+/// A leg that ends after the run's state could not be written: its log is cut and its result
+/// may not be recorded, so it does not count as done. It is interrupted, and `pipe resume` runs
+/// it again.
+fn unrecorded(shared: &Shared, leg: &Leg, result: LegResult) -> LegResult {
+    if shared.emitter.write_error().is_none()
+        || matches!(result.result, Conclusion::Cancelled | Conclusion::Interrupted)
+    {
+        return result;
+    }
+    interrupted(shared, leg, "its result could not be recorded, as the run's state could not be written");
+    LegResult { result: Conclusion::Interrupted, ..result }
 }
 
 async fn run_leg_inner(

@@ -165,7 +165,10 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
     // A run whose state could not be written (a full disk) did not succeed, whatever its jobs
     // did: its logs and records are incomplete.
     let mut finished = finished;
-    if emitter.write_error().is_some() && matches!(finished.result, RunResult::Success | RunResult::Waiting) {
+    // Its unrecorded legs are interrupted (resume runs them again); the run itself failed.
+    if emitter.write_error().is_some()
+        && matches!(finished.result, RunResult::Success | RunResult::Waiting | RunResult::Interrupted)
+    {
         finished.result = RunResult::Failure;
     }
     emitter.emit(Event::RunFinished {

@@ -5,36 +5,16 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value as Json;
-
+use crate::support::spawn::{SHA, host_json_run, pipe_command, stdout_events as events};
 use crate::test::pipe_bin;
 
-const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
-
 fn start(dir: &Path, file: &str) -> Child {
-    Command::new(pipe_bin())
-        .args([
-            "run",
-            file,
-            "--executor",
-            "host",
-            "--output",
-            "json",
-            "--ref",
-            "refs/heads/main",
-            "--sha",
-            SHA,
-        ])
-        .current_dir(dir)
-        .stdin(Stdio::null())
+    pipe_command(dir)
+        .args(host_json_run(file, &[]))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-fn events(out: &std::process::Output) -> Vec<Json> {
-    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
 /// Wait until some run in `dir` has a step running.

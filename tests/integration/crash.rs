@@ -2,50 +2,22 @@
 //! left (host step process groups, their scripts, containers) and runs the unfinished jobs
 //! again; a job whose container goes away under it is `interrupted`, and resume runs it again.
 
-use std::io::{BufRead, BufReader, Lines};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::run_host::{Exec, TEST_IMAGE};
-use crate::test::{all_output, pipe_bin, pipe_in};
-
-const REF: [&str; 4] = ["--ref", "refs/heads/main", "--sha", "0123456789abcdef0123456789abcdef01234567"];
+use crate::run_host::{Exec, TEST_IMAGE, labelled_containers as containers_of};
+use crate::support::spawn::{EventLines, REF, pipe_command, spawn_events, until_event};
+use crate::test::{all_output, pipe_in};
 
 /// Start `pipe run p.yml ARGS --output json` in `dir`.
-fn start(dir: &Path, args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>) {
-    let mut child = Command::new(pipe_bin())
-        .args(["run", "p.yml", "--output", "json"])
-        .args(REF)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    (child, lines)
+fn start(dir: &Path, args: &[&str]) -> (Child, EventLines) {
+    spawn_events(pipe_command(dir).args(["run", "p.yml", "--output", "json"]).args(REF).args(args))
 }
 
 /// Read events until the first `step_started`; the run's id.
-fn until_step_started(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
-    for line in lines.by_ref() {
-        let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        if event["event"] == "step_started" {
-            return event["run_id"].as_str().unwrap().to_string();
-        }
-    }
-    panic!("the run ended before its step started");
-}
-
-fn containers_of(run_id: &str) -> Vec<String> {
-    let out = Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=dev.pipe.run-id={run_id}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+fn until_step_started(lines: &mut EventLines) -> String {
+    until_event(lines, "step_started")["run_id"].as_str().unwrap().to_string()
 }
 
 fn remove_containers(ids: &[String]) {
@@ -437,33 +409,25 @@ fn after_the_docker_daemon_dies_mid_step_the_jobs_are_interrupted_and_resume_run
     let platform = format!("x={busybox}");
     let host = daemon.host();
     let run = |args: &[&str]| {
-        let mut c = Command::new(pipe_bin());
-        c.args(args)
-            .current_dir(dir.path())
-            .env("DOCKER_HOST", &host)
-            .env("NO_COLOR", "1")
-            .env_remove("PIPE_STATE_DIR")
-            .stdin(Stdio::null());
+        let mut c = pipe_command(dir.path());
+        c.args(args).env("DOCKER_HOST", &host).env("NO_COLOR", "1");
         c
     };
-    let mut child = run(&[
-        "run",
-        "p.yml",
-        "--output",
-        "json",
-        "--executor",
-        "docker",
-        "-P",
-        &platform,
-        "--parallel",
-        "1",
-    ])
-    .args(REF)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = spawn_events(
+        run(&[
+            "run",
+            "p.yml",
+            "--output",
+            "json",
+            "--executor",
+            "docker",
+            "-P",
+            &platform,
+            "--parallel",
+            "1",
+        ])
+        .args(REF),
+    );
     let run_id = until_step_started(&mut lines);
     // Well into the step.
     std::thread::sleep(Duration::from_secs(1));

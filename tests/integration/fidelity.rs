@@ -1,12 +1,9 @@
 //! What a step prints is kept as printed: binary output byte for byte in its log file, raw escape
 //! bytes only ever to a terminal with colours on; and runs are listed in start order.
 
-use std::process::{Command, Stdio};
-
 use crate::run_host::{Exec, both_backends, run_pipeline};
-use crate::test::{pipe_bin, pipe_in};
-
-const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+use crate::support::spawn::{SHA, host_json_run, pipe_command};
+use crate::test::pipe_in;
 
 both_backends! {
     fn binary_output_is_kept_byte_for_byte_in_the_log(exec) {
@@ -53,24 +50,7 @@ fn runs_and_last_follow_the_start_order() {
     let mut started = Vec::new();
     // Quick runs one after the other: several start within one second.
     for _ in 0..4 {
-        let out = Command::new(pipe_bin())
-            .args([
-                "run",
-                "p.yml",
-                "--executor",
-                "host",
-                "--output",
-                "json",
-                "--ref",
-                "refs/heads/main",
-                "--sha",
-                SHA,
-            ])
-            .current_dir(dir.path())
-            .env_remove("PIPE_STATE_DIR")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = pipe_command(dir.path()).args(host_json_run("p.yml", &[])).output().unwrap();
         let first: serde_json::Value =
             serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
         started.push(first["run_id"].as_str().unwrap().to_string());

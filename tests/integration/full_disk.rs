@@ -4,23 +4,31 @@
 //! there. The state dir is a small tmpfs of the test's own.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use crate::test::{all_output, pipe_bin};
+use serde_json::Value as Json;
 
-const REF: [&str; 4] = ["--ref", "refs/heads/main", "--sha", "0123456789abcdef0123456789abcdef01234567"];
+use crate::support::spawn::{REF, pipe_command};
+use crate::test::all_output;
 
-/// A 64 KiB tmpfs, unmounted on drop.
+/// A small tmpfs, unmounted on drop.
 struct SmallDisk {
     dir: tempfile::TempDir,
 }
 
 impl SmallDisk {
-    /// Mount one, or say why it cannot be (skipped locally, a failure under CI=true).
+    /// Mount one of 64 KiB, or say why it cannot be (skipped locally, a failure under CI=true).
     fn mount() -> Option<SmallDisk> {
+        SmallDisk::mount_of("64k")
+    }
+
+    /// Mount one of `size` (`mount -o size=`).
+    fn mount_of(size: &str) -> Option<SmallDisk> {
         let dir = tempfile::tempdir().unwrap();
-        let out =
-            Command::new("mount").args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"]).arg(dir.path()).output();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output();
         match out {
             Ok(o) if o.status.success() => Some(SmallDisk { dir }),
             other => {
@@ -57,16 +65,7 @@ impl Drop for SmallDisk {
 }
 
 fn pipe(project: &Path, state: &Path, args: &[&str]) -> Output {
-    Command::new(pipe_bin())
-        .arg("--state-dir")
-        .arg(state)
-        .args(args)
-        .current_dir(project)
-        .env("NO_COLOR", "1")
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    pipe_command(project).arg("--state-dir").arg(state).args(args).env("NO_COLOR", "1").output().unwrap()
 }
 
 fn run(project: &Path, state: &Path) -> Output {
@@ -196,4 +195,116 @@ fn when_something_else_fills_the_disk_the_run_still_records_how_it_ended() {
     assert!(String::from_utf8_lossy(&runs.stdout).contains("failure"), "{}", all_output(&runs));
     let logs = pipe(project.path(), disk.path(), &["logs", "last"]);
     assert_eq!(logs.status.code(), Some(0), "{}", all_output(&logs));
+}
+
+#[test]
+fn after_the_disk_filled_mid_run_resume_runs_what_was_not_recorded_and_the_run_succeeds() {
+    let Some(disk) = SmallDisk::mount_of("256k") else { return };
+    let project = tempfile::tempdir().unwrap();
+    // Each step counts its attempts in a file outside the state dir.
+    let marks = project.path().join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let filler = disk.path().join("filler");
+    // `first` ends before the disk fills. `fill` fills it (the first time only) and goes on;
+    // `slow` runs beside it and ends afterwards: neither result can be recorded, and `last`,
+    // which needs both, must not start.
+    let pipeline = format!(
+        r#"on: push
+jobs:
+  first:
+    runs-on: x
+    steps: [{{run: echo run >> '{m}/first'}}]
+  fill:
+    needs: first
+    runs-on: x
+    steps:
+      - run: |
+          echo run >> '{m}/fill'
+          if [ ! -e '{m}/filled' ]; then touch '{m}/filled'; head -c 2000000 /dev/zero > '{f}' 2>/dev/null || true; fi
+          echo filled
+      - run: echo second
+  slow:
+    needs: first
+    runs-on: x
+    steps:
+      - run: echo run >> '{m}/slow'; sleep 3; echo slept
+  last:
+    needs: [fill, slow]
+    runs-on: x
+    steps: [{{run: echo run >> '{m}/last'}}]
+"#,
+        m = marks.display(),
+        f = filler.display()
+    );
+    std::fs::write(project.path().join("p.yml"), pipeline).unwrap();
+    let attempts = |job: &str| std::fs::read_to_string(marks.join(job)).map_or(0, |t| t.lines().count());
+    let record = |run_dir: &Path| -> Json {
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap()
+    };
+    let result_of = |r: &Json, job: &str| r["jobs"][job]["result"].as_str().map(str::to_string);
+
+    let out = run(project.path(), disk.path());
+    let said = all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert_eq!(said.matches("No space left on device").count(), 1, "{said}");
+    assert!(said.contains("no more jobs start"), "{said}");
+    assert!(said.contains("its result could not be recorded"), "{said}");
+    assert!(!said.contains("succeeded"), "{said}");
+    assert!(filler.exists(), "the step did not fill the disk: nothing to show");
+    let run_dir = only_run(disk.path());
+    let first = record(&run_dir);
+    assert_eq!(first["status"], "failure", "{first}");
+    assert!(first["pid"].is_null(), "{first}");
+    // What ended before the disk filled is done; what ended after is not; `last` never started.
+    assert_eq!(result_of(&first, "first").as_deref(), Some("success"), "{first}");
+    assert_eq!(result_of(&first, "fill").as_deref(), Some("interrupted"), "{first}");
+    assert_eq!(result_of(&first, "slow").as_deref(), Some("interrupted"), "{first}");
+    assert_eq!(result_of(&first, "last"), None, "{first}");
+    assert_eq!(
+        ["first", "fill", "slow", "last"].map(attempts),
+        [1, 1, 1, 0],
+        "attempts of first, fill, slow, last"
+    );
+
+    // With room again, resume runs what was not recorded, and only that.
+    std::fs::remove_file(&filler).unwrap();
+    let resumed = pipe(project.path(), disk.path(), &["resume", "last"]);
+    let said = all_output(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{said}");
+    assert!(said.contains("(1 job leg(s) already finished)"), "{said}");
+    assert_eq!(
+        ["first", "fill", "slow", "last"].map(attempts),
+        [1, 2, 2, 1],
+        "attempts of first, fill, slow, last"
+    );
+    let done = record(&run_dir);
+    assert_eq!(done["status"], "success", "{done}");
+    assert!(done["pid"].is_null(), "{done}");
+    assert!(done.get("processes").is_none(), "{done}");
+    for job in ["first", "fill", "slow", "last"] {
+        assert_eq!(result_of(&done, job).as_deref(), Some("success"), "{job}: {done}");
+    }
+    let runs = pipe(project.path(), disk.path(), &["runs"]);
+    assert!(String::from_utf8_lossy(&runs.stdout).contains("success"), "{}", all_output(&runs));
+
+    // Nothing left behind: no kept room, no temporary file, no scratch dir, every event whole.
+    let mut left: Vec<String> = std::fs::read_dir(&run_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["events.jsonl", "logs", "run.json"], "in the run's folder");
+    let mut top: Vec<String> = std::fs::read_dir(disk.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(top, [".gitignore", "runs"], "in the state dir");
+    let id = run_dir.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(!std::env::temp_dir().join(format!("pipe-{id}")).exists(), "the run's scratch dir is left");
+    let events = std::fs::read_to_string(run_dir.join("events.jsonl")).unwrap();
+    assert!(events.ends_with('\n'), "a cut last line");
+    for line in events.lines() {
+        serde_json::from_str::<Json>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
 }

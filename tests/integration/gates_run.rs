@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
+use crate::support::spawn::{SHA, host_json_run};
 use crate::test::{all_output as text, pipe_bin, pipe_in as pipe};
-
-const SHA: &str = "89abcdef0123456789abcdef0123456789abcdef";
 
 const DEPLOY: &str = r#"
 on: push
@@ -67,23 +66,6 @@ branches = ["main"]
 secrets_file = "prod.env"
 "#;
 
-fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec![
-        "run",
-        "p.yml",
-        "--executor",
-        "host",
-        "--output",
-        "json",
-        "--ref",
-        "refs/heads/main",
-        "--sha",
-        SHA,
-    ];
-    v.extend_from_slice(extra);
-    v
-}
-
 fn events(dir: &Path) -> Vec<Json> {
     let runs = dir.join(".pipe/runs");
     let run = std::fs::read_dir(&runs).unwrap().flatten().next().unwrap().path();
@@ -97,7 +79,7 @@ fn count(events: &[Json], kind: &str, job: &str) -> usize {
 #[test]
 fn pause_approve_resume_runs_each_job_once() {
     let dir = setup(TOML);
-    let first = pipe(dir.path(), &run_args(&[]));
+    let first = pipe(dir.path(), &host_json_run("p.yml", &[]));
     assert_eq!(first.status.code(), Some(3), "{}", text(&first));
     assert!(String::from_utf8_lossy(&first.stderr).contains("pipe approve"), "{}", text(&first));
     let ev = events(dir.path());
@@ -179,7 +161,7 @@ fn pause_approve_resume_runs_each_job_once() {
 #[test]
 fn rejection_fails_the_job_and_skips_dependents() {
     let dir = setup(TOML);
-    assert_eq!(pipe(dir.path(), &run_args(&[])).status.code(), Some(3));
+    assert_eq!(pipe(dir.path(), &host_json_run("p.yml", &[])).status.code(), Some(3));
     let rejected = pipe(dir.path(), &["reject", "last", "--as", "bob", "--comment", "not today"]);
     assert_eq!(rejected.status.code(), Some(0), "{}", text(&rejected));
     let again = pipe(dir.path(), &["approve", "last", "--as", "alice"]);
@@ -197,7 +179,7 @@ fn rejection_fails_the_job_and_skips_dependents() {
 #[test]
 fn deployment_mode_passes_gates_automatically() {
     let dir = setup(TOML);
-    let out = pipe(dir.path(), &run_args(&["--mode", "deployment"]));
+    let out = pipe(dir.path(), &host_json_run("p.yml", &["--mode", "deployment"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let ev = events(dir.path());
     let decided: Vec<&Json> = ev.iter().filter(|e| e["event"] == "gate_decided").collect();
@@ -212,7 +194,8 @@ fn a_ledger_that_cannot_be_written_is_a_notice_event_not_a_print() {
     let dir = setup(TOML);
     // A folder where the ledger file should be: every append to it fails.
     std::fs::create_dir_all(dir.path().join(".pipe/deployments.jsonl")).unwrap();
-    let out = pipe(dir.path(), &run_args(&["--mode", "deployment", "--secret-file", "prod.env"]));
+    let out =
+        pipe(dir.path(), &host_json_run("p.yml", &["--mode", "deployment", "--secret-file", "prod.env"]));
     assert_eq!(out.status.code(), Some(0), "the deploys themselves succeed: {}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let notices: Vec<Json> = stdout
@@ -277,18 +260,18 @@ fn branch_rules_refuse_in_both_modes() {
 #[test]
 fn pre_approval_respects_reviewers() {
     let dir = setup(TOML);
-    let out = pipe(dir.path(), &run_args(&["--approve", "production", "--as", "mallory"]));
+    let out = pipe(dir.path(), &host_json_run("p.yml", &["--approve", "production", "--as", "mallory"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("may not decide this gate"), "{}", text(&out));
     let dir = setup(TOML);
-    let out = pipe(dir.path(), &run_args(&["--approve", "production", "--as", "bob"]));
+    let out = pipe(dir.path(), &host_json_run("p.yml", &["--approve", "production", "--as", "bob"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
 #[test]
 fn two_concurrent_approvals_exactly_one_wins() {
     let dir = setup(TOML);
-    assert_eq!(pipe(dir.path(), &run_args(&[])).status.code(), Some(3));
+    assert_eq!(pipe(dir.path(), &host_json_run("p.yml", &[])).status.code(), Some(3));
     let spawn = |who: &str| {
         Command::new(pipe_bin())
             .args(["approve", "last", "--as", who])

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `pipe` binary.
 
+mod support;
 mod test;
 
 mod actions;
@@ -23,6 +24,7 @@ mod reusable;
 #[macro_use]
 mod run_host;
 mod remote_actions;
+mod remote_engine;
 mod remote_workflows;
 mod run_docker;
 mod run_gitlab;

@@ -3,76 +3,19 @@
 //! the JSON stream on stdout still has every line.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
+use std::process::Stdio;
 
 use serde_json::Value as Json;
 
-use crate::test::{pipe_bin, stored_events};
-
-const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
-
-/// A line of 82 bytes with its newline.
-const LINE: &str = "output of a busy step, with words and numbers 0123456789 as a real log would have";
-
-/// Peak resident memory (VmHWM) of a process, in KiB, while it runs.
-fn peak_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Wait for `child`, sampling its peak memory until it ends: the last sample is taken while the
-/// process still runs, after the work measured (the commands end with a pause).
-fn wait_sampling(mut child: Child) -> (std::process::ExitStatus, u64) {
-    let pid = child.id();
-    let mut peak = 0;
-    loop {
-        if let Some(kib) = peak_kib(pid) {
-            peak = peak.max(kib);
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            return (status, peak);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Run a one-step host pipeline printing `bytes` bytes of 82-byte lines, then pausing; the
-/// terminal text goes nowhere. The run's folder and pipe's peak memory in KiB.
-fn run_printing(dir: &Path, bytes: u64) -> (PathBuf, u64) {
-    let yaml = format!(
-        "on: push\njobs:\n  loud:\n    runs-on: x\n    steps:\n      - name: print\n        run: |\n          yes '{LINE}' | head -c {bytes}\n          sleep 0.5\n"
-    );
-    std::fs::write(dir.join("p.yml"), yaml).unwrap();
-    let child = Command::new(pipe_bin())
-        .args(["run", "p.yml", "--executor", "host", "--ref", "refs/heads/main", "--sha", SHA])
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (status, peak) = wait_sampling(child);
-    assert!(status.success(), "the run failed: {status:?}");
-    let run = std::fs::read_dir(dir.join(".pipe/runs")).unwrap().flatten().next().unwrap().path();
-    (run, peak)
-}
+use crate::support::printing::{LINE, peak_kib, run_printing};
+use crate::support::spawn::{host_json_run, pipe_command, stdout_events};
+use crate::test::stored_events;
 
 /// Run `pipe ARGS` in `dir`, reading its stdout as it comes: bytes and lines read, peak memory.
 fn streamed(dir: &Path, args: &[&str]) -> (u64, u64, u64) {
-    let mut child = Command::new(pipe_bin())
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child =
+        pipe_command(dir).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let pid = child.id();
     let mut out = child.stdout.take().unwrap();
     let (mut bytes, mut lines, mut peak) = (0u64, 0u64, 0u64);
@@ -101,9 +44,10 @@ fn memory_stays_flat_and_the_event_log_small_whatever_a_step_prints() {
     const SMALL: u64 = 4_000_000;
     const LARGE: u64 = 48_000_000;
     let small_dir = tempfile::tempdir().unwrap();
-    let (_, small_peak) = run_printing(small_dir.path(), SMALL);
+    let small_peak = run_printing(small_dir.path(), SMALL, &["sleep 0.5"], &[]).peak_kib;
     let dir = tempfile::tempdir().unwrap();
-    let (run, peak) = run_printing(dir.path(), LARGE);
+    let printed = run_printing(dir.path(), LARGE, &["sleep 0.5"], &[]);
+    let (run, peak) = (printed.run, printed.peak_kib);
     let (small_mb, mb) = (small_peak as f64 / 1024.0, peak as f64 / 1024.0);
     assert!(mb <= 30.0, "pipe's peak memory was {mb:.1} MB for {LARGE} bytes of output");
     // Flat: 12 times the output, about the same memory.
@@ -155,28 +99,14 @@ fn the_json_stream_has_every_line_and_the_event_log_keeps_them_by_reference() {
         "on: push\njobs:\n  count:\n    runs-on: x\n    steps:\n      - run: |\n          seq 1 30000\n          sleep 0.3\n          echo \"the key is $S\" >&2\n          sleep 0.3\n          seq 30001 30010\n        env:\n          S: ${{ secrets.S }}\n",
     )
     .unwrap();
-    let out = Command::new(pipe_bin())
-        .args([
-            "run",
-            "p.yml",
-            "--executor",
-            "host",
-            "--output",
-            "json",
-            "--ref",
-            "refs/heads/main",
-            "--sha",
-            SHA,
-        ])
-        .args(["--secret", &format!("S={SECRET}")])
-        .current_dir(dir.path())
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
+    let out = pipe_command(dir.path())
+        .args(host_json_run("p.yml", &["--secret", &format!("S={SECRET}")]))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = stdout_events(&out);
+    assert_eq!(events.len(), String::from_utf8_lossy(&out.stdout).lines().count(), "every line is JSON");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let events: Vec<Json> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let lines = |events: &[Json]| -> Vec<(String, String)> {
         events
             .iter()

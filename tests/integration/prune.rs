@@ -1,19 +1,9 @@
 //! `pipe prune` from another folder keeps what a live run owns (its pipe process still runs) and
 //! says so; the run goes on and cleans up after itself.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
-use crate::run_host::{Exec, TEST_IMAGE};
-use crate::test::{pipe_bin, pipe_in};
-
-fn containers_of(run_id: &str) -> Vec<String> {
-    let out = Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=dev.pipe.run-id={run_id}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
-}
+use crate::run_host::{Exec, TEST_IMAGE, labelled_containers as containers_of};
+use crate::support::spawn::{REF, pipe_command, spawn_events, until_event};
+use crate::test::pipe_in;
 
 #[test]
 fn prune_keeps_the_containers_of_a_live_run() {
@@ -26,26 +16,22 @@ fn prune_keeps_the_containers_of_a_live_run() {
         "on: push\njobs:\n  slow:\n    runs-on: x\n    steps: [{run: sleep 60}]\n",
     )
     .unwrap();
-    let mut child = Command::new(pipe_bin())
-        .args(["run", "p.yml", "--executor", "docker", "-P", &format!("x={TEST_IMAGE}"), "--output", "json"])
-        .args(["--ref", "refs/heads/main", "--sha", "0123456789abcdef0123456789abcdef01234567"])
-        .current_dir(run_dir.path())
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut run_id = String::new();
+    let (mut child, mut lines) = spawn_events(
+        pipe_command(run_dir.path())
+            .args([
+                "run",
+                "p.yml",
+                "--executor",
+                "docker",
+                "-P",
+                &format!("x={TEST_IMAGE}"),
+                "--output",
+                "json",
+            ])
+            .args(REF),
+    );
     // The step runs once its `step_started` event is out.
-    for line in lines.by_ref() {
-        let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        run_id = event["run_id"].as_str().unwrap_or_default().to_string();
-        if event["event"] == "step_started" {
-            break;
-        }
-    }
+    let run_id = until_event(&mut lines, "step_started")["run_id"].as_str().unwrap().to_string();
     let before = containers_of(&run_id);
     let elsewhere = tempfile::tempdir().unwrap();
     let pruned = pipe_in(elsewhere.path(), &["prune"]);

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 
 use crate::test::pipe_bin;
 
-const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+use crate::support::spawn::{SHA, host_json_run, pipe_command};
 
 pub struct Ran {
     pub code: i32,
@@ -149,11 +149,12 @@ pub fn run_in(exec: Exec, dir: tempfile::TempDir, yaml: &str, extra: &[&str]) ->
     }
 }
 
-/// Containers (any state) carrying a run's label, asked through the Docker API.
+/// Containers (any state) carrying a run's label, asked through the Docker API (of the engine
+/// pipe uses: `DOCKER_HOST`, TLS, ssh or a Docker context).
 pub fn labelled_containers(run_id: &str) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let docker = bollard::Docker::connect_with_defaults().unwrap();
+        let docker = pipe::backend::docker::connect().await.unwrap();
         let filters = std::collections::HashMap::from([(
             "label".to_string(),
             vec![format!("dev.pipe.run-id={run_id}")],
@@ -584,20 +585,8 @@ fn ctrl_c_stops_steps_and_leaves_nothing_running() {
         format!("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: |\n          sleep 300 &\n          exec -a {marker} sleep 300\n"),
     )
     .unwrap();
-    let child = Command::new(pipe_bin())
-        .args([
-            "run",
-            "p.yml",
-            "--executor",
-            "host",
-            "--output",
-            "json",
-            "--ref",
-            "refs/heads/main",
-            "--sha",
-            SHA,
-        ])
-        .current_dir(dir.path())
+    let child = pipe_command(dir.path())
+        .args(host_json_run("p.yml", &[]))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

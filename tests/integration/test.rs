@@ -4,12 +4,10 @@
 // Not every test module uses every builder method.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-pub fn pipe_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_pipe"))
-}
+pub use crate::support::spawn::pipe_bin;
 
 /// Run `pipe ARGS` in `dir` as a user would, without a terminal: no colours, a fixed `$USER`, the
 /// state directory inside `dir`, no standard input.

@@ -1,9 +1,11 @@
 //! Reaching the daemon.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bollard::Docker;
 
+use super::endpoint::{self, Endpoint};
 use super::one_line;
 use crate::Error;
 
@@ -13,8 +15,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `available` waits.
 const AVAILABLE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Connect to the daemon named by `DOCKER_HOST` (default: the local unix socket), agree on an
-/// API version and check that it answers.
+/// Connect to the engine Docker's CLI would use ([`endpoint::resolve`]: `DOCKER_HOST` with its
+/// TLS settings, a Docker context, else the local unix socket), agree on an API version and
+/// check that it answers.
 pub async fn connect() -> Result<Docker, Error> {
     connect_within(CONNECT_TIMEOUT).await
 }
@@ -34,26 +37,31 @@ pub async fn unreachable(docker: &Docker) -> Option<String> {
     }
 }
 
-/// Connect to the daemon at `host` (`unix:///…`, `tcp://host:port`, …), like [`connect`].
+/// Connect to the daemon at `host` (`unix:///…`, `tcp://host:port`, `ssh://…`), without TLS,
+/// like [`connect`].
 pub async fn connect_to(host: &str) -> Result<Docker, Error> {
-    connect_host(host, CONNECT_TIMEOUT).await
+    let endpoint = Endpoint { host: host.to_string(), tls: None, source: "given".to_string() };
+    connect_endpoint(&endpoint, CONNECT_TIMEOUT).await
 }
 
-async fn connect_within(limit: Duration) -> Result<Docker, Error> {
-    let host = std::env::var("DOCKER_HOST")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
-    connect_host(&host, limit).await
-}
-
-async fn connect_host(host: &str, limit: Duration) -> Result<Docker, Error> {
-    let down = |cause: String| Error::Docker {
-        message: format!("cannot reach the Docker daemon at {host}: {cause}"),
-        hint: Some(HINT_DOWN.to_string()),
+/// Connect to `endpoint`, like [`connect`].
+pub async fn connect_endpoint(endpoint: &Endpoint, limit: Duration) -> Result<Docker, Error> {
+    let host = &endpoint.host;
+    let from = match endpoint.source.as_str() {
+        "default" | "given" | "DOCKER_HOST" => String::new(),
+        context => format!(" (Docker {context})"),
+    };
+    let said = Arc::new(Mutex::new(String::new()));
+    let down = |cause: String| {
+        let ssh = said.lock().map(|s| s.clone()).unwrap_or_default();
+        let cause = if ssh.is_empty() { cause } else { format!("{cause}; ssh: {ssh}") };
+        Error::Docker {
+            message: format!("cannot reach the Docker daemon at {host}{from}: {cause}"),
+            hint: Some(HINT_DOWN.to_string()),
+        }
     };
     let attempt = async {
-        let docker = Docker::connect_with_host(host).map_err(|e| down(one_line(&e)))?;
+        let docker = client(endpoint, Arc::clone(&said)).map_err(|e| down(e.to_string()))?;
         let docker = docker.negotiate_version().await.map_err(|e| down(one_line(&e)))?;
         docker.ping().await.map_err(|e| down(one_line(&e)))?;
         Ok(docker)
@@ -64,7 +72,37 @@ async fn connect_host(host: &str, limit: Duration) -> Result<Docker, Error> {
     }
 }
 
-/// Whether a `DOCKER_HOST` value names a daemon on another machine, which cannot see this
+/// A client for `endpoint` (no request made yet).
+fn client(endpoint: &Endpoint, said: Arc<Mutex<String>>) -> Result<Docker, String> {
+    let host = endpoint.host.as_str();
+    if host.starts_with("ssh://") {
+        return super::ssh::client(host, said).map_err(|e| e.to_string());
+    }
+    let Some(tls) = &endpoint.tls else {
+        return Docker::connect_with_host(host).map_err(|e| one_line(&e));
+    };
+    if let Some(missing) = tls.missing() {
+        return Err(format!(
+            "TLS is on (DOCKER_TLS_VERIFY or the context's TLS material) but {} is missing",
+            missing.display()
+        ));
+    }
+    let addr = host.replacen("https://", "tcp://", 1);
+    Docker::connect_with_ssl(&addr, &tls.key, &tls.cert, &tls.ca, 120, bollard::API_DEFAULT_VERSION)
+        .map_err(|e| one_line(&e))
+}
+
+async fn connect_within(limit: Duration) -> Result<Docker, Error> {
+    connect_endpoint(&endpoint::resolve()?, limit).await
+}
+
+/// Whether the engine [`connect`] reaches runs on another machine (see [`daemon_is_remote`]).
+/// A setting that cannot be read counts as local: connecting reports it.
+pub fn engine_is_remote() -> bool {
+    endpoint::resolve().is_ok_and(|e| e.is_remote())
+}
+
+/// Whether an engine address names a daemon on another machine, which cannot see this
 /// machine's files (so bind mounts of host paths do not work). Unix sockets, named pipes and tcp
 /// on loopback are local.
 pub fn daemon_is_remote(docker_host: Option<&str>) -> bool {

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::image::ensure_image;
 use super::options::RunOptions;
 use super::tarball::{Item, upload};
-use super::{DockerJob, JobState, daemon_is_remote, docker_error, docker_name, is_not_found, labels};
+use super::{DockerJob, JobState, docker_error, docker_name, engine_is_remote, is_not_found, labels};
 use crate::Error;
 use crate::backend::{JobSetup, RUNNER_DIR_IN_CONTAINER, WORKSPACE_IN_CONTAINER};
 
@@ -103,7 +103,7 @@ impl Resources {
 /// start the job container, and copy the workspace in (unless `setup.bind`). Whatever fails
 /// midway removes what was already created.
 pub async fn start_job(docker: &Docker, setup: &JobSetup) -> Result<DockerJob, Error> {
-    let remote = daemon_is_remote(std::env::var("DOCKER_HOST").ok().as_deref());
+    let remote = engine_is_remote();
     start_job_with(docker, setup, remote).await
 }
 
@@ -115,7 +115,7 @@ pub async fn start_job_until(
     setup: &JobSetup,
     cancel: &CancellationToken,
 ) -> Result<DockerJob, Error> {
-    let remote = daemon_is_remote(std::env::var("DOCKER_HOST").ok().as_deref());
+    let remote = engine_is_remote();
     let job = tokio::select! {
         job = start_job_with(docker, setup, remote) => return job,
         () = cancel.cancelled() => Error::Cancelled,
@@ -145,7 +145,7 @@ pub async fn start_job_with(
     })?;
     if setup.bind && copy_runner_dir {
         return Err(Error::Usage {
-            message: "--bind needs a Docker daemon on this machine (DOCKER_HOST names another host)"
+            message: "--bind needs a Docker daemon on this machine (the Docker engine runs on another host)"
                 .to_string(),
             hint: Some("run without --bind, or with --executor host".to_string()),
         });
@@ -268,6 +268,9 @@ async fn job_container(
     }
     let mut anonymous = Vec::new();
     volumes(docker, &spec.volumes, &setup.workspace, labels, job, &mut binds, &mut anonymous).await?;
+    // A remote engine gets pipe's own files (the node binary) by upload, after the start.
+    let pipe_files =
+        if job.state.copy_runner_dir { super::remote::take_pipe_files(&mut binds) } else { Vec::new() };
     let (exposed, port_bindings) = ports(&spec.ports, &format!("job {} container", setup.job_key))?;
     let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut config = ContainerCreateBody {
@@ -294,6 +297,7 @@ async fn job_container(
     }
     let what = format!("job container {base_name}");
     let id = create_and_start(docker, base_name, config, job, &what).await?;
+    super::remote::put_files(docker, &id, &pipe_files).await?;
     // The workspace (and, for a remote daemon, the runner dir) is copied in.
     let mut items = Vec::new();
     if !setup.bind {
@@ -361,6 +365,9 @@ pub(crate) async fn volumes(
     anonymous: &mut Vec<String>,
 ) -> Result<(), Error> {
     for spec in specs {
+        if job.state.copy_runner_dir && !spec.contains(super::remote::PIPE_FILES) {
+            super::remote::check_volume(spec)?;
+        }
         let Some((source, rest)) = spec.split_once(':') else {
             anonymous.push(spec.clone());
             continue;

@@ -5,21 +5,25 @@
 //! [`LABEL_RUN_ID`], [`LABEL_JOB`] and [`LABEL_MANAGED`], so that [`prune`] can find what a crashed
 //! run left behind.
 //!
-//! The runner directory is bind-mounted at [`RUNNER_DIR_IN_CONTAINER`] when the daemon runs on
-//! this machine (a unix socket, or tcp on loopback). For a remote daemon (`DOCKER_HOST` naming
-//! another host) it is copied in before each step and the files the step may have written are
-//! copied back after it.
+//! The engine is the one Docker's CLI would use ([`endpoint`]: `DOCKER_HOST` with TLS, `ssh://`,
+//! Docker contexts). The runner directory is bind-mounted at [`RUNNER_DIR_IN_CONTAINER`] when the
+//! daemon runs on this machine (a unix socket, or tcp on loopback). For a remote daemon it is
+//! copied in before each step and the files the step may have written are copied back after it;
+//! nothing of this machine's disk is bind-mounted then.
 //!
 //! [`RUNNER_DIR_IN_CONTAINER`]: super::RUNNER_DIR_IN_CONTAINER
 
 mod connect;
 mod container;
 mod copy;
+pub mod endpoint;
 mod exec;
 mod image;
 mod options;
 mod prune;
+pub mod remote;
 mod services;
+mod ssh;
 mod tarball;
 
 use std::collections::HashMap;
@@ -28,7 +32,9 @@ use std::sync::atomic::AtomicU64;
 
 use bollard::Docker;
 
-pub use connect::{available, connect, connect_to, daemon_is_remote, unreachable};
+pub use connect::{
+    available, connect, connect_endpoint, connect_to, daemon_is_remote, engine_is_remote, unreachable,
+};
 pub use container::{start_job, start_job_until, start_job_with};
 pub use image::{build_image, ensure_image};
 pub use options::SUPPORTED_OPTIONS;

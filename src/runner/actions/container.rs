@@ -6,6 +6,8 @@
 //!
 //! For a Docker job the workspace lives in the job container: it is copied out to a host folder
 //! for the step and copied back afterwards (files the step deletes stay in the job container).
+//! A remote engine cannot mount that folder: it is uploaded into the step container (with the
+//! env files) before the start and downloaded after the end.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,9 +22,8 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
-use super::daemon::require_local;
 use super::transfer::{copy_in, copy_out};
-use crate::backend::docker::{docker_name, labels, one_line};
+use crate::backend::docker::{docker_name, labels, one_line, remote};
 use crate::backend::{Exit, JobHandle, Output, WORKSPACE_IN_CONTAINER};
 use crate::runner::output::LineSink;
 use crate::runner::step::StepRun;
@@ -72,7 +73,6 @@ pub fn input_env(inputs: impl IntoIterator<Item = (String, String)>) -> BTreeMap
 
 /// Run `spec` with the job's workspace; returns how it ended.
 pub async fn run_container(run: &StepRun<'_>, docker: &Docker, spec: &OneOff) -> Result<Exit, String> {
-    require_local("a container step")?;
     let workspace = Workspace::mount(run).await?;
     let result = run_mounted(run, docker, spec, &workspace.host_dir).await;
     let synced = workspace.unmount(run).await;
@@ -94,6 +94,16 @@ async fn run_mounted(
     let step = format!("{}{}", run.index, run.scope);
     let name = docker_name(&["pipe", &run.shared.run_id, &run.leg.key, "step", &step, &nanos.to_string()]);
     let runner_dir = run.handle.paths().host_runner_dir;
+    // A remote engine cannot mount this machine's folders: they are copied in and back out.
+    let remote = crate::backend::docker::engine_is_remote();
+    let binds = if remote {
+        Vec::new()
+    } else {
+        vec![
+            format!("{}:{WORKSPACE_IN_CONTAINER}", absolute(workspace)?),
+            format!("{}:{FILE_COMMANDS}", absolute(&runner_dir)?),
+        ]
+    };
     let config = ContainerCreateBody {
         image: Some(spec.image.clone()),
         entrypoint: spec.entrypoint.clone().map(|e| vec![e]),
@@ -101,13 +111,7 @@ async fn run_mounted(
         env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         working_dir: Some(WORKSPACE_IN_CONTAINER.to_string()),
         labels: Some(labels(&run.shared.run_id, &run.leg.key)),
-        host_config: Some(HostConfig {
-            binds: Some(vec![
-                format!("{}:{WORKSPACE_IN_CONTAINER}", absolute(workspace)?),
-                format!("{}:{FILE_COMMANDS}", absolute(&runner_dir)?),
-            ]),
-            ..Default::default()
-        }),
+        host_config: Some(HostConfig { binds: Some(binds), ..Default::default() }),
         ..Default::default()
     };
     let options = CreateContainerOptionsBuilder::default().name(&name).build();
@@ -115,7 +119,18 @@ async fn run_mounted(
         .create_container(Some(options), config)
         .await
         .map_err(|e| format!("creating a container from {}: {}", spec.image, one_line(&e)))?;
-    let result = attach_start_wait(run, docker, &created.id, spec.timeout).await;
+    let dirs = [(WORKSPACE_IN_CONTAINER, workspace), (FILE_COMMANDS, runner_dir.as_path())];
+    let copied_in = if remote { remote::put_dirs(docker, &created.id, &dirs).await } else { Ok(()) };
+    let result = match copied_in {
+        Ok(()) => attach_start_wait(run, docker, &created.id, spec.timeout).await,
+        Err(e) => Err(format!("copying the workspace into the step container: {e}")),
+    };
+    // What the step wrote (the workspace, its env files) comes back before the removal.
+    let copied_back = if remote && result.is_ok() {
+        remote::get_dirs(docker, &created.id, &dirs).await.map_err(|e| e.to_string())
+    } else {
+        Ok(())
+    };
     if matches!(result, Ok(Exit::Cancelled | Exit::TimedOut) | Err(_)) {
         let stop = StopContainerOptionsBuilder::default().t(GRACE_SECS).build();
         let _ = docker.stop_container(&created.id, Some(stop)).await;
@@ -124,7 +139,9 @@ async fn run_mounted(
     if let Err(e) = docker.remove_container(&created.id, Some(remove)).await {
         run.annotate("warning", format!("could not remove container {name}: {}", one_line(&e)));
     }
-    result
+    let exit = result?;
+    copied_back?;
+    Ok(exit)
 }
 
 async fn attach_start_wait(

@@ -15,13 +15,3 @@ pub async fn docker(run: &StepRun<'_>, what: &str) -> Result<Docker, String> {
         format!("{what} needs a Docker daemon: {e}{hint}")
     })
 }
-
-/// Containers of actions see the workspace through a bind mount, which a daemon on another
-/// machine cannot provide.
-pub fn require_local(what: &str) -> Result<(), String> {
-    let host = std::env::var("DOCKER_HOST").ok();
-    if crate::backend::docker::daemon_is_remote(host.as_deref()) {
-        return Err(format!("{what} needs a Docker daemon on this machine (DOCKER_HOST names another host)"));
-    }
-    Ok(())
-}
