@@ -147,5 +147,9 @@ mod tests {
         assert_eq!(s.line(9), "");
         assert_eq!(s.byte_offset(Pos { offset: 4, line: 2, col: 2 }), 5);
         assert_eq!(s.pos_at(2, 3), Pos { offset: 5, line: 2, col: 3 });
+        let ascii = Source::new("f.yml", "ab\ncd: x\n");
+        assert_eq!(ascii.pos_at(2, 3), Pos { offset: 5, line: 2, col: 3 });
+        assert_eq!(ascii.pos_at(3, 1), Pos { offset: 9, line: 3, col: 1 });
+        assert_eq!(s.pos_at(3, 1), Pos { offset: 9, line: 3, col: 1 });
     }
 }

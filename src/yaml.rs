@@ -538,6 +538,19 @@ mod tests {
         assert_eq!(root.get("f").unwrap().typed(), Some(Typed::Str("1")));
         assert_eq!(root.get("g").unwrap().typed(), Some(Typed::Float(1.5)));
         assert_eq!(root.get("h").unwrap().typed(), Some(Typed::Int(31)));
+        // Every first character that can start a number, a boolean or null still gets parsed.
+        let (root, _) = parse("a: -3\nb: +.inf\nc: .5\nd: 1e3\ne: e5\nf: False\ng: NULL\nh: nope\ni: tru\n");
+        let root = root.unwrap();
+        let typed = |k: &str| root.get(k).unwrap().typed();
+        assert_eq!(typed("a"), Some(Typed::Int(-3)));
+        assert_eq!(typed("b"), Some(Typed::Float(f64::INFINITY)));
+        assert_eq!(typed("c"), Some(Typed::Float(0.5)));
+        assert_eq!(typed("d"), Some(Typed::Float(1000.0)));
+        assert_eq!(typed("e"), Some(Typed::Str("e5")));
+        assert_eq!(typed("f"), Some(Typed::Bool(false)));
+        assert_eq!(typed("g"), Some(Typed::Null));
+        assert_eq!(typed("h"), Some(Typed::Str("nope")));
+        assert_eq!(typed("i"), Some(Typed::Str("tru")));
     }
 
     #[test]

@@ -69,6 +69,9 @@ mod tests {
         assert!(is_gitlab("ci.yml", "stages: [a]\njob:\n  script: [x]\n", Syntax::Auto));
         assert!(is_gitlab("ci.yml", "build:\n  script: make\n", Syntax::Auto));
         assert!(!is_gitlab("ci.yml", "on: push\njobs:\n  a:\n    steps:\n      - run: x\n", Syntax::Auto));
+        // A GitHub key decides wherever it is, before or after GitLab-looking ones.
+        assert!(!is_gitlab("ci.yml", "stages: [a]\non: push\njobs: {}\n", Syntax::Auto));
+        assert!(!is_gitlab("ci.yml", "jobs:\n  a:\n    script: x\nstages: [a]\n", Syntax::Auto));
         assert!(!is_gitlab(".gitlab-ci.yml", "", Syntax::Github));
         assert!(is_gitlab("x.yml", "on: push\n", Syntax::Gitlab));
     }
