@@ -153,14 +153,8 @@ pub enum Mode {
     Deployment,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExecutorChoice {
-    #[default]
-    Auto,
-    Docker,
-    Host,
-}
+/// `--executor`: defined with the backends (see [`crate::backend::Executor`]).
+pub use crate::backend::ExecutorChoice;
 
 /// Flags shared by `plan` and `run` that choose what runs.
 #[derive(Debug, Args, Clone, Default)]

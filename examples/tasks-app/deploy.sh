@@ -10,7 +10,11 @@
 #   deploy.sh down ENV               remove the environment: its containers and network
 #
 # Runtime configuration comes from the environment, never from the image:
-#   PORT            the environment's stable endpoint, http://127.0.0.1:PORT (default 8080)
+#   PORT            the environment's stable endpoint, http://ADDRESS:PORT (default 8080)
+#   PUBLISH_ADDRESS where the engine publishes the ports: 127.0.0.1 (default) when the Docker
+#                   engine runs on this machine; the engine's address (from DOCKER_HOST or the
+#                   current Docker context: tcp://HOST:PORT, ssh://[user@]HOST) when it runs on
+#                   another one, so the health checks reach it from here
 #   STACK_PREFIX    prefix of the container and network names (several labs on one daemon)
 #   HEALTH_TIMEOUT  seconds a new release has to answer /health with its version (default 30)
 #   BREAK           handed to the release (1: a release that starts but is broken)
@@ -26,6 +30,18 @@ port="${PORT:-8080}"
 stack="${STACK_PREFIX:-}tasks-$env_name"
 proxy="$stack-proxy"
 say() { echo "[$env_name] $*"; }
+
+# The engine's machine as this one reaches it: 127.0.0.1 for a local engine.
+engine_address() {
+    local host
+    host=$(docker context inspect --format '{{.Endpoints.docker.Host}}' 2>/dev/null || echo "${DOCKER_HOST:-}")
+    case "$host" in tcp://* | ssh://* | http://* | https://*) ;; *) echo 127.0.0.1; return ;; esac
+    host="${host#*://}"; host="${host#*@}"; host="${host%%/*}"; host="${host%:*}"
+    case "$host" in "" | localhost | 127.*) echo 127.0.0.1; return ;; esac
+    # A name is published on its address (docker -p takes an IP).
+    getent ahostsv4 "$host" 2>/dev/null | awk '{print $1; exit}' | grep . || echo "$host"
+}
+published="${PUBLISH_ADDRESS:-$(engine_address)}"
 
 running() { [ "$(docker inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
 label() { docker inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
@@ -43,7 +59,7 @@ start_release() {
     local secret=()
     if [ -n "${API_TOKEN:-}" ]; then secret=(-e API_TOKEN); fi
     VERSION="$version" APP_ENV="$env_name" BREAK="${BREAK:-0}" docker run -d --name "$name" \
-        --network "$stack" -p 127.0.0.1::8000 \
+        --network "$stack" -p "$published::8000" \
         -e VERSION -e APP_ENV -e BREAK "${secret[@]}" \
         --label dev.pipe.example=tasks-app --label "tasks-app.stack=$stack" \
         --label "tasks-app.version=$version" --label "tasks-app.image=$image" \
@@ -72,23 +88,23 @@ wait_healthy() {
     return 1
 }
 
-# The stable endpoint: a proxy container of its own, published on 127.0.0.1:PORT.
+# The stable endpoint: a proxy container of its own, published on ADDRESS:PORT.
 ensure_proxy() {
     local image="$1"
     docker network inspect "$stack" >/dev/null 2>&1 \
         || docker network create --label dev.pipe.example=tasks-app --label "tasks-app.stack=$stack" "$stack" >/dev/null
     if running "$proxy"; then return; fi
     docker rm -f "$proxy" >/dev/null 2>&1 || true
-    say "starting the stable endpoint http://127.0.0.1:$port (a proxy that forwards to the current release)"
-    docker run -d --name "$proxy" --network "$stack" -p "127.0.0.1:$port:8000" \
+    say "starting the stable endpoint http://$published:$port (a proxy that forwards to the current release)"
+    docker run -d --name "$proxy" --network "$stack" -p "$published:$port:8000" \
         --label dev.pipe.example=tasks-app --label "tasks-app.stack=$stack" \
         "$image" python3 /app/proxy.py >/dev/null
     local _
     for _ in $(seq 1 50); do
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/health" || true)" != 000 ]; then return; fi
+        if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$published:$port/health" || true)" != 000 ]; then return; fi
         sleep 0.2
     done
-    say "the proxy does not answer on 127.0.0.1:$port"
+    say "the proxy does not answer on $published:$port"
     docker logs --tail 20 "$proxy" >&2 || true
     return 1
 }
@@ -140,7 +156,7 @@ up() {
 
     say "4/5 health check of $version"
     if wait_healthy "$new" "$version"; then
-        say "5/5 cut over: http://127.0.0.1:$port now serves $version${old_version:+ (was $old_version)}"
+        say "5/5 cut over: http://$published:$port now serves $version${old_version:+ (was $old_version)}"
         cut_over "$new"
         if [ -n "$old" ] && [ "$old" != "$new" ]; then
             sleep 1   # requests already forwarded to the old release finish first
@@ -163,15 +179,15 @@ up() {
         start_release "$old" "$good_image" "$good_version"
         wait_healthy "$old" "$good_version" && say "brought back $good_version"
     else
-        say "stopped $version; no earlier release to keep: nothing serves on http://127.0.0.1:$port"
+        say "stopped $version; no earlier release to keep: nothing serves on http://$published:$port"
     fi
     return 1
 }
 
 status() {
     local code
-    code=$(curl -s -o /tmp/status.$$ -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/health" || true)
-    say "http://127.0.0.1:$port/health: $code $(cat /tmp/status.$$ 2>/dev/null)"
+    code=$(curl -s -o /tmp/status.$$ -w '%{http_code}' --max-time 2 "http://$published:$port/health" || true)
+    say "http://$published:$port/health: $code $(cat /tmp/status.$$ 2>/dev/null)"
     rm -f /tmp/status.$$
     [ "$code" = 200 ]
 }

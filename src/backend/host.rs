@@ -3,7 +3,7 @@
 //! step left running in the background is stopped when the step ends.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -13,7 +13,9 @@ use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
-use super::{Exit, JobPaths, JobSetup, Output, StepCommand};
+use super::{
+    BoxFuture, Executor, Exit, JobBackend, JobPaths, JobSetup, Kind, Output, StartContext, StepCommand,
+};
 use crate::Error;
 
 /// How long a step may take to exit after SIGTERM before it is killed.
@@ -178,6 +180,107 @@ impl HostJob {
     pub async fn teardown(&self) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// The host backend: steps are processes of this machine, in the job's own directories.
+pub struct HostBackend;
+
+impl super::Backend for HostBackend {
+    fn executor(&self) -> Executor {
+        Executor::Host
+    }
+
+    fn start<'a>(
+        &'a self,
+        setup: &'a JobSetup,
+        ctx: StartContext,
+    ) -> BoxFuture<'a, Result<Box<dyn JobBackend>, Error>> {
+        let mut job = HostJob::start(setup, ctx.force);
+        if let Some(track) = ctx.tracker {
+            job = job.with_tracker(track);
+        }
+        Box::pin(async move { Ok(Box::new(job) as Box<dyn JobBackend>) })
+    }
+}
+
+impl JobBackend for HostJob {
+    fn executor(&self) -> Executor {
+        Executor::Host
+    }
+
+    fn paths(&self) -> JobPaths {
+        HostJob::paths(self)
+    }
+
+    fn shares_host_files(&self) -> bool {
+        true
+    }
+
+    fn workspace_on_host(&self) -> Option<PathBuf> {
+        Some(PathBuf::from(self.paths().workspace))
+    }
+
+    fn default_path(&self) -> String {
+        std::env::var("PATH").unwrap_or_default()
+    }
+
+    fn default_home(&self) -> String {
+        std::env::var("HOME").unwrap_or_else(|_| "/root".into())
+    }
+
+    fn exec<'a>(
+        &'a self,
+        cmd: &'a StepCommand,
+        out: crate::backend::OutputSender,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<Exit, Error>> {
+        Box::pin(HostJob::exec(self, cmd, out, cancel))
+    }
+
+    fn copy_in<'a>(&'a self, src: &'a Path, dest: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move { super::files::copy_dir(src, Path::new(dest)) })
+    }
+
+    fn copy_out<'a>(&'a self, src: &'a str, dest: &'a Path) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move { copy_out(Path::new(src), dest) })
+    }
+
+    fn kind<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<Kind, Error>> {
+        let kind = match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => Kind::Dir,
+            Ok(_) => Kind::File,
+            Err(_) => Kind::Missing,
+        };
+        Box::pin(async move { Ok(kind) })
+    }
+
+    fn teardown(&self) -> BoxFuture<'_, Vec<String>> {
+        Box::pin(HostJob::teardown(self))
+    }
+}
+
+/// A file of this machine into the directory `dest`, or a directory's contents (see
+/// [`JobBackend::copy_out`]).
+fn copy_out(src: &Path, dest: &Path) -> Result<usize, Error> {
+    let write = |e: std::io::Error| Error::env(e.to_string());
+    if src.is_file() {
+        std::fs::create_dir_all(dest).map_err(write)?;
+        let name = src.file_name().ok_or_else(|| Error::env("bad path"))?;
+        std::fs::copy(src, dest.join(name)).map_err(write)?;
+        Ok(1)
+    } else if src.is_dir() {
+        super::files::copy_dir(src, dest)?;
+        Ok(count_files(dest))
+    } else {
+        Ok(0)
+    }
+}
+
+/// The files under `dir`, in all its subdirectories.
+pub fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 }).sum())
+        .unwrap_or(0)
 }
 
 /// A step's process group as the tracker knows it: forgotten when the step is over (also on an

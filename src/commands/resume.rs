@@ -68,7 +68,7 @@ fn clean_up_after(ui: &Ui, record: &mut crate::store::RunRecord) -> Result<(), E
         }
     }
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("pipe-{}", record.id)));
-    if record.options.executor == crate::cli::ExecutorChoice::Host {
+    if record.options.executor == crate::cli::ExecutorChoice::HOST {
         return Ok(());
     }
     let id = record.id.clone();

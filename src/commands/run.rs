@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::Error;
-use crate::cli::{ExecutorChoice, Global, OutputFormat, RunArgs};
+use crate::backend::{Backend, Backends, Executor};
+use crate::cli::{Global, OutputFormat, RunArgs};
 use crate::event::RunResult;
 use crate::mask::Masker;
 use crate::output::Ui;
@@ -108,31 +109,22 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i32, Error> {
     let Execution { inputs, output, as_name, resume, failure_lines } = execution;
     let RunInputs { options, plan, pipeline, config, secrets, .. } = &inputs;
-    let docker = match options.executor {
-        ExecutorChoice::Host => None,
-        ExecutorChoice::Docker => Some(crate::backend::docker::connect().await?),
-        ExecutorChoice::Auto => {
-            if crate::plan::call::runnable_jobs(plan).iter().any(|j| j.executor == "docker") {
-                if crate::backend::docker::available().await {
-                    crate::backend::docker::connect().await.ok()
-                } else {
-                    ui.notice("notice: the Docker daemon is not reachable: running every job on the host (use --executor docker to require it)");
-                    None
-                }
-            } else {
-                None
-            }
-        }
+    let unreachable = |e: Executor| {
+        ui.notice(&format!(
+            "notice: the {} is not reachable: running every job on the host (use --executor {e} to require it)",
+            e.engine()
+        ));
     };
+    let backends = Backends::connect(options.executor, &planned_executors(plan), &unreachable).await?;
     let actions =
         tokio::task::block_in_place(|| preflight_actions(ui, pipeline, plan, options, config.as_ref()))?;
     // From here on Ctrl-C is pipe's to handle: the image checks stop at it, the concurrency
     // wait too, and then the dispatcher owns it.
     let mut signals = crate::runner::signals::Signals::listen()
         .map_err(|e| Error::env(format!("cannot listen for Ctrl-C: {e}")))?;
-    if let Some(d) = &docker {
+    for backend in backends.engines() {
         tokio::select! {
-            checked = preflight_images(d, plan, options.pull) => checked?,
+            checked = preflight_images(backend.as_ref(), plan, options.pull) => checked?,
             _ = signals.next() => return Ok(crate::exit_code::INTERRUPTED),
         }
     }
@@ -189,7 +181,7 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
         inputs,
         masker,
         emitter: emitter.clone(),
-        docker,
+        backends,
         actions,
         identity: crate::gate::identity(as_name.as_deref()),
         prompter,
@@ -209,20 +201,33 @@ pub async fn execute(ui: &Ui, global: &Global, execution: Execution) -> Result<i
     Ok(crate::exit_code::of_run(result))
 }
 
+/// The backends the runnable jobs and their matrix legs are planned on.
+fn planned_executors(plan: &crate::plan::Plan) -> Vec<Executor> {
+    let mut executors = Vec::new();
+    for job in crate::plan::call::runnable_jobs(plan) {
+        executors.extend(job.executor);
+        if let crate::plan::Legs::Matrix { legs, .. } = &job.legs {
+            executors.extend(legs.iter().filter_map(|l| l.executor));
+        }
+    }
+    executors
+}
+
 /// Every image the run needs is there (or pulled) before anything runs: an offline machine gets
 /// one clear error (exit 2) instead of a run that fails half-way.
 async fn preflight_images(
-    docker: &bollard::Docker,
+    backend: &dyn Backend,
     plan: &crate::plan::Plan,
     pull: crate::backend::PullPolicy,
 ) -> Result<(), Error> {
+    let on = Some(backend.executor());
     let mut seen = std::collections::BTreeSet::new();
-    for job in crate::plan::call::runnable_jobs(plan).into_iter().filter(|j| j.executor == "docker") {
+    for job in crate::plan::call::runnable_jobs(plan).into_iter().filter(|j| j.executor == on) {
         // Each matrix leg may run in its own image; legs on the host need none.
         let images: Vec<(Option<&String>, Option<&String>)> = match &job.legs {
             crate::plan::Legs::Matrix { legs, .. } => legs
                 .iter()
-                .filter(|l| l.executor == "docker")
+                .filter(|l| l.executor == on)
                 .map(|l| (l.image.as_ref(), l.platform_note.as_ref()))
                 .collect(),
             _ => vec![(job.image.as_ref(), job.platform_note.as_ref())],
@@ -244,7 +249,7 @@ async fn preflight_images(
                 });
             };
             if seen.insert(image.clone()) {
-                crate::backend::docker::ensure_image(docker, image, pull, None).await?;
+                backend.ensure_image(image, pull).await?;
             }
         }
     }

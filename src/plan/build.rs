@@ -95,7 +95,7 @@ pub(super) fn plan_job(
     })?;
     let place = |scope: &Scope| {
         platform::place(job, scope, &input.platforms, input.executor)
-            .unwrap_or_else(|_| platform::at_run_time(job))
+            .unwrap_or_else(|_| platform::at_run_time(job, input.executor))
     };
     let environment = |scope: &Scope| {
         job.environment
@@ -121,7 +121,7 @@ pub(super) fn plan_job(
                 .with("matrix", &Json::Object(leg.matrix.clone()))
                 .with("strategy", &legs::strategy_context(&legs_for_strategy, index, total));
             let at = place(&leg_scope);
-            leg.executor = at.executor.to_string();
+            leg.executor = Some(at.executor);
             leg.image = at.image;
             leg.platform_note = at.note;
             leg.environment = environment(&leg_scope);
@@ -132,22 +132,20 @@ pub(super) fn plan_job(
         // The job's own line: what every leg shares, or "per leg".
         if let Some(first) = list.first() {
             let same = |f: &dyn Fn(&super::Leg) -> Option<String>| list.iter().all(|l| f(l) == f(first));
-            if same(&|l| l.image.clone()) && same(&|l| Some(l.executor.clone())) {
+            if same(&|l| l.image.clone()) && same(&|l| l.executor.map(|e| e.name().to_string())) {
                 placement = platform::Placement {
-                    executor: if first.executor == platform::HOST {
-                        platform::HOST
-                    } else {
-                        platform::DOCKER
-                    },
+                    executor: first.executor.unwrap_or(placement.executor),
                     image: first.image.clone(),
                     note: first.platform_note.clone(),
                 };
             } else {
-                let executor = if list.iter().any(|l| l.executor == platform::DOCKER) {
-                    platform::DOCKER
-                } else {
-                    platform::HOST
-                };
+                // The job's line names a backend that runs images when any leg is on one.
+                let executor = list
+                    .iter()
+                    .filter_map(|l| l.executor)
+                    .find(|e| e.runs_images())
+                    .or(first.executor)
+                    .unwrap_or(placement.executor);
                 placement = platform::Placement {
                     executor,
                     image: None,
@@ -159,12 +157,15 @@ pub(super) fn plan_job(
             }
         }
     }
+    let mut executor = Some(placement.executor);
     if call.is_some() {
         // A caller runs no steps itself: its called jobs are placed one by one.
-        placement = platform::Placement { executor: "none", image: None, note: None };
+        executor = None;
+        placement.image = None;
+        placement.note = None;
         if let Legs::Matrix { legs: list, .. } = &mut legs {
             for leg in list {
-                leg.executor = placement.executor.to_string();
+                leg.executor = None;
                 leg.image = None;
                 leg.platform_note = None;
             }
@@ -178,7 +179,7 @@ pub(super) fn plan_job(
         legs,
         environment: job_environment,
         environment_url: job.environment.as_ref().and_then(|e| e.url.as_ref()).map(|u| u.value.clone()),
-        executor: placement.executor.to_string(),
+        executor,
         image: placement.image,
         runs_on: job.runs_on.iter().map(|l| l.value.clone()).collect(),
         platform_note: placement.note,

@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::cli::{ExecutorChoice, Mode};
+use crate::backend::{Executor, ExecutorChoice};
+use crate::cli::Mode;
 
 /// Everything the plan depends on besides the pipeline itself.
 #[derive(Debug, Clone, Default)]
@@ -99,6 +100,11 @@ impl Plan {
     }
 }
 
+/// An executor by its name (`docker`, `host`), or `none`.
+fn executor_name<S: serde::Serializer>(executor: &Option<Executor>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(executor.map_or("none", Executor::name))
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Excluded {
     pub job: String,
@@ -118,8 +124,9 @@ pub struct PlannedJob {
     /// deployment job. Matrix legs may each have their own (see [`Leg::environment`]).
     pub environment: Option<String>,
     pub environment_url: Option<String>,
-    /// `docker` or `host`.
-    pub executor: String,
+    /// The backend the job runs on; `None` (`none`): it calls a reusable workflow.
+    #[serde(serialize_with = "executor_name")]
+    pub executor: Option<Executor>,
     /// Image for Docker (from `container:` or the runs-on mapping); `None` on the host.
     pub image: Option<String>,
     pub runs_on: Vec<String>,
@@ -155,7 +162,8 @@ pub struct Leg {
     /// Display name, e.g. `test (linux, 3.12)`.
     pub name: String,
     /// Where this leg runs (`runs-on`/`container:` may depend on the matrix).
-    pub executor: String,
+    #[serde(serialize_with = "executor_name")]
+    pub executor: Option<Executor>,
     pub image: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_note: Option<String>,

@@ -1,22 +1,23 @@
-//! Where each job runs: the executor (`docker` or `host`) and the image.
+//! Where each job runs: the executor (a backend, see [`Executor`]) and the image.
 //!
-//! Order: `--executor host` puts everything on the host; a job's `container:` image wins; then
-//! the `runs-on` labels: a `-P`/`pipe.toml` mapping for any of them (mappings are tried before
-//! built-in defaults, labels in order), then the built-in defaults. A label nobody maps is planned
-//! as `docker` without an image and a note telling the user to map it with `-P`.
+//! Order: `--executor host` (any backend that runs no images) puts everything there; a job's
+//! `container:` image wins; then the `runs-on` labels: a `-P`/`pipe.toml` mapping for any of them
+//! (mappings are tried before built-in defaults, labels in order), then the built-in defaults.
+//! Images run on the backend `--executor` names, else on [`Executor::IMAGES`] (Docker). A label
+//! nobody maps is planned there without an image and a note telling the user to map it with `-P`.
 //!
 //! `--executor auto` plans like `docker`: whether the daemon answers is only known when running,
 //! and the runner falls back to the host then, with a notice.
 
 use serde_json::Value as Json;
 
-use crate::cli::ExecutorChoice;
+use crate::backend::{Executor, ExecutorChoice};
 use crate::expr::Location;
 use crate::model::Job;
 use crate::scope::{EvalFailure, Scope};
 
-pub const DOCKER: &str = "docker";
-pub const HOST: &str = "host";
+/// A label mapped to this "image" runs on this machine.
+const HOST: &str = "host";
 
 /// Built-in label → image defaults (`host` means run on this machine).
 const DEFAULTS: &[(&str, &str)] = &[
@@ -28,19 +29,21 @@ const DEFAULTS: &[(&str, &str)] = &[
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
-    pub executor: &'static str,
+    pub executor: Executor,
     pub image: Option<String>,
     /// Why there is no image, or what is decided at run time.
     pub note: Option<String>,
 }
 
 impl Placement {
-    pub fn docker(image: Option<String>, note: Option<String>) -> Self {
-        Placement { executor: DOCKER, image, note }
+    /// In `image` (when known), on the backend `on` that runs images.
+    pub fn image(on: Executor, image: Option<String>, note: Option<String>) -> Self {
+        Placement { executor: on, image, note }
     }
 
-    pub fn host(note: Option<String>) -> Self {
-        Placement { executor: HOST, image: None, note }
+    /// On a backend that runs no images.
+    pub fn without_image(on: Executor, note: Option<String>) -> Self {
+        Placement { executor: on, image: None, note }
     }
 }
 
@@ -53,38 +56,43 @@ pub fn place(
     platforms: &[(String, String)],
     executor: ExecutorChoice,
 ) -> Result<Placement, EvalFailure> {
-    if executor == ExecutorChoice::Host {
-        let note = (job.container.is_some() || !job.services.is_empty())
-            .then(|| "container: and services: are not used with --executor host".to_string());
-        return Ok(Placement::host(note));
-    }
+    let images = match executor {
+        ExecutorChoice::Only(e) if !e.runs_images() => {
+            let note = (job.container.is_some() || !job.services.is_empty())
+                .then(|| format!("container: and services: are not used with --executor {e}"));
+            return Ok(Placement::without_image(e, note));
+        }
+        ExecutorChoice::Only(e) => e,
+        ExecutorChoice::Auto => Executor::IMAGES,
+    };
     if let Some(c) = &job.container {
         // An image that evaluates to nothing means no container (GitHub runs the job on the runner).
         let image = scope.text(Location::JobContainerImage, &c.image)?;
         if !image.trim().is_empty() {
-            return Ok(Placement::docker(Some(image.trim().to_string()), None));
+            return Ok(Placement::image(images, Some(image.trim().to_string()), None));
         }
     }
     if job.uses.is_some() {
-        return Ok(Placement::docker(None, Some("calls a reusable workflow".into())));
+        return Ok(Placement::image(images, None, Some("calls a reusable workflow".into())));
     }
     let labels = labels(job, scope)?;
     let Some(first) = labels.first() else {
-        return Ok(Placement::docker(None, Some("no runs-on label".into())));
+        return Ok(Placement::image(images, None, Some("no runs-on label".into())));
     };
     let user = platforms.iter().map(|(l, i)| (l.as_str(), i.as_str()));
     for table in [user.collect::<Vec<_>>(), DEFAULTS.to_vec()] {
         for label in &labels {
             if let Some((_, image)) = table.iter().find(|(l, _)| l.eq_ignore_ascii_case(label)) {
                 return Ok(if *image == HOST {
-                    Placement::host(None)
+                    Placement::without_image(Executor::Host, None)
                 } else {
-                    Placement::docker(Some(image.to_string()), None)
+                    Placement::image(images, Some(image.to_string()), None)
                 });
             }
         }
     }
-    Ok(Placement::docker(
+    Ok(Placement::image(
+        images,
         None,
         Some(format!("no image for runs-on `{first}`: map it with -P {first}=IMAGE (or -P {first}=host)")),
     ))
@@ -113,7 +121,7 @@ fn as_label(v: &Json) -> String {
 
 /// The placement `pipe plan` shows for a job whose `runs-on` or `container:` is only known when
 /// it runs.
-pub fn at_run_time(job: &Job) -> Placement {
+pub fn at_run_time(job: &Job, executor: ExecutorChoice) -> Placement {
     let what = match &job.container {
         Some(c) if c.image.value.contains("${{") => format!("container image `{}`", c.image.value),
         _ => {
@@ -121,7 +129,11 @@ pub fn at_run_time(job: &Job) -> Placement {
             format!("runs-on `{}`", dynamic.map_or("", |l| l.value.as_str()))
         }
     };
-    Placement::docker(None, Some(format!("{what} is chosen at run time")))
+    let on = match executor {
+        ExecutorChoice::Only(e) => e,
+        ExecutorChoice::Auto => Executor::IMAGES,
+    };
+    Placement::image(on, None, Some(format!("{what} is chosen at run time")))
 }
 
 #[cfg(test)]
@@ -146,18 +158,20 @@ mod tests {
                 #[test]
                 fn $name() {
                     let j = job($body);
-                    let p = place(&j, &Scope::default(), &maps($maps), $exec).unwrap_or_else(|_| at_run_time(&j));
-                    assert_eq!((p.executor, p.image.as_deref(), p.note.is_some()), ($executor, $image, $note), "{p:?}");
+                    let p = place(&j, &Scope::default(), &maps($maps), $exec).unwrap_or_else(|_| at_run_time(&j, $exec));
+                    assert_eq!((p.executor.name(), p.image.as_deref(), p.note.is_some()), ($executor, $image, $note), "{p:?}");
                 }
             )+
         };
     }
 
-    use ExecutorChoice::{Auto, Docker, Host};
+    use ExecutorChoice::Auto;
+    const DOCKER: ExecutorChoice = ExecutorChoice::DOCKER;
+    const HOST: ExecutorChoice = ExecutorChoice::HOST;
 
     cases! {
         latest: "    runs-on: ubuntu-latest", &[], Auto => "docker", Some("ubuntu:24.04"), false;
-        u2404: "    runs-on: ubuntu-24.04", &[], Docker => "docker", Some("ubuntu:24.04"), false;
+        u2404: "    runs-on: ubuntu-24.04", &[], DOCKER => "docker", Some("ubuntu:24.04"), false;
         u2204: "    runs-on: ubuntu-22.04", &[], Auto => "docker", Some("ubuntu:22.04"), false;
         self_hosted: "    runs-on: [self-hosted, linux]", &[], Auto => "host", None, false;
         mapped: "    runs-on: ubuntu-latest", &[("ubuntu-latest", "debian:12")], Auto => "docker", Some("debian:12"), false;
@@ -169,7 +183,7 @@ mod tests {
         container_wins: "    runs-on: ubuntu-latest\n    container: node:20", &[], Auto => "docker", Some("node:20"), false;
         container_map: "    runs-on: ubuntu-latest\n    container:\n      image: alpine:3", &[], Auto
             => "docker", Some("alpine:3"), false;
-        host_everything: "    runs-on: ubuntu-latest\n    container: node:20", &[], Host => "host", None, true;
+        host_everything: "    runs-on: ubuntu-latest\n    container: node:20", &[], HOST => "host", None, true;
         dynamic_label: "    runs-on: ${{ matrix.os }}", &[], Auto => "docker", None, true;
         dynamic_image: "    runs-on: x\n    container: ${{ matrix.img }}", &[], Auto => "docker", None, true;
         empty_image_means_no_container: "    runs-on: ubuntu-latest\n    container: ${{ '' }}", &[], Auto

@@ -85,7 +85,7 @@ fn job_text_at(out: &mut String, job: &PlannedJob, plan: &Plan, indent: &str) {
             for leg in legs {
                 let mut extra = Vec::new();
                 if leg.image != job.image || leg.executor != job.executor {
-                    extra.push(format!("runs: {}", place(&leg.executor, leg.image.as_deref())));
+                    extra.push(format!("runs: {}", place(leg.executor, leg.image.as_deref())));
                 }
                 if leg.environment.is_some() && leg.environment != job.environment {
                     let gate = leg.gate.as_ref().map(|g| format!(", {g}")).unwrap_or_default();
@@ -112,7 +112,7 @@ fn job_text_at(out: &mut String, job: &PlannedJob, plan: &Plan, indent: &str) {
         }
         return;
     }
-    let _ = writeln!(out, "{indent}  runs: {}", place(&job.executor, job.image.as_deref()));
+    let _ = writeln!(out, "{indent}  runs: {}", place(job.executor, job.image.as_deref()));
     if let Some(note) = &job.platform_note {
         let _ = writeln!(out, "{indent}  note: {note}");
     }
@@ -124,7 +124,8 @@ fn job_text_at(out: &mut String, job: &PlannedJob, plan: &Plan, indent: &str) {
     }
 }
 
-fn place(executor: &str, image: Option<&str>) -> String {
+fn place(executor: Option<crate::backend::Executor>, image: Option<&str>) -> String {
+    let executor = executor.map_or("none", crate::backend::Executor::name);
     match image {
         Some(image) => format!("{executor} {image}"),
         None => executor.to_string(),

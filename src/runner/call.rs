@@ -178,6 +178,7 @@ fn called_shared(
         secrets,
         env_file_vars: shared.env_file_vars.clone(),
         docker: shared.docker.clone(),
+        backends: shared.backends.clone(),
         workdir: shared.workdir.clone(),
         bind: shared.bind,
         pull: shared.pull,
@@ -194,6 +195,8 @@ fn called_shared(
         force: shared.force.clone(),
         frame,
         actions: shared.actions.clone(),
+        ahead: shared.ahead.clone(),
+        reaper: shared.reaper.clone(),
     })
 }
 

@@ -14,7 +14,7 @@ use super::timer::JobTimer;
 
 use super::Shared;
 use super::step::{StepResult, StepRun, run_step};
-use crate::backend::{JobHandle, JobSetup};
+use crate::backend::{Executor, JobBackend, JobSetup, StartContext};
 use crate::event::{Conclusion, Event};
 use crate::expr::{Location, Status};
 use crate::model::{Env, Job};
@@ -38,8 +38,8 @@ pub struct Leg {
     pub needs: Json,
     /// `runs-on`/`container:` evaluated for this leg.
     pub image: Option<String>,
-    /// `docker` or `host`.
-    pub executor: String,
+    /// The backend the leg is planned on (`None`: a caller of a reusable workflow).
+    pub executor: Option<Executor>,
     /// The evaluated `environment:` name: a deployment leg.
     pub environment: Option<String>,
     /// Who passed the environment's gate (for the ledger).
@@ -190,78 +190,60 @@ async fn run_leg_inner(
     timer: &JobTimer,
 ) -> Result<LegResult, String> {
     let deadline = job_timeout(job, leg)?;
-    // Scratch space outside the state dir: scripts and env files may hold secrets.
-    let scratch = tempdir_for(&shared.run_id, &leg.key)?;
-    let runner_dir = scratch.join("runner");
-    let workspace = if shared.bind { shared.workdir.clone() } else { scratch.join("workspace") };
-    // RUNNER_TEMP lives inside the runner dir, so a container sees it through the same mount.
-    for d in [&runner_dir, &workspace, &runner_dir.join("temp")] {
-        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-    }
-    let setup = JobSetup {
-        run_id: shared.run_id.clone(),
-        job_key: leg.key.clone(),
-        image: leg.image.clone(),
-        workspace: workspace.clone(),
-        bind: shared.bind,
-        runner_dir: runner_dir.clone(),
-        container: None,
-        services: Vec::new(),
-        pull: shared.pull,
+    // An earlier attempt's containers (a retry) are gone before this one's take their names.
+    shared.reaper.wait(&leg.key).await;
+    let (scratch, setup) = scratch_and_setup(shared, leg)?;
+    let runner_dir = setup.runner_dir.clone();
+    let backend = shared.backends.for_executor(leg.executor).clone();
+    let runs_images = backend.executor().runs_images();
+    // `container:` and `services:` (evaluated for the leg) go to a backend that runs images.
+    let setup = if runs_images { super::docker_setup::complete(setup, job, shared, leg)? } else { setup };
+    let ctx = StartContext {
+        cancel: cancel.token(),
+        force: shared.force.clone(),
+        tracker: Some(track(shared, leg)),
     };
-    let mut setup_for_context = setup.clone();
-    let handle = match (&shared.docker, leg.executor.as_str()) {
-        (Some(docker), "docker") => {
-            let setup = super::docker_setup::complete(setup, job, shared, leg)?;
-            setup_for_context = setup.clone();
-            // Image checks, the network, services and their health waits: all stop at Ctrl-C,
-            // and what was created is removed.
-            let started = crate::backend::docker::start_job_until(docker, &setup, &cancel.token()).await;
-            let started = match started {
-                Ok(job) => job.with_force(shared.force.clone()),
-                Err(_) if cancel.is_cancelled() => {
-                    return Ok(LegResult::stopped(cancel.reason().unwrap_or(CancelReason::Interrupt)));
-                }
-                Err(e) => {
-                    // A daemon that died (or was restarting) is no failure of the job.
-                    if let Some(why) = crate::backend::docker::unreachable(docker).await {
-                        interrupted(shared, leg, &format!("{why} ({e})"));
-                        if !shared.bind {
-                            let _ = std::fs::remove_dir_all(&scratch);
-                        }
-                        return Ok(LegResult::interrupted());
-                    }
-                    let hint = e.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default();
-                    return Err(format!("{e}{hint}"));
-                }
-            };
-            JobHandle::Docker(started)
+    // What was made ahead for the leg is started when it fits its setup.
+    let handle = match super::ahead::start(shared, &backend, &setup, ctx).await {
+        Ok(handle) => handle,
+        Err(_) if cancel.is_cancelled() => {
+            return Ok(LegResult::stopped(cancel.reason().unwrap_or(CancelReason::Interrupt)));
         }
-        _ => JobHandle::Host(
-            crate::backend::host::HostJob::start(&setup, shared.force.clone())
-                .with_tracker(track(shared, leg)),
-        ),
+        Err(e) => {
+            // An engine that died (or was restarting) is no failure of the job.
+            if let Some(why) = backend.unreachable().await {
+                interrupted(shared, leg, &format!("{why} ({e})"));
+                if !shared.bind {
+                    let _ = std::fs::remove_dir_all(&scratch);
+                }
+                return Ok(LegResult::interrupted());
+            }
+            let hint = e.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default();
+            return Err(format!("{e}{hint}"));
+        }
     };
-    if matches!(handle, JobHandle::Host(_)) && (job.container.is_some() || !job.services.is_empty()) {
+    if !runs_images && (job.container.is_some() || !job.services.is_empty()) {
         shared.emitter.emit(Event::Annotation {
             job: leg.job_id.clone(),
             name: leg.name.clone(),
             step: 0,
             level: "notice".into(),
-            message: "this job runs on the host: its `container:` and `services:` are not used".into(),
+            message: format!(
+                "this job runs on the {}: its `container:` and `services:` are not used",
+                handle.executor()
+            ),
         });
     }
     shared.emitter.emit(Event::JobStarted {
         job: leg.job_id.clone(),
         name: leg.name.clone(),
         matrix: leg.matrix.clone().map(Json::Object),
-        executor: handle.executor().into(),
-        image: if matches!(handle, JobHandle::Docker(_)) { leg.image.clone() } else { None },
+        executor: handle.executor().name().into(),
+        image: if runs_images { leg.image.clone() } else { None },
     });
     super::crash::panic_if_asked(&leg.job_id);
     let mut job_ctx = json!({"status": "success", "container": {"id": "", "network": ""}, "services": {}});
-    if let JobHandle::Docker(d) = &handle {
-        let c = d.job_context(&setup_for_context).await;
+    if let Some(c) = handle.job_context().await {
         job_ctx["container"] = c["container"].clone();
         job_ctx["services"] = c["services"].clone();
     }
@@ -269,16 +251,20 @@ async fn run_leg_inner(
     // it and not a retry after it.
     let attempt = cancel.child();
     timer.arm(deadline, &attempt);
-    let mut result = run_steps(shared, job, leg, &handle, &scratch, job_ctx, attempt).await;
+    let mut result = run_steps(shared, job, leg, handle.as_ref(), &scratch, job_ctx, attempt).await;
     // The steps did not fail: their environment went away under them. `pipe resume` runs the
     // job again.
     if let Some(why) = handle.lost() {
         interrupted(shared, leg, &why);
         result = Ok(LegResult::interrupted());
     }
-    for problem in handle.teardown().await {
-        shared.notice("warning", problem);
-    }
+    // Removed while the dependents start; the run waits for it before it ends.
+    let teardown = shared.clone();
+    shared.reaper.spawn(&leg.key, async move {
+        for problem in handle.teardown().await {
+            teardown.notice("warning", problem);
+        }
+    });
     if !shared.bind {
         let _ = std::fs::remove_dir_all(&scratch);
     } else {
@@ -343,6 +329,30 @@ async fn job_group(
     .map_err(|e| e.to_string())
 }
 
+/// The leg's scratch space, made empty (outside the state dir: scripts and env files may hold
+/// secrets), and the setup of its job environment (without `container:` and `services:`).
+pub(super) fn scratch_and_setup(shared: &Shared, leg: &Leg) -> Result<(PathBuf, JobSetup), String> {
+    let scratch = tempdir_for(&shared.run_id, &leg.key)?;
+    let runner_dir = scratch.join("runner");
+    let workspace = if shared.bind { shared.workdir.clone() } else { scratch.join("workspace") };
+    // RUNNER_TEMP lives inside the runner dir, so a container sees it through the same mount.
+    for d in [&runner_dir, &workspace, &runner_dir.join("temp")] {
+        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    }
+    let setup = JobSetup {
+        run_id: shared.run_id.clone(),
+        job_key: leg.key.clone(),
+        image: leg.image.clone(),
+        workspace,
+        bind: shared.bind,
+        runner_dir,
+        container: None,
+        services: Vec::new(),
+        pull: shared.pull,
+    };
+    Ok((scratch, setup))
+}
+
 fn tempdir_for(run_id: &str, key: &str) -> Result<PathBuf, String> {
     let dir = std::env::temp_dir().join(format!("pipe-{run_id}")).join(key);
     let _ = std::fs::remove_dir_all(&dir);
@@ -356,7 +366,7 @@ async fn run_steps(
     shared: &Arc<Shared>,
     job: &Job,
     leg: &Leg,
-    handle: &JobHandle,
+    handle: &dyn JobBackend,
     scratch: &std::path::Path,
     job_ctx: Json,
     job_cancel: Cancel,

@@ -2,6 +2,7 @@
 //! through a backend; everything that happens is an event.
 
 mod actions;
+mod ahead;
 mod call;
 pub mod cancel;
 mod commands;
@@ -20,6 +21,7 @@ mod manual;
 mod output;
 mod placement;
 mod readiness;
+mod reaper;
 mod retry;
 mod run;
 mod shell;
@@ -41,8 +43,9 @@ pub use crash::PANIC_IN_JOB;
 pub use dispatcher::{Finished, JobDone, dispatch_run};
 pub use run::{RunInputs, RunRequest, run};
 
+use crate::backend::ExecutorChoice;
 use crate::backend::PullPolicy;
-use crate::cli::{ExecutorChoice, Mode};
+use crate::cli::Mode;
 use crate::mask::Masker;
 use crate::model::Pipeline;
 use crate::scope::{Compiled, Scope};
@@ -60,8 +63,11 @@ pub struct Shared {
     pub masker: Masker,
     pub secrets: BTreeMap<String, String>,
     pub env_file_vars: BTreeMap<String, String>,
-    /// The Docker daemon, when jobs may run in containers (`None`: every job on the host).
+    /// The Docker API of the run's engine, when it has one (actions that build or run
+    /// containers of their own use it).
     pub docker: Option<bollard::Docker>,
+    /// The backends the run's legs start on.
+    pub backends: crate::backend::Backends,
     /// The user's working tree.
     pub workdir: PathBuf,
     pub bind: bool,
@@ -88,6 +94,10 @@ pub struct Shared {
     pub frame: Frame,
     /// Remote actions: the fetcher, what the run resolved, the node runtime.
     pub actions: Arc<RemoteActions>,
+    /// Job containers made ahead of their jobs (shared by the called workflows of the run).
+    pub ahead: Arc<ahead::Ahead>,
+    /// Teardowns in the background: the run waits for them before it ends.
+    pub reaper: Arc<reaper::Reaper>,
 }
 
 impl Shared {

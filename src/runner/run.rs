@@ -41,7 +41,8 @@ pub struct RunRequest {
     pub inputs: RunInputs,
     pub masker: Masker,
     pub emitter: Emitter,
-    pub docker: Option<bollard::Docker>,
+    /// The backends jobs run on (see [`crate::backend::Backends::connect`]).
+    pub backends: crate::backend::Backends,
     pub actions: RemoteActions,
     /// Who runs it (the actor, and who answers at the prompt).
     pub identity: String,
@@ -58,7 +59,7 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
         inputs: RunInputs { options, plan, pipeline, source, config, secrets, env_file_vars },
         masker,
         emitter,
-        docker,
+        backends,
         actions,
         identity,
         prompter,
@@ -92,7 +93,8 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
         masker,
         secrets,
         env_file_vars,
-        docker,
+        docker: backends.docker_api(),
+        backends,
         workdir: options.workdir.clone(),
         bind: options.bind,
         pull: options.pull,
@@ -111,6 +113,8 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
         force,
         frame: Frame::default(),
         actions: Arc::new(actions),
+        ahead: Arc::default(),
+        reaper: Arc::default(),
     });
     // A workflow-level concurrency group: wait for (or stop) the run that holds it.
     let _group = match &shared.pipeline.concurrency {
@@ -156,6 +160,9 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
         },
     });
     let finished = dispatch_run(shared.clone(), &plan, &record.jobs, signals).await;
+    // No container outlives the run: the unused ones made ahead, and every teardown still going.
+    super::ahead::discard_all(&shared);
+    shared.reaper.wait_all().await;
     let mut record = match shared.record.lock() {
         Ok(r) => r.clone(),
         Err(p) => p.into_inner().clone(),

@@ -12,7 +12,7 @@ use super::cancel::Cancel;
 use super::job::{JobState, Leg, layer_env};
 use super::output::LineSink;
 use super::{Shared, actions, envfiles, shell};
-use crate::backend::{Exit, JobHandle, StepCommand};
+use crate::backend::{Exit, JobBackend, StepCommand};
 use crate::event::{Conclusion, Event};
 use crate::expr::{Location, Status};
 use crate::model::{Job, Step};
@@ -25,7 +25,7 @@ pub struct StepRun<'a> {
     pub leg: &'a Leg,
     pub step: &'a Step,
     pub index: usize,
-    pub handle: &'a JobHandle,
+    pub handle: &'a dyn JobBackend,
     pub scratch: &'a Path,
     /// The job-wide contexts (`github`, `vars`, `secrets`, `inputs`, `matrix`, `needs`,
     /// `strategy`, `runner`, `job`); a composite action's steps get their own.
@@ -64,7 +64,7 @@ impl StepRun<'_> {
     /// The scope of this step: the job-wide contexts plus what the steps so far made.
     pub(super) fn scope(&self, state: &JobState, env: &BTreeMap<String, String>) -> Scope {
         let workspace = Some(std::path::PathBuf::from(&self.handle.paths().workspace))
-            .filter(|_| matches!(self.handle, JobHandle::Host(_)));
+            .filter(|_| self.handle.shares_host_files());
         let mut job_ctx = state.job_ctx.clone();
         job_ctx["status"] = json!(status_str(state.status));
         self.base
@@ -326,7 +326,7 @@ pub(super) async fn execute(
             (shell::command(shell.as_deref(), &format!("{}/{with_ext}", paths.runner_dir))?.0, with_ext)
         };
         // On the host, whether bash is there is known here: no `sh` in between to ask.
-        if matches!(run.handle, JobHandle::Host(_)) && shell.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        if run.handle.shares_host_files() && shell.as_deref().is_none_or(|s| s.trim().is_empty()) {
             let path =
                 full_env.get("PATH").map(std::ffi::OsString::from).or_else(|| std::env::var_os("PATH"));
             if let Some(bash) = path.and_then(|p| crate::backend::host::find_program("bash", &p)) {
@@ -390,12 +390,7 @@ fn step_env(run: &StepRun<'_>, state: &JobState, ctx: &Scope) -> Result<StepEnv,
     full_env.extend(files.seen.iter().map(|(k, v)| (k.to_string(), v.clone())));
     full_env.extend(env.clone());
     if !state.path_prepend.is_empty() {
-        let base = match run.handle {
-            JobHandle::Host(_) => std::env::var("PATH").unwrap_or_default(),
-            JobHandle::Docker(_) => {
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
-            }
-        };
+        let base = run.handle.default_path();
         let mut parts: Vec<&str> = state.path_prepend.iter().rev().map(String::as_str).collect();
         parts.push(&base);
         full_env.insert("PATH".into(), parts.join(":"));

@@ -13,6 +13,7 @@
 //!
 //! [`RUNNER_DIR_IN_CONTAINER`]: super::RUNNER_DIR_IN_CONTAINER
 
+mod backend;
 mod connect;
 mod container;
 mod copy;
@@ -20,6 +21,7 @@ pub mod endpoint;
 mod exec;
 mod image;
 mod options;
+mod prepared;
 mod prune;
 pub mod remote;
 mod services;
@@ -32,12 +34,14 @@ use std::sync::atomic::AtomicU64;
 
 use bollard::Docker;
 
+pub use backend::{DockerBackend, DockerLeg};
 pub use connect::{
     available, connect, connect_endpoint, connect_to, daemon_is_remote, engine_is_remote, unreachable,
 };
 pub use container::{start_job, start_job_until, start_job_with};
 pub use image::{build_image, ensure_image};
 pub use options::SUPPORTED_OPTIONS;
+pub use prepared::{PreparedJob, can_prepare, prepare_job};
 pub use prune::{PruneReport, prune, prune_run, remove_job};
 
 use super::{JobPaths, RUNNER_DIR_IN_CONTAINER, WORKSPACE_IN_CONTAINER};
@@ -56,7 +60,6 @@ pub const LABEL_PID: &str = "dev.pipe.pid";
 pub struct DockerJob {
     docker: Docker,
     container_id: String,
-    /// Boxed to keep `JobHandle` small.
     state: Box<JobState>,
 }
 

@@ -18,7 +18,6 @@ use futures_util::StreamExt;
 
 use super::transfer::copy_out;
 use super::{Done, Invocation, daemon, list, say, workspace_path};
-use crate::backend::JobHandle;
 use crate::backend::docker::one_line;
 use crate::runner::step::StepRun;
 
@@ -129,7 +128,7 @@ struct Staged {
 
 impl Staged {
     async fn new(run: &StepRun<'_>, context: &str, file: Option<&str>) -> Result<Staged, String> {
-        if let JobHandle::Host(_) = run.handle {
+        if run.handle.shares_host_files() {
             return Ok(Staged { context: context.into(), file: file.map(str::to_string), copy: None });
         }
         let copy = run.scratch.join(format!("build-{}{}", run.index, run.scope));

@@ -10,7 +10,7 @@
 use super::cache_store::{CacheStore, version};
 use super::transfer::{Kind, copy_in, copy_out, count_files, kind};
 use super::{Done, Invocation, Post, list, say, workspace_path};
-use crate::backend::JobHandle;
+use crate::backend::JobBackend;
 use crate::runner::job::JobState;
 use crate::runner::step::StepRun;
 
@@ -128,7 +128,7 @@ pub async fn save_pending(run: &StepRun<'_>, pending: &Pending) -> Result<(), St
 }
 
 async fn copy_paths(
-    handle: &JobHandle,
+    handle: &dyn JobBackend,
     paths: &[String],
     tmp: &std::path::Path,
 ) -> Result<(Vec<(String, Kind)>, usize), String> {
@@ -166,10 +166,7 @@ fn key_and_paths(
     if written.is_empty() {
         return Err("cache needs `path` (one or more paths)".into());
     }
-    let home = action.env.get("HOME").cloned().unwrap_or_else(|| match run.handle {
-        JobHandle::Host(_) => std::env::var("HOME").unwrap_or_else(|_| "/root".into()),
-        JobHandle::Docker(_) => "/root".into(),
-    });
+    let home = action.env.get("HOME").cloned().unwrap_or_else(|| run.handle.default_home());
     let resolved = written
         .iter()
         .map(|p| match p.strip_prefix("~/") {

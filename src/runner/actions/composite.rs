@@ -156,7 +156,7 @@ fn boxed_execute<'a>(
 /// The scope of an action's step: the action's contexts plus what its steps so far made.
 fn scope(base: &Scope, run: &StepRun<'_>, state: &JobState) -> Scope {
     let workspace = Some(std::path::PathBuf::from(&run.handle.paths().workspace))
-        .filter(|_| matches!(run.handle, crate::backend::JobHandle::Host(_)));
+        .filter(|_| run.handle.shares_host_files());
     base.clone()
         .with("github", &state.github)
         .with("runner", &state.runner)

@@ -24,7 +24,7 @@ use futures_util::StreamExt;
 
 use super::transfer::{copy_in, copy_out};
 use crate::backend::docker::{docker_name, labels, one_line, remote};
-use crate::backend::{Exit, JobHandle, Output, WORKSPACE_IN_CONTAINER};
+use crate::backend::{Exit, Output, WORKSPACE_IN_CONTAINER};
 use crate::runner::output::LineSink;
 use crate::runner::step::StepRun;
 
@@ -223,18 +223,13 @@ struct Workspace {
 impl Workspace {
     async fn mount(run: &StepRun<'_>) -> Result<Workspace, String> {
         let job_dir = run.handle.paths().workspace;
-        match run.handle {
-            JobHandle::Host(_) => Ok(Workspace { host_dir: PathBuf::from(job_dir), copied_from: None }),
-            JobHandle::Docker(_) if run.shared.bind => {
-                Ok(Workspace { host_dir: run.shared.workdir.clone(), copied_from: None })
-            }
-            JobHandle::Docker(_) => {
-                let dir = run.scratch.join(format!("container-workspace-{}{}", run.index, run.scope));
-                let _ = std::fs::remove_dir_all(&dir);
-                copy_out(run.handle, &job_dir, &dir).await?;
-                Ok(Workspace { host_dir: dir, copied_from: Some(job_dir) })
-            }
+        if let Some(host_dir) = run.handle.workspace_on_host() {
+            return Ok(Workspace { host_dir, copied_from: None });
         }
+        let dir = run.scratch.join(format!("container-workspace-{}{}", run.index, run.scope));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_out(run.handle, &job_dir, &dir).await?;
+        Ok(Workspace { host_dir: dir, copied_from: Some(job_dir) })
     }
 
     async fn unmount(self, run: &StepRun<'_>) -> Result<(), String> {

@@ -10,7 +10,6 @@ use serde_json::{Map, Value as Json};
 use super::metadata::{self, Action, Runs};
 use super::transfer::copy_out;
 use super::{Done, Invocation, composite, docker_action, node, say, workspace_path};
-use crate::backend::JobHandle;
 use crate::expr::Location;
 use crate::runner::job::JobState;
 use crate::runner::step::StepRun;
@@ -40,7 +39,7 @@ pub async fn run(run: &StepRun<'_>, state: &mut JobState, action: &Invocation<'_
         }
         Runs::Other(using) => Err(format!("`{rel}` is a `{using}` action, which pipe cannot run")),
     };
-    if matches!(run.handle, JobHandle::Docker(_)) {
+    if !run.handle.shares_host_files() {
         let _ = std::fs::remove_dir_all(&host_dir);
     }
     done
@@ -48,19 +47,15 @@ pub async fn run(run: &StepRun<'_>, state: &mut JobState, action: &Invocation<'_
 
 /// The action's folder on the host (copied out of a job container).
 async fn fetch(run: &StepRun<'_>, job_dir: &str, rel: &str) -> Result<PathBuf, String> {
-    match run.handle {
-        JobHandle::Host(_) => Ok(PathBuf::from(job_dir)),
-        JobHandle::Docker(_) => {
-            let dir = run.scratch.join(format!("action-{}{}", run.index, run.scope));
-            let _ = std::fs::remove_dir_all(&dir);
-            if copy_out(run.handle, job_dir, &dir).await? == 0 {
-                return Err(format!(
-                    "no action at `{rel}` in the workspace (did a step run actions/checkout?)"
-                ));
-            }
-            Ok(dir)
-        }
+    if run.handle.shares_host_files() {
+        return Ok(PathBuf::from(job_dir));
     }
+    let dir = run.scratch.join(format!("action-{}{}", run.index, run.scope));
+    let _ = std::fs::remove_dir_all(&dir);
+    if copy_out(run.handle, job_dir, &dir).await? == 0 {
+        return Err(format!("no action at `{rel}` in the workspace (did a step run actions/checkout?)"));
+    }
+    Ok(dir)
 }
 
 /// The `inputs` context: `with:` values, else defaults; unknown and missing required inputs are

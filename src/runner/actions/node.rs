@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 use super::container::input_env;
 use super::metadata::NodeRuns;
 use super::{Done, Post, say};
-use crate::backend::{JobHandle, StepCommand};
+use crate::backend::StepCommand;
 use crate::event::Conclusion;
 use crate::expr::Location;
 use crate::runner::envfiles;
@@ -167,9 +167,9 @@ async fn stage(
     env.insert("GITHUB_ACTION".into(), action.id.clone());
     let script_path = format!("{}/{}", action.dir.trim_end_matches('/'), script.trim_start_matches("./"));
     let mut argv = vec![node, script_path];
-    if matches!(run.handle, JobHandle::Docker(_)) {
-        // The container's exec goes through `sh`, and dash drops variables whose names are no
-        // shell identifiers (`INPUT_WHO-TO-GREET`): `env` hands those to node itself.
+    if !run.handle.keeps_any_env_name() {
+        // Variables whose names are no shell identifiers (`INPUT_WHO-TO-GREET`) would be lost on
+        // the way: `env` hands those to node itself.
         let odd: Vec<String> = env.keys().filter(|k| !is_identifier(k)).cloned().collect();
         if !odd.is_empty() {
             let mut prefixed = vec!["env".to_string()];
@@ -203,20 +203,24 @@ fn is_identifier(name: &str) -> bool {
 
 /// The node to run with, as the job sees it.
 fn runtime(run: &StepRun<'_>, using: &str) -> Result<String, String> {
-    match run.handle {
-        JobHandle::Host(_) => run.shared.actions.node.as_ref().map(|p| p.display().to_string()).ok_or_else(|| {
+    // A job that sees this machine's files runs this machine's node; a job container gets it
+    // mounted (see `docker_setup`).
+    if run.handle.shares_host_files() {
+        return run.shared.actions.node.as_ref().map(|p| p.display().to_string()).ok_or_else(|| {
             format!(
                 "this JavaScript action needs Node.js ({using}, i.e. node {}): no `node` on PATH; install it or set pipe.toml [actions] node = \"/path/to/node\"",
                 using.trim_start_matches("node")
             )
-        }),
-        JobHandle::Docker(_) if run.shared.actions.inventory.node_jobs.contains(&run.shared.full_id(&run.leg.job_id)) && run.shared.actions.node.is_some() => {
-            Ok(NODE_IN_CONTAINER.to_string())
-        }
-        JobHandle::Docker(_) => Err(format!(
-            "this JavaScript action needs Node.js ({using}) in the job container: pipe mounts the host's node, and none was found (install node on this machine, or set pipe.toml [actions] node = \"/path/to/node\")"
-        )),
+        });
     }
+    if run.shared.actions.inventory.node_jobs.contains(&run.shared.full_id(&run.leg.job_id))
+        && run.shared.actions.node.is_some()
+    {
+        return Ok(NODE_IN_CONTAINER.to_string());
+    }
+    Err(format!(
+        "this JavaScript action needs Node.js ({using}) in the job container: pipe mounts the host's node, and none was found (install node on this machine, or set pipe.toml [actions] node = \"/path/to/node\")"
+    ))
 }
 
 /// The node binary of this machine: pipe.toml's, else the first `node` on PATH (symlinks
