@@ -4,7 +4,14 @@
 //!   in the same container (goal: ≤ 1.3×);
 //! - job setup: `start_job` without services vs a raw create + start of the same image
 //!   (goal: ≤ 1.2×): with `--bind`, and with the workspace copied in (against a raw create + start
-//!   + upload of the same files, and, for information, against create + start alone).
+//!   + upload of the same files, and, for information, against create + start alone);
+//! - a dependent job's setup, its container made ahead while its needs run (`prepare_job`, not
+//!   timed): starting it vs a raw create + start (goal: ≤ 1.2×);
+//! - job setup with a service (one with a health check, on the job network) vs the raw calls:
+//!   network, service and job container created and started side by side, inspected until the
+//!   service is healthy (goal: ≤ 1.2×);
+//! - in `pipe run` (the release binary), how long after a need's last step the dependent job's
+//!   first step starts, in a chain of one-step Docker jobs, vs a raw create + start (goal: ≤ 1.2×).
 //!
 //! Run with `cargo bench --bench docker_overhead` after `scripts/test-images.sh` (against Podman:
 //! `DOCKER_HOST=unix:///run/podman/podman.sock`, after `scripts/podman-service.sh load-images`;
@@ -17,10 +24,11 @@ use std::time::{Duration, Instant};
 use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::ContainerCreateBody;
+use bollard::models::{ContainerCreateBody as Body, HealthConfig, HostConfig, NetworkCreateRequest};
 use bollard::query_parameters::{RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 use futures_util::StreamExt;
 use pipe::backend::docker::{self, LABEL_MANAGED, LABEL_RUN_ID};
-use pipe::backend::{JobSetup, PullPolicy, StepCommand, WORKSPACE_IN_CONTAINER};
+use pipe::backend::{JobSetup, PullPolicy, ServiceSpec, StepCommand, WORKSPACE_IN_CONTAINER};
 use tokio_util::sync::CancellationToken;
 
 const IMAGE: &str = "pipe-test/busybox:latest";
@@ -44,9 +52,11 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
-/// `engine` names the daemon in the figures: `docker`, or `podman` (its Docker-compatible API,
-/// with `DOCKER_HOST` naming its socket).
-fn show(engine: &str, what: &str, ours: Duration, raw: Duration, goal: f64) {
+/// The engine the figures name: `docker`, or `podman` (its Docker-compatible API, with
+/// `DOCKER_HOST` naming its socket). Set once, when the daemon answered.
+static ENGINE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+fn show(what: &str, ours: Duration, raw: Duration, goal: f64) {
     let ratio = ours.as_secs_f64() / raw.as_secs_f64().max(1e-9);
     let verdict = if ratio <= goal { "ok" } else { "ABOVE GOAL" };
     println!(
@@ -55,7 +65,8 @@ fn show(engine: &str, what: &str, ours: Duration, raw: Duration, goal: f64) {
         raw.as_secs_f64() * 1e3
     );
     println!(
-        "@figure | {engine} {} | {:.1} vs {:.1} ms raw = {ratio:.2}x | <= {goal}x | {}",
+        "@figure | {} {} | {:.1} vs {:.1} ms raw = {ratio:.2}x | <= {goal}x | {}",
+        ENGINE.get().copied().unwrap_or("docker"),
         what.trim(),
         ours.as_secs_f64() * 1e3,
         raw.as_secs_f64() * 1e3,
@@ -104,7 +115,7 @@ async fn bench() -> Result<(), String> {
         );
         return Ok(());
     }
-    let kind = if pipe::backend::engine::is_podman(&docker).await { "podman" } else { "docker" };
+    let _ = ENGINE.set(if pipe::backend::engine::is_podman(&docker).await { "podman" } else { "docker" });
     let iterations: usize =
         std::env::var("PIPE_BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
     let dirs = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -132,8 +143,8 @@ async fn bench() -> Result<(), String> {
     // The engine Docker's CLI would use (DOCKER_HOST with TLS, ssh://, a context): a remote one
     // copies the runner dir around each step and has no `--bind`.
     let remote = docker::engine_is_remote();
-    let address = docker::endpoint::resolve().map(|e| e.host).unwrap_or_default();
-    println!("docker_overhead: {iterations} samples each, medians; engine {kind} at {address}");
+    let engine = docker::endpoint::resolve().map(|e| e.host).unwrap_or_default();
+    println!("docker_overhead: {iterations} samples each, medians; engine {engine}");
 
     // Per-step overhead, in one container.
     let job = docker::start_job(&docker, &setup("exec", false)).await.map_err(|e| e.to_string())?;
@@ -158,7 +169,7 @@ async fn bench() -> Result<(), String> {
         }
     }
     job.teardown().await;
-    show(kind, "step exec (`true`)", median(ours), median(raw), 1.3);
+    show("step exec (`true`)", median(ours), median(raw), 1.3);
 
     // Job setup.
     let remove = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
@@ -213,10 +224,197 @@ async fn bench() -> Result<(), String> {
     }
     let raw = median(raw);
     if !remote {
-        show(kind, "job setup (--bind)", median(bind), raw, 1.2);
+        show("job setup (--bind)", median(bind), raw, 1.2);
     }
     let copy = median(copy);
-    show(kind, "job setup (workspace copied)", copy, median(raw_upload), 1.2);
-    show(kind, "  same, vs create+start only", copy, raw, 1.2);
+    show("job setup (workspace copied)", copy, median(raw_upload), 1.2);
+    show("  same, vs create+start only", copy, raw, 1.2);
+
+    // A dependent job: its container was made ahead (not timed); its setup is the start.
+    let mut ahead = Vec::new();
+    for i in 0..setup_iterations {
+        let prepared = docker::prepare_job(&docker, &setup(&format!("ahead-{i}"), false))
+            .await
+            .map_err(|e| e.to_string())?;
+        let t = Instant::now();
+        let job = prepared.start(&CancellationToken::new()).await.map_err(|e| e.to_string())?;
+        ahead.push(t.elapsed());
+        job.teardown().await;
+    }
+    show("dependent job setup (made ahead)", median(ahead), raw, 1.2);
+
+    services(&docker, &setup, setup_iterations, &run_id).await?;
+    chain(&raw).await?;
+    Ok(())
+}
+
+/// The health check of the benchmark's service: what pipe and the raw calls both wait for.
+const HEALTH_INTERVAL_MS: i64 = 100;
+
+/// Job setup with one service (a health check on the job network) against the raw calls.
+async fn services(
+    docker: &Docker,
+    setup: &dyn Fn(&str, bool) -> JobSetup,
+    iterations: usize,
+    run_id: &str,
+) -> Result<(), String> {
+    let remove = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+    let labels: std::collections::HashMap<String, String> =
+        [(LABEL_MANAGED.to_string(), "true".to_string()), (LABEL_RUN_ID.to_string(), run_id.to_string())]
+            .into();
+    let image = service_image()?;
+    let (mut ours, mut raw) = (Vec::new(), Vec::new());
+    for i in 0..iterations {
+        let mut with_service = setup(&format!("svc-{i}"), true);
+        with_service.services.push(ServiceSpec {
+            id: "db".to_string(),
+            image: image.to_string(),
+            env: BTreeMap::new(),
+            ports: Vec::new(),
+            volumes: Vec::new(),
+            options: Some(format!("--health-cmd true --health-interval {HEALTH_INTERVAL_MS}ms")),
+        });
+        let t = Instant::now();
+        let job = docker::start_job(docker, &with_service).await.map_err(|e| e.to_string())?;
+        ours.push(t.elapsed());
+        job.teardown().await;
+
+        let t = Instant::now();
+        let network = docker
+            .create_network(NetworkCreateRequest {
+                name: format!("{run_id}-raw-{i}"),
+                driver: Some("bridge".to_string()),
+                labels: Some(labels.clone()),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .id;
+        let host = HostConfig { network_mode: Some(network.clone()), ..Default::default() };
+        let service = Body {
+            image: Some(image.to_string()),
+            labels: Some(labels.clone()),
+            healthcheck: Some(HealthConfig {
+                test: Some(vec!["CMD-SHELL".to_string(), "true".to_string()]),
+                interval: Some(HEALTH_INTERVAL_MS * 1_000_000),
+                ..Default::default()
+            }),
+            host_config: Some(host.clone()),
+            ..Default::default()
+        };
+        let job = Body {
+            image: Some(IMAGE.to_string()),
+            entrypoint: Some(vec!["tail".to_string(), "-f".to_string(), "/dev/null".to_string()]),
+            healthcheck: None,
+            ..service.clone()
+        };
+        let start = |body: Body| async move {
+            let id = docker.create_container(None, body).await.map_err(|e| e.to_string())?.id;
+            docker.start_container(&id, None).await.map_err(|e| e.to_string())?;
+            Ok::<String, String>(id)
+        };
+        let (service, job) = futures_util::future::join(start(service), start(job)).await;
+        let (service, job) = (service?, job?);
+        loop {
+            let info = docker.inspect_container(&service, None).await.map_err(|e| e.to_string())?;
+            let health = info.state.and_then(|s| s.health).and_then(|h| h.status);
+            if health == Some(bollard::models::HealthStatusEnum::HEALTHY) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        raw.push(t.elapsed());
+        for id in [&service, &job] {
+            docker.remove_container(id, Some(remove.clone())).await.map_err(|e| e.to_string())?;
+        }
+        docker.remove_network(&network).await.map_err(|e| e.to_string())?;
+    }
+    show("job setup with a service", median(ours), median(raw), 1.2);
+    Ok(())
+}
+
+/// A service image that keeps running (busybox's `tail -f /dev/null`), built once.
+fn service_image() -> Result<&'static str, String> {
+    const SERVICE: &str = "pipe-test/bench-service:latest";
+    let docker = |args: &[&str], dir: &std::path::Path| {
+        std::process::Command::new("docker")
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    if docker(&["image", "inspect", SERVICE], dir.path()) {
+        return Ok(SERVICE);
+    }
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {IMAGE}\nCMD [\"tail\", \"-f\", \"/dev/null\"]\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    if !docker(&["build", "-q", "-t", SERVICE, "."], dir.path()) {
+        return Err(format!("cannot build the service image {SERVICE} with `docker build`"));
+    }
+    Ok(SERVICE)
+}
+
+/// In `pipe run`: from the end of a need's last step to the start of the dependent's first step,
+/// over chains of one-step jobs.
+async fn chain(raw: &Duration) -> Result<(), String> {
+    const JOBS: usize = 4;
+    let runs: usize = std::env::var("PIPE_BENCH_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(5, |n| n.div_ceil(8).max(2));
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut yaml = String::from("on: push\njobs:\n");
+    for j in 0..JOBS {
+        yaml.push_str(&format!("  j{j}:\n    runs-on: x\n"));
+        if j > 0 {
+            yaml.push_str(&format!("    needs: j{}\n", j - 1));
+        }
+        yaml.push_str("    steps:\n      - run: \"true\"\n");
+    }
+    std::fs::write(dir.path().join("p.yml"), yaml).map_err(|e| e.to_string())?;
+    let mut gaps = Vec::new();
+    for _ in 0..runs {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pipe"))
+            .args(["run", "p.yml", "--executor", "docker", "-P", &format!("x={IMAGE}"), "--output", "json"])
+            .args(["--ref", "refs/heads/main", "--sha", "0123456789abcdef0123456789abcdef01234567"])
+            .current_dir(dir.path())
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!("the chain failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let at = |line: &serde_json::Value| {
+            let ts = line["ts"].as_str().unwrap_or_default();
+            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok()
+        };
+        let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        for j in 1..JOBS {
+            let need_ended = events
+                .iter()
+                .filter(|e| e["event"] == "step_finished" && e["job"] == format!("j{}", j - 1))
+                .filter_map(at)
+                .max();
+            let started = events
+                .iter()
+                .find(|e| e["event"] == "step_started" && e["job"] == format!("j{j}"))
+                .and_then(at);
+            if let (Some(a), Some(b)) = (need_ended, started) {
+                gaps.push(Duration::try_from(b - a).unwrap_or_default());
+            }
+        }
+    }
+    if gaps.is_empty() {
+        return Err("the chain's events have no step times".to_string());
+    }
+    show("dependent job start in a run", median(gaps), *raw, 1.2);
     Ok(())
 }

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Everything a backend needs to start one job (one matrix leg).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobSetup {
     /// The run this job belongs to: every container/network/volume is labelled with it.
     pub run_id: String,
@@ -53,7 +53,7 @@ pub const WORKSPACE_IN_CONTAINER: &str = "/github/workspace";
 /// Where the runner directory appears inside a job container.
 pub const RUNNER_DIR_IN_CONTAINER: &str = "/github/runner";
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContainerSpec {
     pub env: BTreeMap<String, String>,
     /// `host:container[:ro]` volume strings.
@@ -64,7 +64,7 @@ pub struct ContainerSpec {
     pub ports: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSpec {
     /// Service id: the host name other containers reach it by.
     pub id: String,
@@ -191,6 +191,27 @@ pub trait Backend: Send + Sync {
     fn docker_api(&self) -> Option<bollard::Docker> {
         None
     }
+
+    /// Make a leg's environment ahead of its start, while the jobs it needs still run (created,
+    /// not started): `None` when this backend does not, or not for this setup.
+    fn prepare<'a>(&'a self, _setup: &'a JobSetup) -> BoxFuture<'a, Option<Box<dyn Prepared>>> {
+        Box::pin(async { None })
+    }
+}
+
+/// A leg's environment made ahead by [`Backend::prepare`], for the setup it was made for.
+pub trait Prepared: Send + Sync {
+    /// Whether it was made for exactly this setup.
+    fn fits(&self, setup: &JobSetup) -> bool;
+
+    /// Start it: the leg is ready for its steps. What fails (or is cancelled) is removed.
+    fn start(
+        self: Box<Self>,
+        ctx: StartContext,
+    ) -> BoxFuture<'static, Result<Box<dyn JobBackend>, crate::Error>>;
+
+    /// Remove it, unused; what could not be removed is returned.
+    fn discard(self: Box<Self>) -> BoxFuture<'static, Vec<String>>;
 }
 
 /// A started job leg: the runner asks it about itself instead of knowing which backend it is.

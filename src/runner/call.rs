@@ -195,6 +195,8 @@ fn called_shared(
         force: shared.force.clone(),
         frame,
         actions: shared.actions.clone(),
+        ahead: shared.ahead.clone(),
+        reaper: shared.reaper.clone(),
     })
 }
 

@@ -315,6 +315,24 @@ impl<'p> Dispatcher<'p> {
         };
         // In the order they became ready.
         self.queue.extend(legs.into_iter().map(|l| (i, l)));
+        self.make_ahead(i);
+    }
+
+    /// Job `i` runs or is done: the containers of dependents whose needs all run or are done
+    /// are made ahead (see `ahead.rs`).
+    fn make_ahead(&self, i: usize) {
+        if self.shared.backends.engines().next().is_none() || self.stopping.is_some() {
+            return;
+        }
+        for &d in self.readiness.dependents(i) {
+            if !matches!(self.states[d], JobState::Pending) {
+                continue;
+            }
+            let pj = &self.plan.jobs[d];
+            if let Some(needs) = needs_started(&self.index, &self.states, pj) {
+                super::ahead::make(&self.shared, pj, &needs);
+            }
+        }
     }
 
     /// Start queued legs while there is room.
@@ -487,6 +505,8 @@ impl<'p> Dispatcher<'p> {
         self.results.insert(self.plan.jobs[i].id.clone(), done.result.as_str().to_string());
         self.states[i] = JobState::Done(done);
         self.readiness.done(i);
+        super::ahead::discard_job(&self.shared, &self.shared.full_id(&self.plan.jobs[i].id));
+        self.make_ahead(i);
     }
 
     /// A leg whose task panicked or was aborted: a failed leg, with what happened, and nothing
@@ -614,6 +634,7 @@ impl<'p> Dispatcher<'p> {
                     duration_ms: 0,
                 });
                 *s = JobState::Done(JobDone { result: Conclusion::Cancelled, outputs: Map::new() });
+                super::ahead::discard_job(&shared, &shared.full_id(&pj.id));
             }
         }
         // Gates nobody will answer now are not waiting any more.
@@ -717,6 +738,31 @@ fn needs_done(
         }
     }
     Some(ctx)
+}
+
+/// The `needs` context a job will see if its running needs succeed, when at least one of them
+/// runs and every other is done; else `None`.
+fn needs_started(
+    index: &HashMap<String, usize>,
+    states: &[JobState],
+    pj: &PlannedJob,
+) -> Option<Map<String, Json>> {
+    let mut ctx = Map::new();
+    let mut running = false;
+    for need in &pj.needs {
+        match &states[*index.get(need)?] {
+            JobState::Done(d) if d.result == Conclusion::Interrupted => return None,
+            JobState::Done(d) => {
+                ctx.insert(need.clone(), json!({"result": d.result.as_str(), "outputs": d.outputs}));
+            }
+            JobState::Running { failed: false, cancelled: false, interrupted: false, .. } => {
+                running = true;
+                ctx.insert(need.clone(), json!({"result": "success", "outputs": {}}));
+            }
+            _ => return None,
+        }
+    }
+    running.then_some(ctx)
 }
 
 /// Keep the run record current after every leg: a run killed now resumes from here.

@@ -190,25 +190,10 @@ async fn run_leg_inner(
     timer: &JobTimer,
 ) -> Result<LegResult, String> {
     let deadline = job_timeout(job, leg)?;
-    // Scratch space outside the state dir: scripts and env files may hold secrets.
-    let scratch = tempdir_for(&shared.run_id, &leg.key)?;
-    let runner_dir = scratch.join("runner");
-    let workspace = if shared.bind { shared.workdir.clone() } else { scratch.join("workspace") };
-    // RUNNER_TEMP lives inside the runner dir, so a container sees it through the same mount.
-    for d in [&runner_dir, &workspace, &runner_dir.join("temp")] {
-        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-    }
-    let setup = JobSetup {
-        run_id: shared.run_id.clone(),
-        job_key: leg.key.clone(),
-        image: leg.image.clone(),
-        workspace: workspace.clone(),
-        bind: shared.bind,
-        runner_dir: runner_dir.clone(),
-        container: None,
-        services: Vec::new(),
-        pull: shared.pull,
-    };
+    // An earlier attempt's containers (a retry) are gone before this one's take their names.
+    shared.reaper.wait(&leg.key).await;
+    let (scratch, setup) = scratch_and_setup(shared, leg)?;
+    let runner_dir = setup.runner_dir.clone();
     let backend = shared.backends.for_executor(leg.executor).clone();
     let runs_images = backend.executor().runs_images();
     // `container:` and `services:` (evaluated for the leg) go to a backend that runs images.
@@ -218,7 +203,8 @@ async fn run_leg_inner(
         force: shared.force.clone(),
         tracker: Some(track(shared, leg)),
     };
-    let handle = match backend.start(&setup, ctx).await {
+    // What was made ahead for the leg is started when it fits its setup.
+    let handle = match super::ahead::start(shared, &backend, &setup, ctx).await {
         Ok(handle) => handle,
         Err(_) if cancel.is_cancelled() => {
             return Ok(LegResult::stopped(cancel.reason().unwrap_or(CancelReason::Interrupt)));
@@ -272,9 +258,13 @@ async fn run_leg_inner(
         interrupted(shared, leg, &why);
         result = Ok(LegResult::interrupted());
     }
-    for problem in handle.teardown().await {
-        shared.notice("warning", problem);
-    }
+    // Removed while the dependents start; the run waits for it before it ends.
+    let teardown = shared.clone();
+    shared.reaper.spawn(&leg.key, async move {
+        for problem in handle.teardown().await {
+            teardown.notice("warning", problem);
+        }
+    });
     if !shared.bind {
         let _ = std::fs::remove_dir_all(&scratch);
     } else {
@@ -337,6 +327,30 @@ async fn job_group(
     .await
     .map(Some)
     .map_err(|e| e.to_string())
+}
+
+/// The leg's scratch space, made empty (outside the state dir: scripts and env files may hold
+/// secrets), and the setup of its job environment (without `container:` and `services:`).
+pub(super) fn scratch_and_setup(shared: &Shared, leg: &Leg) -> Result<(PathBuf, JobSetup), String> {
+    let scratch = tempdir_for(&shared.run_id, &leg.key)?;
+    let runner_dir = scratch.join("runner");
+    let workspace = if shared.bind { shared.workdir.clone() } else { scratch.join("workspace") };
+    // RUNNER_TEMP lives inside the runner dir, so a container sees it through the same mount.
+    for d in [&runner_dir, &workspace, &runner_dir.join("temp")] {
+        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    }
+    let setup = JobSetup {
+        run_id: shared.run_id.clone(),
+        job_key: leg.key.clone(),
+        image: leg.image.clone(),
+        workspace,
+        bind: shared.bind,
+        runner_dir,
+        container: None,
+        services: Vec::new(),
+        pull: shared.pull,
+    };
+    Ok((scratch, setup))
 }
 
 fn tempdir_for(run_id: &str, key: &str) -> Result<PathBuf, String> {

@@ -105,6 +105,32 @@ pub(super) fn start_job(
     Start::Legs(with_gates(shared, legs, &passed))
 }
 
+/// The legs job `pj` will start with `needs` (running needs counted as successes), if it starts
+/// legs then and there: not when it is manual, a call, skipped by its `if:`, or when its legs
+/// cannot be evaluated yet. Gates are not decided: legs that deploy say so in `environment`.
+pub(super) fn expected_legs(shared: &Shared, pj: &PlannedJob, needs: &Map<String, Json>) -> Option<Vec<Leg>> {
+    if pj.manual.is_some() || pj.call.is_some() || shared.cancel.is_cancelled() {
+        return None;
+    }
+    let job = shared.pipeline.job(&pj.id)?;
+    let needs_json = Json::Object(needs.clone());
+    let all_succeeded = needs.values().all(|n| n["result"] == "success");
+    let scope = shared.scope(&pj.id).with("needs", &needs_json).with_status(if all_succeeded {
+        Status::Success
+    } else {
+        Status::Failure
+    });
+    let condition = job.condition.as_ref();
+    if !all_succeeded && !scope.uses_status_function(condition.map(|c| c.value.as_str())) {
+        return None;
+    }
+    if !scope.condition(Location::JobIf, condition).ok()? {
+        return None;
+    }
+    let legs = legs(shared, pj, job, &scope, &needs_json).ok()?;
+    Some(with_gates(shared, legs, &BTreeMap::new()))
+}
+
 /// The legs, ready to run: keys inside the run, and what the gates they passed give them.
 pub(super) fn with_gates(shared: &Shared, mut legs: Vec<Leg>, passed: &BTreeMap<String, Gated>) -> Vec<Leg> {
     for leg in &mut legs {

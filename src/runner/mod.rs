@@ -2,6 +2,7 @@
 //! through a backend; everything that happens is an event.
 
 mod actions;
+mod ahead;
 mod call;
 pub mod cancel;
 mod commands;
@@ -20,6 +21,7 @@ mod manual;
 mod output;
 mod placement;
 mod readiness;
+mod reaper;
 mod retry;
 mod run;
 mod shell;
@@ -92,6 +94,10 @@ pub struct Shared {
     pub frame: Frame,
     /// Remote actions: the fetcher, what the run resolved, the node runtime.
     pub actions: Arc<RemoteActions>,
+    /// Job containers made ahead of their jobs (shared by the called workflows of the run).
+    pub ahead: Arc<ahead::Ahead>,
+    /// Teardowns in the background: the run waits for them before it ends.
+    pub reaper: Arc<reaper::Reaper>,
 }
 
 impl Shared {

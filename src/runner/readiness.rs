@@ -43,6 +43,11 @@ impl Readiness {
         }
     }
 
+    /// The jobs that need job `i`.
+    pub fn dependents(&self, i: usize) -> &[usize] {
+        &self.dependents[i]
+    }
+
     /// The first ready job in plan order, taken off the queue.
     pub fn next(&mut self) -> Option<usize> {
         self.ready.pop_first()

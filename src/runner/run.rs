@@ -113,6 +113,8 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
         force,
         frame: Frame::default(),
         actions: Arc::new(actions),
+        ahead: Arc::default(),
+        reaper: Arc::default(),
     });
     // A workflow-level concurrency group: wait for (or stop) the run that holds it.
     let _group = match &shared.pipeline.concurrency {
@@ -158,6 +160,9 @@ pub async fn run(request: RunRequest, busy: &(dyn Fn(&str) + Sync)) -> Result<Ru
         },
     });
     let finished = dispatch_run(shared.clone(), &plan, &record.jobs, signals).await;
+    // No container outlives the run: the unused ones made ahead, and every teardown still going.
+    super::ahead::discard_all(&shared);
+    shared.reaper.wait_all().await;
     let mut record = match shared.record.lock() {
         Ok(r) => r.clone(),
         Err(p) => p.into_inner().clone(),

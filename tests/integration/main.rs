@@ -6,6 +6,7 @@ mod test;
 mod actions;
 mod concurrency;
 mod crash;
+mod docker_ahead;
 mod fidelity;
 mod full_disk;
 mod gates_config;

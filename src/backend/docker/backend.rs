@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 use super::DockerJob;
 use crate::Error;
 use crate::backend::{
-    Backend, BoxFuture, Executor, Exit, JobBackend, JobPaths, JobSetup, Kind, OutputSender, PullPolicy,
-    StartContext, StepCommand,
+    Backend, BoxFuture, Executor, Exit, JobBackend, JobPaths, JobSetup, Kind, OutputSender, Prepared,
+    PullPolicy, StartContext, StepCommand,
 };
 
 /// PATH of a step in a job container that did not set one (the images' usual default).
@@ -65,6 +65,40 @@ impl Backend for DockerBackend {
 
     fn docker_api(&self) -> Option<Docker> {
         Some(self.docker.clone())
+    }
+
+    fn prepare<'a>(&'a self, setup: &'a JobSetup) -> BoxFuture<'a, Option<Box<dyn Prepared>>> {
+        Box::pin(async move {
+            if !super::can_prepare(setup) {
+                return None;
+            }
+            let prepared = super::prepare_job(&self.docker, setup).await.ok()?;
+            Some(Box::new(PreparedLeg { prepared, setup: setup.clone() }) as Box<dyn Prepared>)
+        })
+    }
+}
+
+/// A job container made ahead (see `prepared.rs`), with the setup it was made for.
+struct PreparedLeg {
+    prepared: super::PreparedJob,
+    setup: JobSetup,
+}
+
+impl Prepared for PreparedLeg {
+    fn fits(&self, setup: &JobSetup) -> bool {
+        self.prepared.fits(setup)
+    }
+
+    fn start(self: Box<Self>, ctx: StartContext) -> BoxFuture<'static, Result<Box<dyn JobBackend>, Error>> {
+        Box::pin(async move {
+            let job = self.prepared.start(&ctx.cancel).await?;
+            let leg = DockerLeg { job: job.with_force(ctx.force), setup: self.setup };
+            Ok(Box::new(leg) as Box<dyn JobBackend>)
+        })
+    }
+
+    fn discard(self: Box<Self>) -> BoxFuture<'static, Vec<String>> {
+        Box::pin(self.prepared.discard())
     }
 }
 

@@ -10,6 +10,7 @@ use super::one_line;
 use crate::Error;
 
 const HINT_DOWN: &str = "start the Docker daemon, or run with --executor host";
+const HINT_REMOTE_DOWN: &str = "check that the engine's machine answers and the credentials (TLS files, ssh key) are accepted, or run with --executor host";
 /// How long `connect` waits for the daemon to answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `available` waits.
@@ -59,9 +60,10 @@ pub async fn connect_endpoint(endpoint: &Endpoint, limit: Duration) -> Result<Do
     let down = |cause: String| {
         let ssh = said.lock().map(|s| s.clone()).unwrap_or_default();
         let cause = if ssh.is_empty() { cause } else { format!("{cause}; ssh: {ssh}") };
+        let hint = if endpoint.is_remote() { HINT_REMOTE_DOWN } else { HINT_DOWN };
         Error::Docker {
             message: format!("cannot reach the Docker daemon at {host}{from}: {cause}"),
-            hint: Some(HINT_DOWN.to_string()),
+            hint: Some(hint.to_string()),
         }
     };
     let attempt = async {

@@ -139,6 +139,19 @@ pub async fn start_job_with(
     setup: &JobSetup,
     copy_runner_dir: bool,
 ) -> Result<DockerJob, Error> {
+    let (mut job, image, job_options, service_options) = begin(docker, setup, copy_runner_dir).await?;
+    let created = create_everything(docker, setup, &image, &job, &job_options, &service_options).await;
+    job.container_id = cleaned_up(&job, created).await?;
+    Ok(job)
+}
+
+/// Checks, parsed `options:` and images before anything is created: the job (with nothing
+/// created yet), its image, the job container's options and each service's.
+pub(crate) async fn begin(
+    docker: &Docker,
+    setup: &JobSetup,
+    copy_runner_dir: bool,
+) -> Result<(DockerJob, String, RunOptions, Vec<RunOptions>), Error> {
     let image = setup.image.as_deref().filter(|i| !i.trim().is_empty()).ok_or_else(|| Error::Usage {
         message: format!("job {}: the docker executor needs an image", setup.job_key),
         hint: Some("set `container:` on the job, or map its runs-on label with -P LABEL=IMAGE".to_string()),
@@ -160,12 +173,15 @@ pub async fn start_job_with(
             .push(RunOptions::parse(service.options.as_deref(), &format!("service `{}`", service.id))?);
     }
 
-    ensure_image(docker, image, setup.pull, spec.credentials.as_ref()).await?;
-    for service in &setup.services {
-        ensure_image(docker, &service.image, setup.pull, None).await?;
-    }
+    // The images are checked (or pulled) side by side.
+    let services = setup.services.iter().map(|s| ensure_image(docker, &s.image, setup.pull, None));
+    futures_util::future::try_join(
+        ensure_image(docker, image, setup.pull, spec.credentials.as_ref()),
+        futures_util::future::try_join_all(services),
+    )
+    .await?;
 
-    let mut job = DockerJob {
+    let job = DockerJob {
         docker: docker.clone(),
         container_id: String::new(),
         state: Box::new(JobState {
@@ -177,21 +193,22 @@ pub async fn start_job_with(
             lost: std::sync::Mutex::new(None),
         }),
     };
-    match create_everything(docker, setup, image, &job, &job_options, &service_options).await {
-        Ok(container_id) => {
-            job.container_id = container_id;
-            Ok(job)
-        }
-        Err(e) => {
-            // What could not be cleaned up is part of the error the user sees.
-            let problems = job.teardown().await;
-            if problems.is_empty() {
-                return Err(e);
-            }
-            let hint = e.hint().map(str::to_string);
-            Err(Error::Docker { message: format!("{e}; cleaning up: {}", problems.join("; ")), hint })
-        }
+    Ok((job, image.to_string(), job_options, service_options))
+}
+
+/// What a creation gave; when it failed, everything the job created is removed first, and what
+/// could not be is part of the error the user sees.
+pub(crate) async fn cleaned_up<T>(job: &DockerJob, created: Result<T, Error>) -> Result<T, Error> {
+    let e = match created {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    let problems = job.teardown().await;
+    if problems.is_empty() {
+        return Err(e);
     }
+    let hint = e.hint().map(str::to_string);
+    Err(Error::Docker { message: format!("{e}; cleaning up: {}", problems.join("; ")), hint })
 }
 
 async fn create_everything(
@@ -238,16 +255,33 @@ async fn create_everything(
             )
         },
     ));
-    let job_container =
-        job_container(docker, setup, image, job, job_options, &labels, &base_name, network.clone());
+    let job_container = job_container(
+        docker,
+        setup,
+        image,
+        job,
+        job_options,
+        &labels,
+        &base_name,
+        network.clone(),
+        Start::Now,
+    );
     let (services, id) = futures_util::future::join(services, job_container).await;
     services.into_iter().collect::<Result<Vec<()>, Error>>()?;
     id
 }
 
-/// Create and start the job container, and copy the workspace into it.
+/// Whether a job container is started as it is made, or only made (and started later).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    Now,
+    Later,
+}
+
+/// Create the job container and copy the workspace into it; started first with [`Start::Now`]
+/// (the copy then goes to the running container), else left created for a later start.
 #[allow(clippy::too_many_arguments)]
-async fn job_container(
+pub(crate) async fn job_container(
     docker: &Docker,
     setup: &JobSetup,
     image: &str,
@@ -256,6 +290,7 @@ async fn job_container(
     labels: &HashMap<String, String>,
     base_name: &str,
     network: Option<String>,
+    when: Start,
 ) -> Result<String, Error> {
     let spec = setup.container.clone().unwrap_or_default();
     // The job container: kept alive by `tail -f /dev/null`; steps are execs.
@@ -296,7 +331,10 @@ async fn job_container(
         config.networking_config = Some(endpoint(network, job_options.aliases.clone()));
     }
     let what = format!("job container {base_name}");
-    let id = create_and_start(docker, base_name, config, job, &what).await?;
+    let id = match when {
+        Start::Now => create_and_start(docker, base_name, config, job, &what).await?,
+        Start::Later => create(docker, base_name, config, job, &what).await?,
+    };
     super::remote::put_files(docker, &id, &pipe_files).await?;
     // The workspace (and, for a remote daemon, the runner dir) is copied in.
     let mut items = Vec::new();
@@ -373,7 +411,7 @@ async fn limits_kept(docker: &Docker, id: &str, memory: i64, cpus: i64, what: &s
     })
 }
 
-async fn start(docker: &Docker, id: &str, what: &str) -> Result<(), Error> {
+pub(crate) async fn start(docker: &Docker, id: &str, what: &str) -> Result<(), Error> {
     docker.start_container(id, None).await.map_err(|e| docker_error(&format!("starting {what}"), &e))
 }
 

@@ -22,6 +22,7 @@ mod exec;
 mod health;
 mod image;
 mod options;
+mod prepared;
 mod prune;
 pub mod remote;
 mod services;
@@ -41,6 +42,7 @@ pub use connect::{
 pub use container::{start_job, start_job_until, start_job_with};
 pub use image::{build_image, ensure_image};
 pub use options::SUPPORTED_OPTIONS;
+pub use prepared::{PreparedJob, can_prepare, prepare_job};
 pub use prune::{PruneReport, prune, prune_run, remove_job};
 
 use super::{JobPaths, RUNNER_DIR_IN_CONTAINER, WORKSPACE_IN_CONTAINER};

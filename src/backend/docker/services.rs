@@ -18,8 +18,8 @@ use crate::backend::{JobSetup, ServiceSpec};
 
 /// How long a service without a health check may take to be running.
 const SERVICE_RUNNING_TIMEOUT: Duration = Duration::from_secs(60);
-/// How often a starting service is checked.
-const SERVICE_POLL: Duration = Duration::from_millis(200);
+/// How often a starting service is checked (an inspect: cheap, and the job waits on it).
+const SERVICE_POLL: Duration = Duration::from_millis(50);
 
 pub(crate) async fn start_service(
     docker: &Docker,
