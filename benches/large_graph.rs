@@ -4,10 +4,16 @@
 //! - `pipe run --executor host` cost per job at 250 and at 2,000 jobs in one chain (goal: the
 //!   same per-job cost whatever the graph's size).
 //!
+//! Uses the CLI's allocator (mimalloc, without the purge-at-once setting that only commands
+//! running steps get).
+//!
 //! Run: cargo bench --bench large_graph
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// `n` jobs, each needing the one before (the deepest graph there is).
 fn chain(n: usize) -> String {

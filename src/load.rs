@@ -137,7 +137,12 @@ fn pipeline(root: &Node) -> Pipeline {
         jobs: root
             .get("jobs")
             .and_then(Node::as_map)
-            .map(|m| m.iter().filter_map(|(k, v)| job(k, v)).collect())
+            .map(|m| {
+                // Sized up front: a `jobs:` mapping may hold 100,000 entries.
+                let mut jobs = Vec::with_capacity(m.len());
+                jobs.extend(m.iter().filter_map(|(k, v)| job(k, v)));
+                jobs
+            })
             .unwrap_or_default(),
         not_run: None,
         excluded: Vec::new(),

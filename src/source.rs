@@ -87,16 +87,20 @@ impl Source {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let mut line_starts = vec![0];
-        let mut line_char_starts = vec![0];
-        let mut chars = 0;
-        // Bytes, not chars: a char starts at every byte that is not a UTF-8 continuation byte.
-        for (i, &b) in text.as_bytes().iter().enumerate() {
-            chars += usize::from(b & 0xC0 != 0x80);
-            if b == b'\n' {
-                line_starts.push(i + 1);
-                line_char_starts.push(chars);
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        // In ASCII text characters are bytes; otherwise count the characters of each line.
+        let line_char_starts = if text.is_ascii() {
+            line_starts.clone()
+        } else {
+            let mut chars = 0;
+            let mut starts = Vec::with_capacity(line_starts.len());
+            starts.push(0);
+            for pair in line_starts.windows(2) {
+                chars += text[pair[0]..pair[1]].chars().count();
+                starts.push(chars);
             }
-        }
+            starts
+        };
         Source { path: path.into(), text, line_starts, line_char_starts }
     }
 
@@ -143,5 +147,9 @@ mod tests {
         assert_eq!(s.line(9), "");
         assert_eq!(s.byte_offset(Pos { offset: 4, line: 2, col: 2 }), 5);
         assert_eq!(s.pos_at(2, 3), Pos { offset: 5, line: 2, col: 3 });
+        let ascii = Source::new("f.yml", "ab\ncd: x\n");
+        assert_eq!(ascii.pos_at(2, 3), Pos { offset: 5, line: 2, col: 3 });
+        assert_eq!(ascii.pos_at(3, 1), Pos { offset: 9, line: 3, col: 1 });
+        assert_eq!(s.pos_at(3, 1), Pos { offset: 9, line: 3, col: 1 });
     }
 }

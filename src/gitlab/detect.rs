@@ -24,9 +24,10 @@ pub fn by_name(path: &str) -> bool {
     name == FILE_NAME || name.ends_with(".gitlab-ci.yml") || name.ends_with(".gitlab-ci.yaml")
 }
 
-/// A cheap look at the top-level keys, without a full parse.
+/// A cheap look at the top-level keys, without a full parse: a GitHub key (`on`, `jobs`,
+/// `runs-on`) decides at once, so a workflow is read only up to it.
 pub fn by_shape(text: &str) -> bool {
-    let mut top: Vec<&str> = Vec::new();
+    let mut stages = false;
     let mut script = false;
     for line in text.lines() {
         let trimmed = line.trim_start();
@@ -36,14 +37,17 @@ pub fn by_shape(text: &str) -> bool {
         if !line.starts_with([' ', '\t', '-'])
             && let Some((k, _)) = line.split_once(':')
         {
-            top.push(k.trim().trim_matches(['"', '\'']));
+            match k.trim().trim_matches(['"', '\'']) {
+                "on" | "jobs" | "runs-on" | "\"on\"" => return false,
+                "stages" => stages = true,
+                _ => {}
+            }
         }
         if trimmed.starts_with("script:") || trimmed.starts_with("before_script:") {
             script = true;
         }
     }
-    let github = top.iter().any(|k| matches!(*k, "on" | "jobs" | "runs-on" | "\"on\""));
-    !github && (top.contains(&"stages") || script)
+    stages || script
 }
 
 pub fn is_gitlab(path: &str, text: &str, syntax: Syntax) -> bool {
@@ -65,6 +69,9 @@ mod tests {
         assert!(is_gitlab("ci.yml", "stages: [a]\njob:\n  script: [x]\n", Syntax::Auto));
         assert!(is_gitlab("ci.yml", "build:\n  script: make\n", Syntax::Auto));
         assert!(!is_gitlab("ci.yml", "on: push\njobs:\n  a:\n    steps:\n      - run: x\n", Syntax::Auto));
+        // A GitHub key decides wherever it is, before or after GitLab-looking ones.
+        assert!(!is_gitlab("ci.yml", "stages: [a]\non: push\njobs: {}\n", Syntax::Auto));
+        assert!(!is_gitlab("ci.yml", "jobs:\n  a:\n    script: x\nstages: [a]\n", Syntax::Auto));
         assert!(!is_gitlab(".gitlab-ci.yml", "", Syntax::Github));
         assert!(is_gitlab("x.yml", "on: push\n", Syntax::Gitlab));
     }

@@ -259,7 +259,10 @@ fn start_sleeping(remote: &Remote, dir: &Path) -> (std::process::Child, String) 
     .unwrap();
     let args = run_args();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut child = pipe(remote, dir, &args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    // A process group of its own, as a terminal's foreground job: Ctrl-C reaches all of it.
+    let mut command = pipe(remote, dir, &args);
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut run_id = String::new();
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
@@ -287,10 +290,17 @@ fn ctrl_c_and_prune_clean_up_on_the_remote_engine_and_nothing_local_is_mounted()
     let mounts = String::from_utf8_lossy(&inspect.stdout).to_string();
     assert!(inspect.status.success(), "{}", all_output(&inspect));
     assert!(mounts.starts_with("null []") || mounts.starts_with("[] []"), "local paths mounted: {mounts}");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT)
-        .unwrap();
+    // Ctrl-C at the terminal: SIGINT to the whole group (pipe and its ssh processes).
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(-(child.id() as i32)),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(130), "the run was not interrupted cleanly");
     assert!(remote_containers(&run_id).is_empty(), "Ctrl-C left the job container on the remote engine");
+    let events = crate::test::stored_events(&dir.path().join(".pipe/runs").join(&run_id));
+    let result = events.iter().find(|e| e["event"] == "job_finished").map(|e| e["result"].clone());
+    assert_eq!(result, Some(serde_json::json!("cancelled")), "the job was not cancelled: {events:?}");
 
     // A run killed outright leaves its container; `pipe prune` (over TLS) removes it.
     let tls = remotes.iter().find(|r| r.name == "tls").unwrap();
@@ -371,4 +381,47 @@ fn the_lab_pipeline_deploys_on_the_remote_engine() {
     for (env, said) in [("staging", staged), ("production", produced)] {
         assert!(said.contains("\"ok\"") && said.contains(version), "{env} on {engine}: {said}");
     }
+}
+
+#[test]
+fn an_engine_that_refuses_the_client_says_why() {
+    let Some(remotes) = remotes() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.yml"),
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: 'true'}]\n",
+    )
+    .unwrap();
+    let args = run_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ssh = remotes.iter().find(|r| r.name == "ssh").unwrap();
+    let known_hosts =
+        Path::new(&std::env::var("PIPE_REMOTE_SSH_CONFIG").unwrap()).with_file_name("known_hosts");
+    // ssh without the key, as a user the engine's machine does not know (so no shared ssh
+    // login of the other tests stands in): ssh's own words reach the message.
+    let mut no_key = ssh.clone();
+    no_key.env.retain(|(k, _)| k != "PIPE_SSH_COMMAND" && k != "DOCKER_HOST");
+    let host =
+        ssh.env.iter().find(|(k, _)| k == "DOCKER_HOST").unwrap().1.rsplit('@').next().unwrap().to_string();
+    no_key.env.push(("DOCKER_HOST".into(), format!("ssh://pipe-nobody@{host}")));
+    no_key.env.push((
+        "PIPE_SSH_COMMAND".into(),
+        format!("ssh -F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile={}", known_hosts.display()),
+    ));
+    let out = pipe(&no_key, dir.path(), &args).output().unwrap();
+    let said = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("ssh: ") && said.contains("Permission denied"), "{said}");
+    assert!(said.contains("credentials"), "{said}");
+    // TLS with a certificate folder that lacks the files.
+    let mut no_certs = remotes.iter().find(|r| r.name == "tls").unwrap().clone();
+    for (k, v) in &mut no_certs.env {
+        if k == "DOCKER_CERT_PATH" {
+            *v = dir.path().display().to_string();
+        }
+    }
+    let out = pipe(&no_certs, dir.path(), &args).output().unwrap();
+    let said = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("TLS is on") && said.contains("ca.pem is missing"), "{said}");
 }

@@ -10,6 +10,7 @@ use super::one_line;
 use crate::Error;
 
 const HINT_DOWN: &str = "start the Docker daemon, or run with --executor host";
+const HINT_REMOTE_DOWN: &str = "check that the engine's machine answers and the credentials (TLS files, ssh key) are accepted, or run with --executor host";
 /// How long `connect` waits for the daemon to answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `available` waits.
@@ -22,9 +23,13 @@ pub async fn connect() -> Result<Docker, Error> {
     connect_within(CONNECT_TIMEOUT).await
 }
 
-/// Whether a daemon answers within about two seconds (used by `--executor auto`).
+/// Whether a daemon answers a ping within about two seconds (used by `--executor auto`). Only
+/// the ping: Podman takes about a second for `/version` (it asks conmon and the OCI runtime for
+/// theirs), more when busy.
 pub async fn available() -> bool {
-    connect_within(AVAILABLE_TIMEOUT).await.is_ok()
+    let Ok(endpoint) = endpoint::resolve() else { return false };
+    let Ok(docker) = client(&endpoint, Arc::new(Mutex::new(String::new()))) else { return false };
+    matches!(tokio::time::timeout(AVAILABLE_TIMEOUT, docker.ping()).await, Ok(Ok(_)))
 }
 
 /// Why the daemon behind `docker` does not answer (within five seconds), if it does not: a job
@@ -55,9 +60,10 @@ pub async fn connect_endpoint(endpoint: &Endpoint, limit: Duration) -> Result<Do
     let down = |cause: String| {
         let ssh = said.lock().map(|s| s.clone()).unwrap_or_default();
         let cause = if ssh.is_empty() { cause } else { format!("{cause}; ssh: {ssh}") };
+        let hint = if endpoint.is_remote() { HINT_REMOTE_DOWN } else { HINT_DOWN };
         Error::Docker {
             message: format!("cannot reach the Docker daemon at {host}{from}: {cause}"),
-            hint: Some(HINT_DOWN.to_string()),
+            hint: Some(hint.to_string()),
         }
     };
     let attempt = async {

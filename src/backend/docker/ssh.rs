@@ -157,6 +157,9 @@ impl tower_service::Service<hyper::Uri> for Connector {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .kill_on_drop(true)
+                // A group of its own: Ctrl-C at the terminal is pipe's to handle (it still needs
+                // the engine to stop steps and remove containers), not ssh's.
+                .process_group(0)
                 .spawn()
                 .map_err(|e| io::Error::new(e.kind(), format!("starting {}: {e}", argv[0])))?;
             let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
