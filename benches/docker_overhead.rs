@@ -13,7 +13,9 @@
 //! - in `pipe run` (the release binary), how long after a need's last step the dependent job's
 //!   first step starts, in a chain of one-step Docker jobs, vs a raw create + start (goal: ≤ 1.2×).
 //!
-//! Run with `cargo bench --bench docker_overhead` after `scripts/test-images.sh`. Prints figures;
+//! Run with `cargo bench --bench docker_overhead` after `scripts/test-images.sh` (against Podman:
+//! `DOCKER_HOST=unix:///run/podman/podman.sock`, after `scripts/podman-service.sh load-images`;
+//! the figures then say `podman`). Prints figures;
 //! skips with a message when no daemon answers. `PIPE_BENCH_ITERATIONS` sets the sample count.
 
 use std::collections::BTreeMap;
@@ -50,6 +52,10 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
+/// The engine the figures name: `docker`, or `podman` (its Docker-compatible API, with
+/// `DOCKER_HOST` naming its socket). Set once, when the daemon answered.
+static ENGINE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
 fn show(what: &str, ours: Duration, raw: Duration, goal: f64) {
     let ratio = ours.as_secs_f64() / raw.as_secs_f64().max(1e-9);
     let verdict = if ratio <= goal { "ok" } else { "ABOVE GOAL" };
@@ -59,7 +65,8 @@ fn show(what: &str, ours: Duration, raw: Duration, goal: f64) {
         raw.as_secs_f64() * 1e3
     );
     println!(
-        "@figure | docker {} | {:.1} vs {:.1} ms raw = {ratio:.2}x | <= {goal}x | {}",
+        "@figure | {} {} | {:.1} vs {:.1} ms raw = {ratio:.2}x | <= {goal}x | {}",
+        ENGINE.get().copied().unwrap_or("docker"),
         what.trim(),
         ours.as_secs_f64() * 1e3,
         raw.as_secs_f64() * 1e3,
@@ -108,6 +115,7 @@ async fn bench() -> Result<(), String> {
         );
         return Ok(());
     }
+    let _ = ENGINE.set(if pipe::backend::engine::is_podman(&docker).await { "podman" } else { "docker" });
     let iterations: usize =
         std::env::var("PIPE_BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
     let dirs = tempfile::tempdir().map_err(|e| e.to_string())?;

@@ -137,7 +137,9 @@ answers() {
     DOCKER_HOST="tcp://$THERE:2375" timeout 5 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A process that runs (a zombie does not: socat's parent is dockerd, which does not reap it).
+running_pid() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+pid_alive() { [ -f "$1" ] && running_pid "$(cat "$1")"; }
 
 start_daemons() {
     mkdir -p "$RUN" "$DIR/data" /run/sshd
@@ -212,8 +214,8 @@ stop_one() {
         pid=$(cat "$pidfile")
         kill "$pid" 2>/dev/null || true
         local waited=0
-        while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 30 ]; do sleep 1; waited=$((waited + 1)); done
-        if kill -0 "$pid" 2>/dev/null; then
+        while running_pid "$pid" && [ "$waited" -lt 30 ]; do sleep 1; waited=$((waited + 1)); done
+        if running_pid "$pid"; then
             log "$name (pid $pid) did not stop within 30 s: killing it"
             kill -9 "$pid" 2>/dev/null || true
         fi

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::backend::PullPolicy;
+use crate::backend::engine::Engine;
 use crate::gitlab::Syntax;
 use crate::render::Format;
 
@@ -36,6 +37,10 @@ pub struct Global {
     /// Print more.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Container engine of the Docker backend: Docker (DOCKER_HOST, else its socket) or Podman
+    /// (its API socket, rootless or rootful).
+    #[arg(long, global = true, env = "PIPE_ENGINE", value_enum, default_value_t = Engine::Docker)]
+    pub engine: Engine,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -45,6 +45,20 @@ pub fn main() -> i32 {
             return if e.use_stderr() { exit_code::ERROR } else { exit_code::SUCCESS };
         }
     };
+    // The commands that reach an engine choose it before any thread starts: the choice is
+    // written to the environment.
+    let needs_engine = matches!(
+        cli.command,
+        cli::Command::Run(_) | cli::Command::Resume { .. } | cli::Command::Rollback(_) | cli::Command::Prune
+    );
+    let chosen = if needs_engine { backend::engine::select(cli.global.engine) } else { Ok(()) };
+    if let Err(err) = chosen {
+        output::stderr(&format!("error: {err}\n"));
+        if let Some(hint) = err.hint() {
+            output::stderr(&format!("hint: {hint}\n"));
+        }
+        return err.exit_code();
+    }
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => {

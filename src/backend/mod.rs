@@ -11,6 +11,7 @@
 //! runner changes.
 
 pub mod docker;
+pub mod engine;
 pub mod files;
 pub mod host;
 pub mod registry;

@@ -23,9 +23,13 @@ pub async fn connect() -> Result<Docker, Error> {
     connect_within(CONNECT_TIMEOUT).await
 }
 
-/// Whether a daemon answers within about two seconds (used by `--executor auto`).
+/// Whether a daemon answers a ping within about two seconds (used by `--executor auto`). Only
+/// the ping: Podman takes about a second for `/version` (it asks conmon and the OCI runtime for
+/// theirs), more when busy.
 pub async fn available() -> bool {
-    connect_within(AVAILABLE_TIMEOUT).await.is_ok()
+    let Ok(endpoint) = endpoint::resolve() else { return false };
+    let Ok(docker) = client(&endpoint, Arc::new(Mutex::new(String::new()))) else { return false };
+    matches!(tokio::time::timeout(AVAILABLE_TIMEOUT, docker.ping()).await, Ok(Ok(_)))
 }
 
 /// Why the daemon behind `docker` does not answer (within five seconds), if it does not: a job

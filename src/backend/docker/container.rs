@@ -372,12 +372,43 @@ async fn create(
     what: &str,
 ) -> Result<String, Error> {
     let options = CreateContainerOptionsBuilder::default().name(name).build();
+    let asked = config.host_config.as_ref().map(|h| (h.memory.unwrap_or(0), h.nano_cpus.unwrap_or(0)));
     let created = docker
         .create_container(Some(options), config)
         .await
         .map_err(|e| docker_error(&format!("creating {what}"), &e))?;
     job.state.resources.add_container(&created.id);
+    if let Some((memory, cpus)) = asked.filter(|(m, c)| *m > 0 || *c > 0) {
+        limits_kept(docker, &created.id, memory, cpus, what).await?;
+    }
     Ok(created.id)
+}
+
+/// A container whose resource limits the engine dropped is an error, not a job without limits:
+/// rootless Podman on cgroup v1 ignores `--memory` and `--cpus` without a word.
+async fn limits_kept(docker: &Docker, id: &str, memory: i64, cpus: i64, what: &str) -> Result<(), Error> {
+    let info = docker
+        .inspect_container(id, None)
+        .await
+        .map_err(|e| docker_error(&format!("inspecting {what}"), &e))?;
+    let host = info.host_config.unwrap_or_default();
+    let mut dropped = Vec::new();
+    if memory > 0 && host.memory.unwrap_or(0) == 0 {
+        dropped.push("--memory");
+    }
+    if cpus > 0 && host.nano_cpus.unwrap_or(0) == 0 && host.cpu_quota.unwrap_or(0) == 0 {
+        dropped.push("--cpus");
+    }
+    if dropped.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Docker {
+        message: format!(
+            "{what}: the engine ignored {} (rootless Podman cannot limit resources on cgroup v1)",
+            dropped.join(" and ")
+        ),
+        hint: Some("drop them from `options:`, or run Podman rootful or on cgroup v2".to_string()),
+    })
 }
 
 pub(crate) async fn start(docker: &Docker, id: &str, what: &str) -> Result<(), Error> {

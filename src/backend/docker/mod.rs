@@ -19,6 +19,7 @@ mod container;
 mod copy;
 pub mod endpoint;
 mod exec;
+mod health;
 mod image;
 mod options;
 mod prepared;

@@ -10,6 +10,7 @@ use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
 
 use super::container::{create_and_start, endpoint, ports, volumes};
+use super::health::{OwnCheck, Verdict};
 use super::options::RunOptions;
 use super::{DockerJob, docker_error, docker_name};
 use crate::Error;
@@ -64,13 +65,33 @@ const NO_HEALTHCHECK_SETTLE: Duration = Duration::from_millis(1000);
 /// Wait until a service is healthy (it has a health check) or running (it has none).
 async fn wait_ready(docker: &Docker, id: &str, what: &str, options: &RunOptions) -> Result<(), Error> {
     let started = Instant::now();
+    // Podman without systemd runs no health check: pipe runs it (see `health`).
+    let mut own: Option<Option<OwnCheck>> = None;
     loop {
         let info = docker
             .inspect_container(id, None)
             .await
             .map_err(|e| docker_error(&format!("inspecting {what}"), &e))?;
         let state = info.state.unwrap_or_default();
-        let health = state.health.as_ref().and_then(|h| h.status);
+        let mut health = state.health.as_ref().and_then(|h| h.status);
+        let mut last_output = None;
+        if health == Some(HealthStatusEnum::STARTING) && state.running == Some(true) {
+            if own.is_none() {
+                let config = info.config.as_ref().and_then(|c| c.healthcheck.as_ref());
+                let podman = crate::backend::engine::is_podman(docker).await;
+                own = Some(config.filter(|_| podman).and_then(|c| OwnCheck::new(c, started)));
+            }
+            if let Some(Some(check)) = own.as_mut() {
+                match check.poll(docker, id, what).await? {
+                    Verdict::Starting => {}
+                    Verdict::Healthy => health = Some(HealthStatusEnum::HEALTHY),
+                    Verdict::Unhealthy(output) => {
+                        health = Some(HealthStatusEnum::UNHEALTHY);
+                        last_output = Some(output);
+                    }
+                }
+            }
+        }
         let has_health = matches!(
             health,
             Some(HealthStatusEnum::STARTING | HealthStatusEnum::HEALTHY | HealthStatusEnum::UNHEALTHY)
@@ -89,10 +110,8 @@ async fn wait_ready(docker: &Docker, id: &str, what: &str, options: &RunOptions)
         match health {
             Some(HealthStatusEnum::HEALTHY) => return Ok(()),
             Some(HealthStatusEnum::UNHEALTHY) => {
-                let last = state
-                    .health
-                    .and_then(|h| h.log)
-                    .and_then(|log| log.last().and_then(|r| r.output.clone()))
+                let last = last_output
+                    .or_else(|| state.health.and_then(|h| h.log).and_then(|log| log.last()?.output.clone()))
                     .map(|o| {
                         format!("; last check said: {}", o.split_whitespace().collect::<Vec<_>>().join(" "))
                     })
