@@ -68,13 +68,35 @@ pub async fn connect_endpoint(endpoint: &Endpoint, limit: Duration) -> Result<Do
     };
     let attempt = async {
         let docker = client(endpoint, Arc::clone(&said)).map_err(|e| down(e.to_string()))?;
-        let docker = docker.negotiate_version().await.map_err(|e| down(one_line(&e)))?;
-        docker.ping().await.map_err(|e| down(one_line(&e)))?;
-        Ok(docker)
+        let reached = async {
+            let docker = docker.negotiate_version().await?;
+            docker.ping().await?;
+            Ok::<_, bollard::errors::Error>(docker)
+        };
+        match reached.await {
+            Ok(docker) => Ok(docker),
+            Err(e) => {
+                if host.starts_with("ssh://") {
+                    ssh_words(&said).await;
+                }
+                Err(down(one_line(&e)))
+            }
+        }
     };
     match tokio::time::timeout(limit, attempt).await {
         Ok(result) => result,
         Err(_) => Err(down(format!("no answer within {} s", limit.as_secs()))),
+    }
+}
+
+/// Waits a moment for ssh's own words (why it refused): they come on its stderr, read by another
+/// task, just after the connection closes, and without them the message says only "closed".
+async fn ssh_words(said: &Mutex<String>) {
+    for _ in 0..50 {
+        if said.lock().map(|s| !s.is_empty()).unwrap_or(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
