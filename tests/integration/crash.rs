@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::run_host::{Exec, TEST_IMAGE, labelled_containers as containers_of};
+use crate::support::containers::{containers_of_job, remove_containers};
 use crate::support::spawn::{EventLines, REF, pipe_command, spawn_events, until_event};
 use crate::test::{all_output, pipe_in};
 
@@ -18,22 +19,6 @@ fn start(dir: &Path, args: &[&str]) -> (Child, EventLines) {
 /// Read events until the first `step_started`; the run's id.
 fn until_step_started(lines: &mut EventLines) -> String {
     until_event(lines, "step_started")["run_id"].as_str().unwrap().to_string()
-}
-
-/// The containers of one job of a run (the run may have made its dependents' ahead).
-fn containers_of_job(run_id: &str, job: &str) -> Vec<String> {
-    let out = Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=dev.pipe.run-id={run_id}")])
-        .args(["--filter", &format!("label=dev.pipe.job={job}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
-}
-
-fn remove_containers(ids: &[String]) {
-    if !ids.is_empty() {
-        let _ = Command::new("docker").args(["rm", "-f"]).args(ids).output();
-    }
 }
 
 fn run_json(dir: &Path, run_id: &str) -> serde_json::Value {
@@ -153,7 +138,7 @@ fn a_job_whose_container_goes_away_is_interrupted_and_resume_runs_it_again() {
     std::fs::write(dir.path().join("p.yml"), slow).unwrap();
     let (mut child, mut lines) = start(dir.path(), &["--executor", "docker", "-P", &platform]);
     let run_id = until_step_started(&mut lines);
-    let containers = containers_of_job(&run_id, "slow");
+    let containers: Vec<String> = containers_of_job(&run_id, "slow").into_iter().map(|(id, _)| id).collect();
     assert_eq!(containers.len(), 1, "{containers:?}");
     // Someone removes the job's container under it (as a daemon restart or `docker rm -f` would).
     remove_containers(&containers);

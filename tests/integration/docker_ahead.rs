@@ -3,91 +3,49 @@
 //! is removed; a retry gets a container of its own; Ctrl-C and `kill -9` + `pipe resume` leave
 //! no container behind. Checked through the Docker CLI while and after the runs.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+
+use tempfile::TempDir;
 
 use crate::run_host::{Exec, TEST_IMAGE, labelled_containers, run_pipeline};
-use crate::test::{all_output, pipe_bin, pipe_in};
+use crate::support::containers::{containers_of_job, made_ahead, remove_containers};
+use crate::support::spawn::{spawn_json_run, stdout_events as events, wait_for_run_id};
+use crate::test::{all_output, pipe_in};
 
-const REF: [&str; 4] = ["--ref", "refs/heads/main", "--sha", "0123456789abcdef0123456789abcdef01234567"];
-
-/// `pipe run p.yml --output json` on Docker in `dir`, in the background.
-fn spawn(dir: &Path, yaml: &str) -> Child {
-    std::fs::write(dir.join("p.yml"), yaml).unwrap();
-    Command::new(pipe_bin())
-        .args(["run", "p.yml", "--output", "json"])
-        .args(REF)
-        .args(Exec::Docker.args())
-        .current_dir(dir)
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+/// A run on Docker caught while job `b`'s container, made ahead, waits for `b` to start.
+struct Ahead {
+    dir: TempDir,
+    child: Child,
+    run: String,
+    /// The id of the container made ahead for `b`.
+    made: String,
 }
 
-/// The id of the run started in `dir`, once it has one.
-fn run_id(dir: &Path) -> String {
-    let runs = dir.join(".pipe/runs");
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(run) = std::fs::read_dir(&runs).ok().and_then(|mut rd| rd.next()).and_then(Result::ok) {
-            return run.file_name().to_string_lossy().into_owned();
-        }
-        assert!(Instant::now() < until, "the run never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// `pipe run --output json` of `yaml` on Docker in a new folder, once its job `b` has a
+/// container made ahead; `None` (the test skipped) without Docker.
+fn run_until_b_is_made_ahead(yaml: &str) -> Option<Ahead> {
+    let exec = Exec::docker()?;
+    let dir = tempfile::tempdir().unwrap();
+    let child = spawn_json_run(dir.path(), yaml, &exec.args());
+    let run = wait_for_run_id(dir.path());
+    let made = made_ahead(&run, "b");
+    Some(Ahead { dir, child, run, made })
 }
 
-/// `ID STATE` of the containers of one job of a run.
-fn containers_of_job(run_id: &str, job: &str) -> Vec<(String, String)> {
-    let out = Command::new("docker")
-        .args(["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.State}}"])
-        .args(["--filter", &format!("label=dev.pipe.run-id={run_id}")])
-        .args(["--filter", &format!("label=dev.pipe.job={job}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(id, state)| (id.to_string(), state.to_string())))
-        .collect()
-}
-
-/// Wait until `job` has a container that was created and not started: made ahead.
-fn made_ahead(run_id: &str, job: &str) -> String {
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some((id, _)) =
-            containers_of_job(run_id, job).into_iter().find(|(_, state)| state == "created")
-        {
-            return id;
-        }
-        assert!(Instant::now() < until, "no container was made ahead for `{job}`");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn events(stdout: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+fn signal(child: &Child, signal: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
 }
 
 #[test]
 fn a_dependent_job_starts_the_container_made_for_it_while_its_need_ran() {
-    if Exec::docker().is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let child = spawn(
-        dir.path(),
+    let Some(Ahead { dir: _dir, child, run, made }) = run_until_b_is_made_ahead(
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 2}]\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo \"container=${{ job.container.id }}\"\n",
-    );
-    let run = run_id(dir.path());
-    let made = made_ahead(&run, "b");
+    ) else {
+        return;
+    };
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let events = events(&out.stdout);
+    let events = events(&out);
     let said: Vec<&str> = events
         .iter()
         .filter(|e| e["event"] == "step_output" && e["job"] == "b")
@@ -99,19 +57,14 @@ fn a_dependent_job_starts_the_container_made_for_it_while_its_need_ran() {
 
 #[test]
 fn a_container_made_ahead_for_a_job_that_ends_up_skipped_is_removed() {
-    if Exec::docker().is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let child = spawn(
-        dir.path(),
+    let Some(Ahead { dir: _dir, child, run, .. }) = run_until_b_is_made_ahead(
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 2; exit 1}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: echo never}]\n",
-    );
-    let run = run_id(dir.path());
-    made_ahead(&run, "b");
+    ) else {
+        return;
+    };
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let events = events(&out.stdout);
+    let events = events(&out);
     let b = events.iter().find(|e| e["event"] == "job_finished" && e["job"] == "b").expect("b finished");
     assert_eq!(b["result"], "skipped");
     assert!(!events.iter().any(|e| e["event"] == "job_started" && e["job"] == "b"), "b started");
@@ -136,37 +89,24 @@ fn a_retried_docker_job_gets_a_container_of_its_own_and_leaves_none() {
 
 #[test]
 fn ctrl_c_removes_a_container_made_ahead() {
-    if Exec::docker().is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let child = spawn(
-        dir.path(),
+    let Some(Ahead { dir: _dir, child, run, .. }) = run_until_b_is_made_ahead(
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 300}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: echo never}]\n",
-    );
-    let run = run_id(dir.path());
-    made_ahead(&run, "b");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT)
-        .unwrap();
+    ) else {
+        return;
+    };
+    signal(&child, nix::sys::signal::Signal::SIGINT);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
-    let finished = events(&out.stdout).into_iter().last().unwrap_or_default();
+    let finished = events(&out).into_iter().last().unwrap_or_default();
     assert_eq!(finished["event"], "run_finished", "the run did not end with run_finished");
     assert!(labelled_containers(&run).is_empty(), "a container survived Ctrl-C");
 }
 
 #[test]
 fn resume_after_kill_9_removes_a_container_made_ahead_and_runs_the_jobs() {
-    if Exec::docker().is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
     let slow = "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 60}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: echo b ran}]\n";
-    let mut child = spawn(dir.path(), slow);
-    let run = run_id(dir.path());
-    let made = made_ahead(&run, "b");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL)
-        .unwrap();
+    let Some(Ahead { dir, mut child, run, made }) = run_until_b_is_made_ahead(slow) else { return };
+    signal(&child, nix::sys::signal::Signal::SIGKILL);
     child.wait().unwrap();
     assert!(
         containers_of_job(&run, "b").iter().any(|(id, _)| *id == made),
@@ -177,9 +117,7 @@ fn resume_after_kill_9_removes_a_container_made_ahead_and_runs_the_jobs() {
     let resumed = pipe_in(dir.path(), &["resume", "last"]);
     let said = all_output(&resumed);
     let left = labelled_containers(&run);
-    if !left.is_empty() {
-        let _ = Command::new("docker").args(["rm", "-f"]).args(&left).output();
-    }
+    remove_containers(&left);
     assert_eq!(resumed.status.code(), Some(0), "{said}");
     assert!(!said.contains("409"), "{said}");
     assert!(said.contains("b ran"), "{said}");

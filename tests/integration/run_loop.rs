@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use crate::run_host::{Exec, labelled_containers, run_pipeline};
+use crate::support::spawn::spawn_json_run;
 use crate::test::{all_output as text, pipe_bin, pipe_in};
 
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -44,18 +45,7 @@ fn wait_for(secs: u64, what: &str, mut ready: impl FnMut() -> bool) {
 }
 
 fn spawn_run(dir: &Path, exec: Exec, yaml: &str) -> Child {
-    std::fs::write(dir.join("p.yml"), yaml).unwrap();
-    Command::new(pipe_bin())
-        .args(["run", "p.yml", "--output", "json", "--ref", "refs/heads/main", "--sha", SHA])
-        .args(exec.args())
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("PIPE_STATE_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    spawn_json_run(dir, yaml, &exec.args())
 }
 
 fn step_started(events: &[Json], job: &str, step: u64) -> bool {

@@ -3,9 +3,11 @@
 // Not every test module uses every helper.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
@@ -37,6 +39,34 @@ pub fn host_json_run<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     args.extend(REF);
     args.extend_from_slice(extra);
     args
+}
+
+/// Write `yaml` to `dir`/p.yml and start `pipe run p.yml --output json` on it as a push to
+/// main, then `extra` (the executor's flags), without colours; its stdout and stderr piped.
+pub fn spawn_json_run<S: AsRef<OsStr>>(dir: &Path, yaml: &str, extra: &[S]) -> Child {
+    std::fs::write(dir.join("p.yml"), yaml).unwrap();
+    pipe_command(dir)
+        .args(["run", "p.yml", "--output", "json"])
+        .args(REF)
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The id of the only run of `dir`'s state directory (`.pipe`), once it has one (up to 30 s).
+pub fn wait_for_run_id(dir: &Path) -> String {
+    let runs = dir.join(".pipe/runs");
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(run) = std::fs::read_dir(&runs).ok().and_then(|mut rd| rd.next()).and_then(Result::ok) {
+            return run.file_name().to_string_lossy().into_owned();
+        }
+        assert!(Instant::now() < until, "the run never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Start `command` with its events read as they come (its stderr goes nowhere).
