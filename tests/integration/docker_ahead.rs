@@ -3,14 +3,16 @@
 //! is removed; a retry gets a container of its own; Ctrl-C and `kill -9` + `pipe resume` leave
 //! no container behind. Checked through the Docker CLI while and after the runs.
 
+use std::path::Path;
 use std::process::Child;
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
 use crate::run_host::{Exec, TEST_IMAGE, labelled_containers, run_pipeline};
 use crate::support::containers::{containers_of_job, made_ahead, remove_containers};
 use crate::support::spawn::{spawn_json_run, stdout_events as events, wait_for_run_id};
-use crate::test::{all_output, pipe_in};
+use crate::test::{all_output, pipe_in, stored_events};
 
 /// A run on Docker caught while job `b`'s container, made ahead, waits for `b` to start.
 struct Ahead {
@@ -22,14 +24,28 @@ struct Ahead {
 }
 
 /// `pipe run --output json` of `yaml` on Docker in a new folder, once its job `b` has a
-/// container made ahead; `None` (the test skipped) without Docker.
+/// container made ahead while the job it needs, `a`, has not finished (a container merely
+/// created on the way to starting `b` after `a` is no container made ahead); `None` (the test
+/// skipped) without Docker.
 fn run_until_b_is_made_ahead(yaml: &str) -> Option<Ahead> {
     let exec = Exec::docker()?;
     let dir = tempfile::tempdir().unwrap();
-    let child = spawn_json_run(dir.path(), yaml, &exec.args());
+    let mut child = spawn_json_run(dir.path(), yaml, &exec.args());
     let run = wait_for_run_id(dir.path());
-    let made = made_ahead(&run, "b");
+    let Some(made) = made_ahead(&run, "b").filter(|_| !finished(dir.path(), &run, "a")) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        remove_containers(&labelled_containers(&run));
+        panic!("no container was made ahead for `b` while `a` ran");
+    };
     Some(Ahead { dir, child, run, made })
+}
+
+/// Whether the events run `run` in `dir` has stored so far say that `job` finished.
+fn finished(dir: &Path, run: &str, job: &str) -> bool {
+    stored_events(&dir.join(".pipe/runs").join(run))
+        .iter()
+        .any(|e| e["event"] == "job_finished" && e["job"] == job)
 }
 
 fn signal(child: &Child, signal: nix::sys::signal::Signal) {
@@ -39,7 +55,7 @@ fn signal(child: &Child, signal: nix::sys::signal::Signal) {
 #[test]
 fn a_dependent_job_starts_the_container_made_for_it_while_its_need_ran() {
     let Some(Ahead { dir: _dir, child, run, made }) = run_until_b_is_made_ahead(
-        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 2}]\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo \"container=${{ job.container.id }}\"\n",
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 3}]\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo \"container=${{ job.container.id }}\"\n",
     ) else {
         return;
     };
@@ -57,11 +73,22 @@ fn a_dependent_job_starts_the_container_made_for_it_while_its_need_ran() {
 
 #[test]
 fn a_container_made_ahead_for_a_job_that_ends_up_skipped_is_removed() {
-    let Some(Ahead { dir: _dir, child, run, .. }) = run_until_b_is_made_ahead(
-        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 2; exit 1}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: echo never}]\n",
+    // `c` keeps the run going after `a` failed and `b` was skipped.
+    let Some(Ahead { dir, child, run, .. }) = run_until_b_is_made_ahead(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 3; exit 1}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: echo never}]\n  c:\n    runs-on: x\n    steps: [{run: sleep 10}]\n",
     ) else {
         return;
     };
+    // Removed once `b` is skipped, not only when the run ends.
+    let until = Instant::now() + Duration::from_secs(20);
+    while !containers_of_job(&run, "b").is_empty() {
+        assert!(Instant::now() < until, "the container made for `b` is still there");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !finished(dir.path(), &run, "c"),
+        "the container made for `b` was only removed once `c` had finished"
+    );
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let events = events(&out);
@@ -74,15 +101,19 @@ fn a_container_made_ahead_for_a_job_that_ends_up_skipped_is_removed() {
 #[test]
 fn a_retried_docker_job_gets_a_container_of_its_own_and_leaves_none() {
     let Some(exec) = Exec::docker() else { return };
-    // Attempts counted in the bound workspace: the first one fails, the second succeeds.
+    // Attempts counted in the bound workspace, each by the host name of its container (Docker
+    // names a container's host by its id): the first one fails, the second succeeds.
     let r = run_pipeline(
         exec,
-        "flaky:\n  retry: 2\n  script:\n    - echo x >> attempts\n    - test \"$(wc -l < attempts)\" -ge 2\n",
+        "flaky:\n  retry: 2\n  script:\n    - cat /etc/hostname >> attempts\n    - test \"$(wc -l < attempts)\" -ge 2\n",
         &["--syntax", "gitlab", "-P", &format!("gitlab-default={TEST_IMAGE}"), "--bind"],
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(r.of("job_started").len(), 2, "{}", r.stdout);
-    assert_eq!(std::fs::read_to_string(r.dir.path().join("attempts")).unwrap().lines().count(), 2);
+    let attempts = std::fs::read_to_string(r.dir.path().join("attempts")).unwrap();
+    let hosts: Vec<&str> = attempts.lines().collect();
+    assert_eq!(hosts.len(), 2, "{attempts}");
+    assert_ne!(hosts[0], hosts[1], "both attempts ran in the same container");
     let run = r.events[0]["run_id"].as_str().unwrap();
     assert!(labelled_containers(run).is_empty(), "containers left after the run");
 }
