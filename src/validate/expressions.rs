@@ -596,7 +596,7 @@ fn check_steps(site: &Site<'_>, names: &[String], at: crate::source::Span, out: 
 fn check_matrix(site: &Site<'_>, names: &[String], at: crate::source::Span, out: &mut Vec<Diagnostic>) {
     let (Some(job), Some(key)) = (site.job, names.first()) else { return };
     let matrix = job.strategy.as_ref().and_then(|s| s.matrix.as_ref());
-    let keys: Vec<&str> = match matrix {
+    let mut keys: Vec<&str> = match matrix {
         None => {
             out.push(Diagnostic::warning(
                 "matrix-context",
@@ -615,6 +615,9 @@ fn check_matrix(site: &Site<'_>, names: &[String], at: crate::source::Span, out:
             .chain(m.include.iter().flat_map(|row| row.entries.iter().map(|(k, _)| k.as_str())))
             .collect(),
     };
+    // An `include` row names axes again: each key once, where it first stands.
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(*k));
     if !keys.iter().any(|k| k.eq_ignore_ascii_case(key)) {
         let mut d =
             Diagnostic::warning("matrix-context", at, format!("`{key}` is not a key of this job's matrix"));
