@@ -36,6 +36,8 @@ LOGFILE="${PIPE_PODMAN_LOG:-/tmp/pipe-podman-$uid.log}"
 IMAGES=(pipe-test/busybox:latest pipe-test/debian:bookworm pipe-test/python:bookworm)
 
 log() { echo "podman-service: $*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=lib/daemon.sh
+. "$(dirname "$0")/lib/daemon.sh"
 
 answers() {
     curl -fsS --max-time 2 --unix-socket "$SOCKET" http://podman/_ping >/dev/null 2>&1
@@ -99,28 +101,13 @@ ensure() {
     conf=$(limits_conf)
     registries=$(registries_conf)
     log "starting podman system service on $SOCKET (log: $LOGFILE, pid file: $PIDFILE)"
-    # setsid: the service outlives this script and gets no terminal signals. Started directly so
-    # that $! is podman itself.
-    CONTAINERS_REGISTRIES_CONF="$registries" CONTAINERS_CONF="${conf:-${CONTAINERS_CONF:-}}" \
-        setsid podman system service --time=0 "unix://$SOCKET" >"$LOGFILE" 2>&1 </dev/null &
-    local pid=$!
-    echo "$pid" >"$PIDFILE"
-    local waited=0
-    until answers; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            log "podman system service exited early; last lines of $LOGFILE:"
-            tail -n 20 "$LOGFILE" >&2 || true
-            rm -f "$PIDFILE"
-            return 1
-        fi
-        if [ "$waited" -ge 30 ]; then
-            log "podman did not answer within 30 s; last lines of $LOGFILE:"
-            tail -n 20 "$LOGFILE" >&2 || true
-            return 1
-        fi
-        sleep 1
-        waited=$((waited + 1))
-    done
+    # setsid: the service outlives this script and gets no terminal signals.
+    daemon_start "$LOGFILE" "$PIDFILE" env CONTAINERS_REGISTRIES_CONF="$registries" \
+        CONTAINERS_CONF="${conf:-${CONTAINERS_CONF:-}}" \
+        setsid podman system service --time=0 "unix://$SOCKET"
+    local pid
+    pid=$(cat "$PIDFILE")
+    daemon_wait answers 30 "podman system service" "$LOGFILE" "$PIDFILE" || return 1
     log "started podman system service (pid $pid) in $(($(date +%s) - start)) s"
     echo "unix://$SOCKET"
 }
@@ -149,31 +136,7 @@ load_images() {
 }
 
 stop() {
-    if [ ! -f "$PIDFILE" ]; then
-        log "no pid file $PIDFILE: this script started no service, nothing to stop"
-        return 0
-    fi
-    local pid
-    pid=$(cat "$PIDFILE")
-    if ! [[ "$pid" =~ ^[0-9]+$ ]] || ! kill -0 "$pid" 2>/dev/null; then
-        log "podman $pid from $PIDFILE is not running"
-        rm -f "$PIDFILE"
-        return 0
-    fi
-    log "stopping podman system service (pid $pid)"
-    kill -TERM "$pid" || true
-    local waited=0
-    while kill -0 "$pid" 2>/dev/null; do
-        if [ "$waited" -ge 20 ]; then
-            log "podman $pid still running after 20 s: SIGKILL"
-            kill -KILL "$pid" || true
-            break
-        fi
-        sleep 1
-        waited=$((waited + 1))
-    done
-    rm -f "$PIDFILE"
-    log "stopped podman system service (pid $pid)"
+    daemon_stop "$PIDFILE" "podman system service" 20
 }
 
 case "${1:-}" in
