@@ -21,9 +21,10 @@
 # and slirp4netns when they are missing, makes /dev/net/tun usable by the user (slirp4netns: mode
 # 0666; the old mode is kept next to the pid file), creates /run/user/UID when it is missing and
 # starts the service as the user on /run/user/UID/podman/podman.sock; `load-images --user NAME`
-# loads the images into the user's storage; `stop --user NAME` stops that service and the
-# user's pause process (when this script created /run/user/UID), removes /run/user/UID (likewise)
-# and gives /dev/net/tun its old mode back. The user, its subordinate ids and its image storage
+# loads the images into the user's storage; `stop --user NAME` stops that service (and its child
+# in the user namespace) and the user's pause process (when this script created /run/user/UID),
+# removes /run/user/UID (likewise, unless containers remain) and gives /dev/net/tun its old mode
+# back. The user, its subordinate ids and its image storage
 # stay (the next run reuses them). `run --user NAME -- COMMAND...` runs COMMAND as the user, with
 # DOCKER_HOST naming the user's socket (a rootless engine's containers run as the user: files a
 # job bind-mounts must be the user's).
@@ -315,9 +316,28 @@ stop() {
         return 0
     fi
     settings
+    # Rootless, podman runs itself again inside the user namespace: that child is the one that
+    # serves, and it does not always go with its parent.
+    # Containers still there keep /run/user/UID (their runtime state is in it).
+    local inner="" containers=""
+    if [ -n "$ROOTLESS_USER" ] && daemon_pidfile_alive "$PIDFILE"; then
+        inner=$(ps -o pid= --ppid "$(cat "$PIDFILE")" | tr -d ' ') || true
+        containers=$(curl -fsS --max-time 5 --unix-socket "$SOCKET" \
+            'http://podman/containers/json?all=true' 2>/dev/null | tr -d '[:space:]') || true
+    fi
     daemon_stop "$PIDFILE" "podman system service" 20
     if [ -n "$ROOTLESS_USER" ]; then
-        runtime_restore
+        local pid
+        for pid in $inner; do
+            if daemon_running "$pid"; then
+                daemon_stop_pid "$pid" "podman system service (in the user namespace)" 20
+            fi
+        done
+        if [ -n "$containers" ] && [ "$containers" != "[]" ]; then
+            log "containers of $ROOTLESS_USER's Podman remain: $runtime stays (their state is in it)"
+        else
+            runtime_restore
+        fi
         tun_restore
     fi
 }
