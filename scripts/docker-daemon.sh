@@ -16,6 +16,8 @@ LOGFILE="${PIPE_DOCKERD_LOG:-/tmp/pipe-dockerd.log}"
 TCP="${PIPE_DOCKERD_TCP-tcp://127.0.0.1:2375}"
 
 log() { echo "docker-daemon: $*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=lib/daemon.sh
+. "$(dirname "$0")/lib/daemon.sh"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -43,61 +45,21 @@ ensure() {
         args+=(-H "$TCP")
     fi
     log "starting dockerd ${args[*]} (log: $LOGFILE, pid file: $PIDFILE)"
-    # setsid: the daemon outlives this script and gets no terminal signals (Ctrl-C). Started
-    # directly (not through a function) so that $! is dockerd itself (or sudo, which forwards
-    # signals to it).
+    # setsid: the daemon outlives this script and gets no terminal signals (Ctrl-C); sudo
+    # forwards signals to it.
     if [ "$(id -u)" -eq 0 ]; then
-        setsid dockerd "${args[@]}" >"$LOGFILE" 2>&1 </dev/null &
+        daemon_start "$LOGFILE" "$PIDFILE" setsid dockerd "${args[@]}"
     else
-        sudo setsid dockerd "${args[@]}" >"$LOGFILE" 2>&1 </dev/null &
+        daemon_start "$LOGFILE" "$PIDFILE" sudo setsid dockerd "${args[@]}"
     fi
-    local pid=$!
-    echo "$pid" >"$PIDFILE"
-    local waited=0
-    until daemon_answers; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            log "dockerd exited early; last lines of $LOGFILE:"
-            tail -n 20 "$LOGFILE" >&2 || true
-            rm -f "$PIDFILE"
-            return 1
-        fi
-        if [ "$waited" -ge 60 ]; then
-            log "dockerd did not answer within 60 s; last lines of $LOGFILE:"
-            tail -n 20 "$LOGFILE" >&2 || true
-            return 1
-        fi
-        sleep 1
-        waited=$((waited + 1))
-    done
+    local pid
+    pid=$(cat "$PIDFILE")
+    daemon_wait daemon_answers 60 dockerd "$LOGFILE" "$PIDFILE" || return 1
     log "started dockerd (pid $pid) in $(($(date +%s) - start)) s"
 }
 
 stop() {
-    if [ ! -f "$PIDFILE" ]; then
-        log "no pid file $PIDFILE: this script started no dockerd, nothing to stop"
-        return 0
-    fi
-    local pid
-    pid=$(cat "$PIDFILE")
-    if ! [[ "$pid" =~ ^[0-9]+$ ]] || ! kill -0 "$pid" 2>/dev/null; then
-        log "dockerd $pid from $PIDFILE is not running"
-        rm -f "$PIDFILE"
-        return 0
-    fi
-    log "stopping dockerd (pid $pid)"
-    as_root kill -TERM "$pid" || true
-    local waited=0
-    while kill -0 "$pid" 2>/dev/null; do
-        if [ "$waited" -ge 30 ]; then
-            log "dockerd $pid still running after 30 s: SIGKILL"
-            as_root kill -KILL "$pid" || true
-            break
-        fi
-        sleep 1
-        waited=$((waited + 1))
-    done
-    rm -f "$PIDFILE"
-    log "stopped dockerd (pid $pid)"
+    daemon_stop "$PIDFILE" dockerd 30
 }
 
 case "${1:-}" in

@@ -35,6 +35,8 @@ RUN=/run/pipe-remote
 SOCK="$RUN/docker.sock"
 
 log() { echo "remote-daemon: $*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=lib/daemon.sh
+. scripts/lib/daemon.sh
 
 settings() {
     cat <<EOF
@@ -137,16 +139,13 @@ answers() {
     DOCKER_HOST="tcp://$THERE:2375" timeout 5 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
 }
 
-# A process that runs (a zombie does not: socat's parent is dockerd, which does not reap it).
-running_pid() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-pid_alive() { [ -f "$1" ] && running_pid "$(cat "$1")"; }
-
 start_daemons() {
     mkdir -p "$RUN" "$DIR/data" /run/sshd
-    if pid_alive "$RUN/dockerd.pid" && pid_alive "$RUN/sshd.pid" && pid_alive "$RUN/socat.pid"; then
+    if daemon_pidfile_alive "$RUN/dockerd.pid" && daemon_pidfile_alive "$RUN/sshd.pid" &&
+        daemon_pidfile_alive "$RUN/socat.pid"; then
         return 0
     fi
-    if pid_alive "$RUN/dockerd.pid"; then
+    if daemon_pidfile_alive "$RUN/dockerd.pid"; then
         log "a remote dockerd runs but a companion is gone: restarting all"
         stop_daemons
     fi
@@ -159,7 +158,7 @@ start_daemons() {
     # exec`, which would mount a sysfs without the cgroup hierarchies dockerd needs); the hidden
     # directories become empty.
     # sshd daemonizes (its pid file), socat runs in the background, dockerd replaces the shell.
-    setsid nsenter --net="/run/netns/$NS" unshare -m --propagation private sh -c "
+    daemon_start "$DIR/dockerd.log" "" setsid nsenter --net="/run/netns/$NS" unshare -m --propagation private sh -c "
         $hide_mounts
         /usr/sbin/sshd -f '$DIR/ssh/sshd_config' -E '$DIR/sshd.log'
         socat TCP-LISTEN:2375,bind=$THERE,fork,reuseaddr UNIX-CONNECT:$SOCK >'$DIR/socat.log' 2>&1 &
@@ -168,17 +167,8 @@ start_daemons() {
             --bridge $BRIDGE -H unix://$SOCK -H tcp://$THERE:2376 \
             --tlsverify --tlscacert '$DIR/server/ca.pem' --tlscert '$DIR/server/cert.pem' \
             --tlskey '$DIR/server/key.pem'
-    " >"$DIR/dockerd.log" 2>&1 </dev/null &
-    local waited=0
-    until answers; do
-        if [ "$waited" -ge 60 ]; then
-            log "the remote dockerd did not answer within 60 s; last lines of $DIR/dockerd.log:"
-            tail -n 20 "$DIR/dockerd.log" >&2 || true
-            return 1
-        fi
-        sleep 1
-        waited=$((waited + 1))
-    done
+    "
+    daemon_wait answers 60 "the remote dockerd" "$DIR/dockerd.log" || return 1
 }
 
 images() {
@@ -207,18 +197,11 @@ ensure() {
     settings
 }
 
+# Zombies count as stopped (socat's parent is dockerd, which does not reap it).
 stop_one() {
     local pidfile=$1 name=$2
-    if pid_alive "$pidfile"; then
-        local pid
-        pid=$(cat "$pidfile")
-        kill "$pid" 2>/dev/null || true
-        local waited=0
-        while running_pid "$pid" && [ "$waited" -lt 30 ]; do sleep 1; waited=$((waited + 1)); done
-        if running_pid "$pid"; then
-            log "$name (pid $pid) did not stop within 30 s: killing it"
-            kill -9 "$pid" 2>/dev/null || true
-        fi
+    if daemon_pidfile_alive "$pidfile"; then
+        daemon_stop_pid "$(cat "$pidfile")" "$name" 30
     fi
     rm -f "$pidfile"
 }
