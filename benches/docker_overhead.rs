@@ -3,8 +3,9 @@
 //! - per step: `DockerJob::exec` of `true` vs a raw exec (create, attach, drain, inspect) of `true`
 //!   in the same container (goal: ≤ 1.3×);
 //! - job setup: `start_job` without services vs a raw create + start of the same image
-//!   (goal: ≤ 1.2×): with `--bind`, and with the workspace copied in (against a raw create + start
-//!   + upload of the same files, and, for information, against create + start alone);
+//!   (goal: ≤ 1.2×): with `--bind`; with the workspace copied, as a run sets a job up (its
+//!   workspace is empty then: checkout fills it later, as a step); and with files in the
+//!   workspace (against a raw create + start + upload of the same files);
 //! - a dependent job's setup, its container made ahead while its needs run (`prepare_job`, not
 //!   timed): starting it vs a raw create + start (goal: ≤ 1.2×);
 //! - job setup with a service (one with a health check, on the job network) vs the raw calls:
@@ -120,10 +121,14 @@ async fn bench() -> Result<(), String> {
         std::env::var("PIPE_BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
     let dirs = tempfile::tempdir().map_err(|e| e.to_string())?;
     let workspace = dirs.path().join("workspace");
+    let empty = dirs.path().join("empty");
     let runner_dir = dirs.path().join("runner");
-    for dir in [&workspace, &runner_dir] {
+    for dir in [&workspace, &empty, &runner_dir] {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
+    // As a run makes a job's workspace (mode 0755 under the usual umask).
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&empty, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
     for i in 0..20 {
         std::fs::write(workspace.join(format!("file-{i}.txt")), "x".repeat(4096))
             .map_err(|e| e.to_string())?;
@@ -175,6 +180,7 @@ async fn bench() -> Result<(), String> {
     let remove = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
     let setup_iterations = iterations.div_ceil(2).max(5);
     let (mut copy, mut bind, mut raw, mut raw_upload) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut in_run = Vec::new();
     // The same files as one in-memory tar, for the raw baseline that copies the workspace too.
     let mut archive = tar::Builder::new(Vec::new());
     archive.append_dir_all("github/workspace", &workspace).map_err(|e| e.to_string())?;
@@ -185,6 +191,12 @@ async fn bench() -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         copy.push(t.elapsed());
+        job.teardown().await;
+
+        let t = Instant::now();
+        let as_in_run = JobSetup { workspace: empty.clone(), ..setup(&format!("run-{i}"), false) };
+        let job = docker::start_job(&docker, &as_in_run).await.map_err(|e| e.to_string())?;
+        in_run.push(t.elapsed());
         job.teardown().await;
 
         if !remote {
@@ -226,9 +238,8 @@ async fn bench() -> Result<(), String> {
     if !remote {
         show("job setup (--bind)", median(bind), raw, 1.2);
     }
-    let copy = median(copy);
-    show("job setup (workspace copied)", copy, median(raw_upload), 1.2);
-    show("  same, vs create+start only", copy, raw, 1.2);
+    show("job setup (copy, as in a run)", median(in_run), raw, 1.2);
+    show("job setup (files copied in)", median(copy), median(raw_upload), 1.2);
 
     // A dependent job: its container was made ahead (not timed); its setup is the start.
     let mut ahead = Vec::new();

@@ -306,6 +306,73 @@ async fn workspace_is_copied_and_host_tree_untouched() {
     assert_clean(&docker, &f.setup.run_id).await;
 }
 
+/// The actions of the engine's events about container `id` from `since` (unix seconds) to now.
+async fn container_actions(docker: &Docker, id: &str, since: u64) -> Vec<String> {
+    use futures_util::StreamExt;
+    let until = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs() + 1;
+    let filters = HashMap::from([("container".to_string(), vec![id.to_string()])]);
+    let options = bollard::query_parameters::EventsOptionsBuilder::default()
+        .since(&since.to_string())
+        .until(&until.to_string())
+        .filters(&filters)
+        .build();
+    let mut events = docker.events(Some(options));
+    let mut actions = Vec::new();
+    while let Some(event) = events.next().await {
+        actions.extend(event.expect("events").action);
+    }
+    actions
+}
+
+/// A job's copied workspace is empty when its container is made (checkout fills it later): when
+/// the engine's own `/github` and working directory are what an upload would make (pipe and the
+/// container run as root, the workspace is 0755), nothing is uploaded. With another container
+/// user the upload makes them, as before.
+#[tokio::test]
+async fn an_empty_workspace_is_made_by_the_engine_when_that_is_the_same() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Some(docker) = docker_or_skip().await else {
+        return;
+    };
+    let _lock = PRUNE_LOCK.read().await;
+    require_image(&docker, BUSYBOX).await;
+    for user in [None, Some("1000:1000")] {
+        let mut f = fixture("emptyws", BUSYBOX);
+        std::fs::remove_dir_all(&f.setup.workspace).expect("empty the workspace");
+        std::fs::create_dir(&f.setup.workspace).expect("workspace");
+        std::fs::set_permissions(&f.setup.workspace, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let as_root = std::fs::metadata(&f.setup.workspace).expect("stat").uid() == 0;
+        if let Some(user) = user {
+            f.setup.container =
+                Some(ContainerSpec { options: Some(format!("--user {user}")), ..Default::default() });
+        }
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
+        let job = start(&docker, &f.setup).await;
+        let ran = run(&job, &step("pwd; stat -c '%u:%g %a' /github /github/workspace; ls -A")).await;
+        assert_eq!(ran.exit, Exit::Code(0), "{}", ran.stderr);
+        let owner = if as_root { "0:0" } else { "" };
+        let lines: Vec<&str> = ran.stdout.lines().collect();
+        assert_eq!(lines[0], WORKSPACE_IN_CONTAINER, "{user:?}");
+        assert_eq!(lines[1], "0:0 755", "{user:?}: /github");
+        assert!(lines[2].starts_with(owner) && lines[2].ends_with(" 755"), "{user:?}: {}", lines[2]);
+        assert_eq!(lines.len(), 3, "the workspace is empty: {}", ran.stdout);
+        if user.is_none() {
+            let ran = run(&job, &step("touch made && ls")).await;
+            assert_eq!((ran.exit, ran.stdout.as_str()), (Exit::Code(0), "made\n"), "{}", ran.stderr);
+        }
+        let id = job.container_id().to_string();
+        job.teardown().await;
+        assert_clean(&docker, &f.setup.run_id).await;
+        // Docker reports an upload as the event `extract-to-dir` (Podman's events say nothing).
+        if !pipe::backend::engine::is_podman(&docker).await {
+            let actions = container_actions(&docker, &id, since).await;
+            assert!(actions.iter().any(|a| a == "create"), "no events of {id}: {actions:?}");
+            let uploaded = actions.iter().any(|a| a == "extract-to-dir");
+            assert_eq!(uploaded, user.is_some() || !as_root, "{user:?}: {actions:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn bind_mode_uses_the_host_tree() {
     let Some(docker) = docker_or_skip().await else {

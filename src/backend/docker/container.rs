@@ -16,7 +16,7 @@ use bollard::query_parameters::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::image::ensure_image;
+use super::image::{ensure_image, ensure_image_user};
 use super::options::RunOptions;
 use super::tarball::{Item, upload};
 use super::{DockerJob, JobState, docker_error, docker_name, engine_is_remote, is_not_found, labels};
@@ -145,13 +145,19 @@ pub async fn start_job_with(
     Ok(job)
 }
 
+/// The job container's image, and the user its configuration names.
+pub(crate) struct JobImage {
+    pub name: String,
+    pub user: Option<String>,
+}
+
 /// Checks, parsed `options:` and images before anything is created: the job (with nothing
 /// created yet), its image, the job container's options and each service's.
 pub(crate) async fn begin(
     docker: &Docker,
     setup: &JobSetup,
     copy_runner_dir: bool,
-) -> Result<(DockerJob, String, RunOptions, Vec<RunOptions>), Error> {
+) -> Result<(DockerJob, JobImage, RunOptions, Vec<RunOptions>), Error> {
     let image = setup.image.as_deref().filter(|i| !i.trim().is_empty()).ok_or_else(|| Error::Usage {
         message: format!("job {}: the docker executor needs an image", setup.job_key),
         hint: Some("set `container:` on the job, or map its runs-on label with -P LABEL=IMAGE".to_string()),
@@ -175,8 +181,8 @@ pub(crate) async fn begin(
 
     // The images are checked (or pulled) side by side.
     let services = setup.services.iter().map(|s| ensure_image(docker, &s.image, setup.pull, None));
-    futures_util::future::try_join(
-        ensure_image(docker, image, setup.pull, spec.credentials.as_ref()),
+    let (user, _) = futures_util::future::try_join(
+        ensure_image_user(docker, image, setup.pull, spec.credentials.as_ref()),
         futures_util::future::try_join_all(services),
     )
     .await?;
@@ -193,7 +199,7 @@ pub(crate) async fn begin(
             lost: std::sync::Mutex::new(None),
         }),
     };
-    Ok((job, image.to_string(), job_options, service_options))
+    Ok((job, JobImage { name: image.to_string(), user }, job_options, service_options))
 }
 
 /// What a creation gave; when it failed, everything the job created is removed first, and what
@@ -214,7 +220,7 @@ pub(crate) async fn cleaned_up<T>(job: &DockerJob, created: Result<T, Error>) ->
 async fn create_everything(
     docker: &Docker,
     setup: &JobSetup,
-    image: &str,
+    image: &JobImage,
     job: &DockerJob,
     job_options: &RunOptions,
     service_options: &[RunOptions],
@@ -278,13 +284,14 @@ pub(crate) enum Start {
     Later,
 }
 
-/// Create the job container and copy the workspace into it; started first with [`Start::Now`]
-/// (the copy then goes to the running container), else left created for a later start.
+/// Create the job container and copy the workspace into it (unless the engine's own directories
+/// are the same, see `workdir.rs`); started first with [`Start::Now`] (the copy then goes to the
+/// running container), else left created for a later start.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn job_container(
     docker: &Docker,
     setup: &JobSetup,
-    image: &str,
+    image: &JobImage,
     job: &DockerJob,
     job_options: &RunOptions,
     labels: &HashMap<String, String>,
@@ -309,7 +316,7 @@ pub(crate) async fn job_container(
     let (exposed, port_bindings) = ports(&spec.ports, &format!("job {} container", setup.job_key))?;
     let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut config = ContainerCreateBody {
-        image: Some(image.to_string()),
+        image: Some(image.name.clone()),
         entrypoint: Some(vec!["tail".to_string()]),
         cmd: Some(vec!["-f".to_string(), "/dev/null".to_string()]),
         working_dir: Some(WORKSPACE_IN_CONTAINER.to_string()),
@@ -330,6 +337,10 @@ pub(crate) async fn job_container(
     if let Some(network) = &network {
         config.networking_config = Some(endpoint(network, job_options.aliases.clone()));
     }
+    // The workspace is copied in, unless the engine makes what that copy would (on this machine).
+    let copy_workspace = !setup.bind
+        && (job.state.copy_runner_dir
+            || !super::workdir::engine_makes_them(&setup.workspace, &config, image.user.as_deref()));
     let what = format!("job container {base_name}");
     let id = match when {
         Start::Now => create_and_start(docker, base_name, config, job, &what).await?,
@@ -338,7 +349,7 @@ pub(crate) async fn job_container(
     super::remote::put_files(docker, &id, &pipe_files).await?;
     // The workspace (and, for a remote daemon, the runner dir) is copied in.
     let mut items = Vec::new();
-    if !setup.bind {
+    if copy_workspace {
         items.push(Item::Tree("github/workspace".to_string(), setup.workspace.clone()));
     }
     if job.state.copy_runner_dir {

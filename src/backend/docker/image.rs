@@ -38,9 +38,19 @@ pub async fn ensure_image(
     policy: PullPolicy,
     credentials: Option<&(String, String)>,
 ) -> Result<(), Error> {
+    ensure_image_user(docker, image, policy, credentials).await.map(|_| ())
+}
+
+/// [`ensure_image`], giving the user the image's configuration names (`None` when it names none).
+pub(crate) async fn ensure_image_user(
+    docker: &Docker,
+    image: &str,
+    policy: PullPolicy,
+    credentials: Option<&(String, String)>,
+) -> Result<Option<String>, Error> {
     if policy != PullPolicy::Always {
         match docker.inspect_image(image).await {
-            Ok(_) => return Ok(()),
+            Ok(inspected) => return Ok(user_of(inspected)),
             Err(e) if is_not_found(&e) => {}
             Err(e) => return Err(docker_error(&format!("inspecting image {image}"), &e)),
         }
@@ -51,7 +61,15 @@ pub async fn ensure_image(
     pull(docker, image, credentials).await
 }
 
-async fn pull(docker: &Docker, image: &str, credentials: Option<&(String, String)>) -> Result<(), Error> {
+fn user_of(inspected: bollard::models::ImageInspect) -> Option<String> {
+    inspected.config.and_then(|c| c.user).filter(|u| !u.is_empty())
+}
+
+async fn pull(
+    docker: &Docker,
+    image: &str,
+    credentials: Option<&(String, String)>,
+) -> Result<Option<String>, Error> {
     let (repository, tag) = split_reference(image);
     let mut options = CreateImageOptionsBuilder::default().from_image(repository);
     if let Some(tag) = tag {
@@ -72,7 +90,7 @@ async fn pull(docker: &Docker, image: &str, credentials: Option<&(String, String
     }
     // Some daemons end a failed pull without an error item: check that the image is there now.
     match docker.inspect_image(image).await {
-        Ok(_) => Ok(()),
+        Ok(inspected) => Ok(user_of(inspected)),
         Err(e) => Err(unavailable(image, format!("pull did not produce the image: {}", one_line(&e)))),
     }
 }

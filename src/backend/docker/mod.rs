@@ -28,6 +28,7 @@ pub mod remote;
 mod services;
 mod ssh;
 mod tarball;
+mod workdir;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -1,0 +1,133 @@
+//! Whether the job container's `/github` and `/github/workspace` can be left to the engine
+//! instead of an upload of the (empty) workspace.
+//!
+//! A job's copied workspace is empty when its container is made (`actions/checkout` fills it
+//! later, as a step), so the upload only makes the two directories; the daemon's extraction of
+//! it costs about a third of a raw create + start. The engine makes them too: `/github/workspace`
+//! is the working directory, which Docker and Podman create when it is missing, and `/github`
+//! is its parent and that of the runner dir's mount point. Docker makes them owned by root,
+//! Podman by the container's user; both with mode 0755. An upload makes them with the owner and
+//! mode of the host's workspace directory. So the upload is left out only when those agree: pipe
+//! runs as root with a 0755 workspace, the container runs as root, its working directory is
+//! `/github/workspace`, and no volume or tmpfs of the job is mounted on `/github` or beneath it
+//! (the runner dir apart). A remote engine gets the runner dir by upload anyway, and keeps it.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use bollard::models::ContainerCreateBody;
+
+use crate::backend::{RUNNER_DIR_IN_CONTAINER, WORKSPACE_IN_CONTAINER};
+
+/// Whether the container of `config` gets from the engine the same `/github` and
+/// `/github/workspace` an upload of `workspace` would give it. `image_user` is the user the
+/// image's configuration names.
+pub(crate) fn engine_makes_them(
+    workspace: &Path,
+    config: &ContainerCreateBody,
+    image_user: Option<&str>,
+) -> bool {
+    config.working_dir.as_deref() == Some(WORKSPACE_IN_CONTAINER)
+        && is_root(config.user.as_deref().or(image_user))
+        && !mounts_under_github(config)
+        && empty_root_0755(workspace)
+}
+
+/// `USER[:GROUP]` names root (no user is root too).
+fn is_root(user: Option<&str>) -> bool {
+    let Some(user) = user.map(str::trim).filter(|u| !u.is_empty()) else { return true };
+    let (user, group) = user.split_once(':').map_or((user, None), |(u, g)| (u, Some(g)));
+    let root = |name: &str| name == "root" || name == "0";
+    root(user) && group.is_none_or(root)
+}
+
+/// A bind, volume or tmpfs on `/github` or beneath it, other than the runner dir's.
+fn mounts_under_github(config: &ContainerCreateBody) -> bool {
+    let host = config.host_config.clone().unwrap_or_default();
+    let binds = host.binds.unwrap_or_default();
+    let bind_targets = binds.iter().filter_map(|b| b.split(':').nth(1).map(str::to_string));
+    let anonymous = config.volumes.clone().unwrap_or_default().into_iter();
+    let tmpfs = host.tmpfs.unwrap_or_default().into_keys();
+    bind_targets.chain(anonymous).chain(tmpfs).any(|target| {
+        let target = target.trim_end_matches('/');
+        target != RUNNER_DIR_IN_CONTAINER && (target == "/github" || target.starts_with("/github/"))
+    })
+}
+
+/// What an upload would give the directory: an empty one owned by root with mode 0755.
+fn empty_root_0755(workspace: &Path) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(workspace) else { return false };
+    meta.is_dir()
+        && meta.uid() == 0
+        && meta.gid() == 0
+        && meta.mode() & 0o7777 == 0o755
+        && std::fs::read_dir(workspace).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::os::unix::fs::PermissionsExt;
+
+    use bollard::models::HostConfig;
+
+    use super::*;
+
+    fn config(binds: &[&str]) -> ContainerCreateBody {
+        ContainerCreateBody {
+            working_dir: Some(WORKSPACE_IN_CONTAINER.to_string()),
+            host_config: Some(HostConfig {
+                binds: Some(binds.iter().map(|b| b.to_string()).collect()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn root_users() {
+        for root in [None, Some(""), Some("root"), Some("0"), Some("0:0"), Some("root:root")] {
+            assert!(is_root(root), "{root:?}");
+        }
+        for other in [Some("1000"), Some("nobody"), Some("0:1000"), Some("root:users")] {
+            assert!(!is_root(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn mounts_on_github_other_than_the_runner_dir() {
+        assert!(!mounts_under_github(&config(&["/tmp/r:/github/runner", "/data:/data:ro"])));
+        assert!(mounts_under_github(&config(&["/tmp/r:/github/runner", "/w:/github/workspace"])));
+        assert!(mounts_under_github(&config(&["cache:/github/workspace/cache:ro"])));
+        assert!(mounts_under_github(&config(&["/x:/github/"])));
+        assert!(!mounts_under_github(&config(&["/x:/githubx"])));
+        let mut anonymous = config(&[]);
+        anonymous.volumes = Some(vec!["/github/home".to_string()]);
+        assert!(mounts_under_github(&anonymous));
+        let mut tmpfs = config(&[]);
+        tmpfs.host_config.as_mut().unwrap().tmpfs =
+            Some(HashMap::from([("/github".to_string(), String::new())]));
+        assert!(mounts_under_github(&tmpfs));
+    }
+
+    #[test]
+    fn only_an_empty_root_owned_0755_workspace_as_root_in_the_container() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = dir.path().join("workspace");
+        std::fs::create_dir(&workspace).unwrap();
+        std::fs::set_permissions(&workspace, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let as_root = std::fs::metadata(&workspace).unwrap().uid() == 0;
+        let plain = config(&["/tmp/r:/github/runner"]);
+        assert_eq!(engine_makes_them(&workspace, &plain, None), as_root);
+        assert!(!engine_makes_them(&workspace, &plain, Some("1000")));
+        let mut elsewhere = plain.clone();
+        elsewhere.working_dir = Some("/src".to_string());
+        assert!(!engine_makes_them(&workspace, &elsewhere, None));
+        std::fs::set_permissions(&workspace, std::fs::Permissions::from_mode(0o775)).unwrap();
+        assert!(!engine_makes_them(&workspace, &plain, None));
+        std::fs::set_permissions(&workspace, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(workspace.join("a.txt"), "a").unwrap();
+        assert!(!engine_makes_them(&workspace, &plain, None));
+        assert!(!engine_makes_them(&dir.path().join("missing"), &plain, None));
+    }
+}
