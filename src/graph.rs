@@ -36,6 +36,26 @@ impl Graph {
     /// The strongly connected components (Tarjan's algorithm with an explicit stack), each in
     /// no particular order; components come out in reverse topological order like petgraph's.
     pub fn strongly_connected(&self) -> Vec<Vec<usize>> {
+        let mut out = Vec::new();
+        self.each_component(|c| out.push(c.to_vec()));
+        out
+    }
+
+    /// The components of two or more nodes (the cycles, less self-edges), in the order of
+    /// [`strongly_connected`](Self::strongly_connected): the single nodes of an acyclic graph
+    /// of 100,000 jobs are never collected.
+    pub fn cycles(&self) -> Vec<Vec<usize>> {
+        let mut out = Vec::new();
+        self.each_component(|c| {
+            if c.len() > 1 {
+                out.push(c.to_vec());
+            }
+        });
+        out
+    }
+
+    /// Tarjan's algorithm: `found` gets each component as it is closed.
+    fn each_component(&self, mut found: impl FnMut(&[usize])) {
         const UNSEEN: usize = usize::MAX;
         let n = self.edges.len();
         let mut index = vec![UNSEEN; n];
@@ -45,7 +65,8 @@ impl Graph {
         // The DFS path: a node and how many of its edges were followed already.
         let mut path: Vec<(usize, usize)> = Vec::new();
         let mut next_index = 0;
-        let mut out = Vec::new();
+        // The component being handed out, in the order its nodes leave the stack.
+        let mut component = Vec::new();
         for root in 0..n {
             if index[root] != UNSEEN {
                 continue;
@@ -76,7 +97,7 @@ impl Graph {
                     low[parent] = low[parent].min(low[node]);
                 }
                 if low[node] == index[node] {
-                    let mut component = Vec::new();
+                    component.clear();
                     while let Some(member) = stack.pop() {
                         on_stack[member] = false;
                         component.push(member);
@@ -84,11 +105,10 @@ impl Graph {
                             break;
                         }
                     }
-                    out.push(component);
+                    found(&component);
                 }
             }
         }
-        out
     }
 }
 
@@ -135,6 +155,15 @@ mod tests {
         self_loop: 2, [(0, 0), (0, 1)] => [[0], [1]];
         two_cycles_joined: 5, [(0, 1), (1, 0), (1, 2), (2, 3), (3, 4), (4, 2)] => [[0, 1], [2, 3, 4]];
         diamond: 4, [(0, 1), (0, 2), (1, 3), (2, 3)] => [[0], [1], [2], [3]];
+    }
+
+    #[test]
+    fn cycles_are_the_components_of_two_or_more() {
+        let g = graph(6, &[(0, 1), (1, 0), (1, 2), (2, 2), (3, 4), (4, 5), (5, 3)]);
+        let want: Vec<Vec<usize>> = g.strongly_connected().into_iter().filter(|c| c.len() > 1).collect();
+        assert_eq!(g.cycles(), want);
+        assert_eq!(want.len(), 2);
+        assert!(graph(3, &[(0, 1), (1, 2)]).cycles().is_empty());
     }
 
     #[test]

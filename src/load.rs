@@ -134,20 +134,36 @@ fn pipeline(root: &Node) -> Pipeline {
         env: env(root.get("env")),
         defaults: run_defaults(root.get("defaults")),
         concurrency: root.get("concurrency").and_then(concurrency),
-        jobs: root
-            .get("jobs")
-            .and_then(Node::as_map)
-            .map(|m| {
-                // Sized up front: a `jobs:` mapping may hold 100,000 entries.
-                let mut jobs = Vec::with_capacity(m.len());
-                jobs.extend(m.iter().filter_map(|(k, v)| job(k, v)));
-                jobs
-            })
-            .unwrap_or_default(),
+        jobs: root.get("jobs").and_then(Node::as_map).map(jobs).unwrap_or_default(),
         not_run: None,
         excluded: Vec::new(),
         included: Vec::new(),
     }
+}
+
+/// Below this many jobs a second thread costs more than it saves.
+const JOBS_PER_THREAD: usize = 5_000;
+
+/// The jobs of a `jobs:` mapping, in file order. A big one (100,000 entries is valid input) is
+/// built on two cores: the second half on another thread while this one builds the first.
+fn jobs(entries: &[(Node, Node)]) -> Vec<Job> {
+    let build = |part: &[(Node, Node)]| {
+        let mut jobs = Vec::with_capacity(part.len());
+        jobs.extend(part.iter().filter_map(|(k, v)| job(k, v)));
+        jobs
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if cores < 2 || entries.len() < 2 * JOBS_PER_THREAD {
+        return build(entries);
+    }
+    let (head, tail) = entries.split_at(entries.len() / 2);
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| build(tail));
+        let mut jobs = Vec::with_capacity(entries.len());
+        jobs.extend(head.iter().filter_map(|(k, v)| job(k, v)));
+        jobs.extend(second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        jobs
+    })
 }
 
 fn triggers(node: &Node) -> Vec<Trigger> {
@@ -218,8 +234,8 @@ fn job(key: &Node, node: &Node) -> Option<Job> {
         other => texts(other).unwrap_or_default(),
     };
     let environment = node.get("environment").and_then(|e| match text(e) {
-        Some(name) => Some(Environment { name, url: None }),
-        None => Some(Environment { name: text_at(e, "name")?, url: text_at(e, "url") }),
+        Some(name) => Some(Box::new(Environment { name, url: None })),
+        None => Some(Box::new(Environment { name: text_at(e, "name")?, url: text_at(e, "url") })),
     });
     Some(Job {
         id,
@@ -231,8 +247,8 @@ fn job(key: &Node, node: &Node) -> Option<Job> {
         outputs: pairs(node.get("outputs")),
         env: env(node.get("env")),
         defaults: run_defaults(node.get("defaults")),
-        strategy: node.get("strategy").map(strategy),
-        container: node.get("container").and_then(container),
+        strategy: node.get("strategy").map(|s| Box::new(strategy(s))),
+        container: node.get("container").and_then(container).map(Box::new),
         services: node
             .get("services")
             .and_then(Node::as_map)
@@ -240,7 +256,7 @@ fn job(key: &Node, node: &Node) -> Option<Job> {
             .unwrap_or_default(),
         timeout_minutes: number(node.get("timeout-minutes")),
         continue_on_error: flag(node.get("continue-on-error")),
-        concurrency: node.get("concurrency").and_then(concurrency),
+        concurrency: node.get("concurrency").and_then(concurrency).map(Box::new),
         steps: node
             .get("steps")
             .and_then(Node::as_seq)

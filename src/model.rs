@@ -131,6 +131,8 @@ pub enum Number {
     Expr(Text),
 }
 
+/// Few jobs have an environment, a strategy, a container or a concurrency group: those are boxed,
+/// so that a job without them stays small (a pipeline may hold 100,000 jobs).
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: Text,
@@ -139,16 +141,16 @@ pub struct Job {
     pub runs_on: Vec<Text>,
     pub needs: Vec<Text>,
     pub condition: Option<Text>,
-    pub environment: Option<Environment>,
+    pub environment: Option<Box<Environment>>,
     pub outputs: Pairs,
     pub env: Env,
     pub defaults: RunDefaults,
-    pub strategy: Option<Strategy>,
-    pub container: Option<Container>,
+    pub strategy: Option<Box<Strategy>>,
+    pub container: Option<Box<Container>>,
     pub services: Vec<(Text, Container)>,
     pub timeout_minutes: Option<Number>,
     pub continue_on_error: Option<Flag>,
-    pub concurrency: Option<Concurrency>,
+    pub concurrency: Option<Box<Concurrency>>,
     pub steps: Vec<Step>,
     /// A reusable workflow call (`uses:` on the job), with its `with:` inputs and `secrets:`.
     pub uses: Option<Text>,

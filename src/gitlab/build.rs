@@ -636,18 +636,18 @@ fn model_job(
         runs_on,
         needs,
         condition,
-        environment,
+        environment: environment.map(Box::new),
         outputs: Vec::new(),
         env: Env::Pairs(env_pairs),
         defaults: Default::default(),
-        strategy: parallel,
-        container: image,
+        strategy: parallel.map(Box::new),
+        container: image.map(Box::new),
         services,
         timeout_minutes,
         continue_on_error: j.allow_failure.then_some(Flag::Value(true, span)),
         concurrency: node.get("resource_group").and_then(text).map(|mut g| {
             g.value = format!("resource_group/{}", x(&g.value));
-            crate::model::Concurrency { group: g, cancel_in_progress: None }
+            Box::new(crate::model::Concurrency { group: g, cancel_in_progress: None })
         }),
         steps,
         uses: None,

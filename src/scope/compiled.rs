@@ -93,7 +93,7 @@ fn collect_job<'a>(job: &'a Job, texts: &mut Vec<&'a Text>, conditions: &mut Vec
     if let Some(Matrix::Expr(t)) = job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) {
         texts.push(t);
     }
-    for c in job.container.iter().chain(job.services.iter().map(|(_, c)| c)) {
+    for c in job.container.as_deref().into_iter().chain(job.services.iter().map(|(_, c)| c)) {
         container(c, texts);
     }
     number(&job.timeout_minutes, texts);

@@ -5,7 +5,7 @@ use crate::model::{Container, Pipeline};
 
 pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
     for job in &p.jobs {
-        let containers = job.container.iter().map(|c| ("container", c));
+        let containers = job.container.as_deref().into_iter().map(|c| ("container", c));
         let services = job.services.iter().map(|(id, c)| (id.as_str(), c));
         for (what, c) in containers.chain(services) {
             password(what, c, out);

@@ -30,7 +30,7 @@ pub fn check(p: &Pipeline, source: &Source, config: Option<&Config>, out: &mut V
 
 /// The job's environment when its name is known before the run (not an expression).
 fn literal_environment(job: &Job) -> Option<&Environment> {
-    job.environment.as_ref().filter(|e| !e.name.value.contains("${{") && !e.name.value.trim().is_empty())
+    job.environment.as_deref().filter(|e| !e.name.value.contains("${{") && !e.name.value.trim().is_empty())
 }
 
 fn unknown_environment(env: &Environment, config: &Config) -> Diagnostic {
@@ -285,7 +285,7 @@ fn job_texts(job: &Job) -> Vec<&Text> {
     v.extend(job.outputs.iter().map(|(_, t)| t));
     v.extend(env_texts(&job.env));
     v.extend(job.defaults.shell.iter().chain(job.defaults.working_directory.iter()));
-    let containers = job.container.iter().chain(job.services.iter().map(|(_, c)| c));
+    let containers = job.container.as_deref().into_iter().chain(job.services.iter().map(|(_, c)| c));
     for c in containers {
         v.push(&c.image);
         v.extend(c.env.iter().map(|(_, t)| t));

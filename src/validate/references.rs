@@ -6,13 +6,22 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::graph::Graph;
 use crate::model::Pipeline;
 
+/// Up to this many needs, a job's are checked for repeats by scanning them.
+const SCAN_NEEDS: usize = 16;
+
 pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
     let index: HashMap<&str, usize> = p.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i)).collect();
     let mut graph = Graph::new(p.jobs.len());
     for (i, job) in p.jobs.iter().enumerate() {
-        let mut seen = HashSet::with_capacity(job.needs.len());
-        for need in &job.needs {
-            if !seen.insert(need.as_str()) {
+        // A job needs a few jobs: scanning those costs less than a set per job (of 100,000);
+        // a long list gets a set, so that no job is quadratic in its needs.
+        let mut seen = (job.needs.len() > SCAN_NEEDS).then(|| HashSet::with_capacity(job.needs.len()));
+        for (k, need) in job.needs.iter().enumerate() {
+            let repeated = match &mut seen {
+                Some(set) => !set.insert(need.as_str()),
+                None => job.needs[..k].iter().any(|n| n.value == need.value),
+            };
+            if repeated {
                 out.push(Diagnostic::warning(
                     "needs-duplicate",
                     need.span,
@@ -48,10 +57,7 @@ pub fn check(p: &Pipeline, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for scc in graph.strongly_connected() {
-        if scc.len() < 2 {
-            continue;
-        }
+    for scc in graph.cycles() {
         // The shortest cycle through the SCC's first job in file order, so the message is short
         // and reads as the file does.
         let start = *scc.iter().min().unwrap_or(&scc[0]);

@@ -1,6 +1,7 @@
 //! Checks of single values and of ids: step `run`/`uses`, job and step ids, env names, timeouts,
 //! shells, matrix excludes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -21,7 +22,7 @@ pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
     }
     env_names(&p.env, out);
     shell(p.defaults.shell.as_ref(), out);
-    let mut seen: HashMap<String, &Text> = HashMap::new();
+    let mut seen: HashMap<Cow<'_, str>, &Text> = HashMap::with_capacity(p.jobs.len());
     // Looked up once: a job's node by id in constant time, however many jobs there are.
     let job_nodes: HashMap<&str, &Node> = root
         .get("jobs")
@@ -32,7 +33,8 @@ pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
         .filter_map(|(k, v)| Some((k.as_str()?, v)))
         .collect();
     for job in &p.jobs {
-        if let Some(first) = seen.get(&job.id.value.to_lowercase()) {
+        let folded = fold_case(&job.id.value);
+        if let Some(first) = seen.get(&folded) {
             // GitHub compares job ids without case; exact duplicates are caught by the YAML reader.
             if first.value != job.id.value {
                 out.push(
@@ -45,7 +47,7 @@ pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
                 );
             }
         } else {
-            seen.insert(job.id.value.to_lowercase(), &job.id);
+            seen.insert(folded, &job.id);
         }
         let step_nodes = job_nodes
             .get(job.id.as_str())
@@ -53,6 +55,15 @@ pub fn check(p: &Pipeline, root: &Node, out: &mut Vec<Diagnostic>) {
             .and_then(Node::as_seq)
             .unwrap_or_default();
         check_job(job, step_nodes, out);
+    }
+}
+
+/// An id as GitHub compares it (without case); borrowed when it is lowercase ASCII already.
+fn fold_case(id: &str) -> Cow<'_, str> {
+    if id.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(id)
+    } else {
+        Cow::Owned(id.to_lowercase())
     }
 }
 

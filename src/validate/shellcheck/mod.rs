@@ -7,6 +7,7 @@ mod cache;
 mod position;
 mod shell;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -165,6 +166,9 @@ fn scripts(p: &Pipeline) -> Vec<Script<'_>> {
 
 /// Every `${{ … }}` (closed outside a single-quoted string) becomes underscores, line breaks kept.
 fn placeholders(script: &str) -> String {
+    if !script.contains("${{") {
+        return script.to_string();
+    }
     let chars: Vec<char> = script.chars().collect();
     let mut out: Vec<char> = chars.clone();
     let mut i = 0;
@@ -196,41 +200,58 @@ fn placeholders(script: &str) -> String {
 }
 
 /// Check the scripts of one file; findings become diagnostics at their place in the file. A
-/// shellcheck that fails is a note, never an error of the user's file.
+/// shellcheck that fails is a note, never an error of the user's file. The same script for the
+/// same shell (100,000 jobs may share one `run:`) is keyed, looked up, checked and cached once.
 pub fn check(p: &Pipeline, source: &Source, sc: &Shellcheck, out: &mut Vec<Diagnostic>) {
     let scripts = scripts(p);
     if scripts.is_empty() {
         return;
     }
-    let keys: Vec<String> = scripts.iter().map(|s| sc.key(s)).collect();
+    // `first[u]`: the first script of the `u`th distinct one; `distinct[i]`: which one script `i` is.
+    let mut first: Vec<usize> = Vec::new();
+    let mut distinct: Vec<usize> = Vec::with_capacity(scripts.len());
+    let mut seen: HashMap<(Dialect, &str), usize> = HashMap::new();
+    for (i, s) in scripts.iter().enumerate() {
+        let u = *seen.entry((s.dialect, s.body.as_str())).or_insert_with(|| {
+            first.push(i);
+            first.len() - 1
+        });
+        distinct.push(u);
+    }
+    let keys: Vec<String> = first.iter().map(|&i| sc.key(&scripts[i])).collect();
     let mut found: Vec<Option<Vec<Finding>>> =
         keys.iter().map(|k| sc.cache.as_deref().and_then(|dir| cache::get(dir, k))).collect();
     for dialect in [Dialect::Bash, Dialect::Sh] {
-        let missing: Vec<usize> =
-            (0..scripts.len()).filter(|&i| found[i].is_none() && scripts[i].dialect == dialect).collect();
+        let missing: Vec<usize> = (0..first.len())
+            .filter(|&u| found[u].is_none() && scripts[first[u]].dialect == dialect)
+            .collect();
         if missing.is_empty() {
             continue;
         }
-        let bodies: Vec<&str> = missing.iter().map(|&i| scripts[i].body.as_str()).collect();
+        let bodies: Vec<&str> = missing.iter().map(|&u| scripts[first[u]].body.as_str()).collect();
         match sc.run(dialect, &bodies) {
             Ok(results) => {
-                for (i, findings) in missing.into_iter().zip(results) {
+                for (u, findings) in missing.into_iter().zip(results) {
                     if let Some(dir) = &sc.cache {
-                        cache::put(dir, &keys[i], &findings);
+                        cache::put(dir, &keys[u], &findings);
                     }
-                    found[i] = Some(findings);
+                    found[u] = Some(findings);
                 }
             }
             Err(message) => {
-                let at = scripts[missing[0]].text.span;
+                let at = scripts[first[missing[0]]].text.span;
                 out.push(Diagnostic::note("shellcheck", Span::point(at.start), message));
             }
         }
     }
-    for (script, findings) in scripts.iter().zip(found) {
+    for (script, u) in scripts.iter().zip(distinct) {
+        let findings = found[u].as_deref().unwrap_or_default();
+        if findings.is_empty() {
+            continue;
+        }
         let map = position::ScriptMap::new(script.text, source);
-        for f in findings.unwrap_or_default() {
-            out.push(diagnostic(&map, &f));
+        for f in findings {
+            out.push(diagnostic(&map, f));
         }
     }
 }
