@@ -101,11 +101,12 @@ fn a_container_made_ahead_for_a_job_that_ends_up_skipped_is_removed() {
 #[test]
 fn a_retried_docker_job_gets_a_container_of_its_own_and_leaves_none() {
     let Some(exec) = Exec::docker() else { return };
-    // Attempts counted in the bound workspace, each by the host name of its container (Docker
-    // names a container's host by its id): the first one fails, the second succeeds.
+    // Attempts counted in the bound workspace, each by the host name of its container (the engine
+    // names a container's host by its id; Podman's /etc/hostname has no final newline, hence the
+    // echo): the first one fails, the second succeeds.
     let r = run_pipeline(
         exec,
-        "flaky:\n  retry: 2\n  script:\n    - cat /etc/hostname >> attempts\n    - test \"$(wc -l < attempts)\" -ge 2\n",
+        "flaky:\n  retry: 2\n  script:\n    - echo \"$(cat /etc/hostname)\" >> attempts\n    - test \"$(wc -l < attempts)\" -ge 2\n",
         &["--syntax", "gitlab", "-P", &format!("gitlab-default={TEST_IMAGE}"), "--bind"],
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
