@@ -6,13 +6,13 @@
 //! it costs about a third of a raw create + start. The engine makes them too: `/github/workspace`
 //! is the working directory, which Docker and Podman create when it is missing, and `/github`
 //! is its parent and that of the runner dir's mount point. Docker makes them owned by root,
-//! Podman by the container's user; both with mode 0755. An upload makes them with the owner and
-//! mode of the host's workspace directory. So the upload is left out only when those agree: pipe
-//! runs as root with a 0755 workspace, the container runs as root, its working directory is
-//! `/github/workspace`, and no volume or tmpfs of the job is mounted on `/github` or beneath it
-//! (the runner dir apart). A remote engine gets the runner dir by upload anyway, and keeps it.
+//! Podman by the container's user; both with mode 0755. An upload would make the workspace with
+//! the owner and mode of the host's directory instead, which only matters to a container user
+//! other than root (it may not be able to write into a root-owned 0755 directory). So the upload
+//! is left out when the container runs as root, its working directory is `/github/workspace`,
+//! the workspace is empty, and no volume or tmpfs of the job is mounted on `/github` or beneath
+//! it (the runner dir apart). A remote engine gets the runner dir by upload anyway, and keeps it.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use bollard::models::ContainerCreateBody;
@@ -30,7 +30,7 @@ pub(crate) fn engine_makes_them(
     config.working_dir.as_deref() == Some(WORKSPACE_IN_CONTAINER)
         && is_root(config.user.as_deref().or(image_user))
         && !mounts_under_github(config)
-        && empty_root_0755(workspace)
+        && is_empty_dir(workspace)
 }
 
 /// `USER[:GROUP]` names root (no user is root too).
@@ -54,14 +54,10 @@ fn mounts_under_github(config: &ContainerCreateBody) -> bool {
     })
 }
 
-/// What an upload would give the directory: an empty one owned by root with mode 0755.
-fn empty_root_0755(workspace: &Path) -> bool {
+/// An empty directory (what an upload would fill is nothing).
+fn is_empty_dir(workspace: &Path) -> bool {
     let Ok(meta) = std::fs::symlink_metadata(workspace) else { return false };
-    meta.is_dir()
-        && meta.uid() == 0
-        && meta.gid() == 0
-        && meta.mode() & 0o7777 == 0o755
-        && std::fs::read_dir(workspace).is_ok_and(|mut entries| entries.next().is_none())
+    meta.is_dir() && std::fs::read_dir(workspace).is_ok_and(|mut entries| entries.next().is_none())
 }
 
 #[cfg(test)]
@@ -111,21 +107,21 @@ mod tests {
     }
 
     #[test]
-    fn only_an_empty_root_owned_0755_workspace_as_root_in_the_container() {
+    fn only_an_empty_workspace_as_root_in_the_container() {
         let dir = tempfile::tempdir().unwrap();
         let workspace = dir.path().join("workspace");
         std::fs::create_dir(&workspace).unwrap();
-        std::fs::set_permissions(&workspace, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let as_root = std::fs::metadata(&workspace).unwrap().uid() == 0;
         let plain = config(&["/tmp/r:/github/runner"]);
-        assert_eq!(engine_makes_them(&workspace, &plain, None), as_root);
+        // Whoever owns it and whatever its mode: the container's root writes into what the
+        // engine makes.
+        for mode in [0o755, 0o775, 0o700] {
+            std::fs::set_permissions(&workspace, std::fs::Permissions::from_mode(mode)).unwrap();
+            assert!(engine_makes_them(&workspace, &plain, None), "{mode:o}");
+        }
         assert!(!engine_makes_them(&workspace, &plain, Some("1000")));
         let mut elsewhere = plain.clone();
         elsewhere.working_dir = Some("/src".to_string());
         assert!(!engine_makes_them(&workspace, &elsewhere, None));
-        std::fs::set_permissions(&workspace, std::fs::Permissions::from_mode(0o775)).unwrap();
-        assert!(!engine_makes_them(&workspace, &plain, None));
-        std::fs::set_permissions(&workspace, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::write(workspace.join("a.txt"), "a").unwrap();
         assert!(!engine_makes_them(&workspace, &plain, None));
         assert!(!engine_makes_them(&dir.path().join("missing"), &plain, None));
