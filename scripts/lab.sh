@@ -11,6 +11,12 @@
 # registry, the deployed containers, a daemon) is stopped at the end; LAB_KEEP=1 keeps the
 # registry's and the services' containers running to look around (stop them with
 # `bash scripts/lab.sh down`). Usage: bash scripts/lab.sh [down]
+#
+# On a Docker engine of another machine (DOCKER_HOST=tcp://HOST:PORT or ssh://USER@HOST, or the
+# current Docker context): no local daemon is started; the engine must hold the images
+# pipe-test/python:bookworm and pipe-test/debian:bookworm. The registry then runs as a
+# container on that engine (its own 127.0.0.1, which it pushes to over plain HTTP), and the
+# environments answer, and are health-checked, on the engine's address.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIPE_STATE_DIR="${PIPE_STATE_DIR:-.pipe}"
@@ -20,11 +26,20 @@ staging_port="${STAGING_PORT:-8081}"
 production_port="${PRODUCTION_PORT:-8082}"
 start=$SECONDS
 say() { printf '\n\033[1m==> %s\033[0m (%ss)\n' "$*" "$((SECONDS - start))"; }
-health() { curl -s --max-time 2 "http://127.0.0.1:$1/health" || echo "(nothing answers on 127.0.0.1:$1)"; }
+# Where the engine publishes the environments: 127.0.0.1, or a remote engine's address.
+engine=$(bash examples/tasks-app/deploy.sh address)
+remote=false
+if [ "$engine" != 127.0.0.1 ]; then remote=true; fi
+registry_container="${STACK_PREFIX}registry"
+health() { curl -s --max-time 2 "http://$engine:$1/health" || echo "(nothing answers on $engine:$1)"; }
 
 down() {
     for env in staging production; do bash examples/tasks-app/deploy.sh down "$env" || true; done
-    scripts/registry.sh stop "$lab_dir/registry" || true
+    if [ "$remote" = true ]; then
+        scripts/registry.sh engine-stop "$registry_container" || true
+    else
+        scripts/registry.sh stop "$lab_dir/registry" || true
+    fi
 }
 if [ "${1:-}" = down ]; then down; exit 0; fi
 
@@ -36,14 +51,28 @@ pipe=target/debug/pipe
 export PIPE_DOCKERD_PIDFILE="${TMPDIR:-/tmp}/pipe-lab-dockerd-$$.pid"
 cleanup() {
     if [ "${LAB_KEEP:-0}" = 1 ]; then
-        echo "LAB_KEEP=1: staging http://127.0.0.1:$staging_port, production http://127.0.0.1:$production_port and the registry keep running; stop them with: bash scripts/lab.sh down"
+        echo "LAB_KEEP=1: staging http://$engine:$staging_port, production http://$engine:$production_port and the registry keep running; stop them with: bash scripts/lab.sh down"
     else
         say "cleaning up: the deployed containers and the registry this lab started"
         down
     fi
-    if [ "$(id -u)" = 0 ]; then scripts/docker-daemon.sh stop >/dev/null 2>&1 || true; fi
+    if [ "$(id -u)" = 0 ] && [ "$remote" = false ]; then scripts/docker-daemon.sh stop >/dev/null 2>&1 || true; fi
 }
-if [ "$(id -u)" = 0 ]; then
+if [ "$remote" = true ]; then
+    say "the Docker engine on $engine (${DOCKER_HOST:-the current Docker context}) and its images"
+    if ! docker version --format 'engine: Docker {{.Server.Version}}' 2>/dev/null; then
+        echo "the Docker engine on $engine does not answer (docker version failed): check DOCKER_HOST or the Docker context" >&2
+        exit 2
+    fi
+    for image in pipe-test/python:bookworm pipe-test/debian:bookworm; do
+        if ! docker image inspect "$image" >/dev/null 2>&1; then
+            echo "the engine on $engine has no image $image: build it here (scripts/test-images.sh, as root) and load it there:" >&2
+            echo "  DOCKER_HOST=unix:///var/run/docker.sock docker save $image | docker load" >&2
+            exit 2
+        fi
+    done
+    trap cleanup EXIT
+elif [ "$(id -u)" = 0 ]; then
     say "Docker daemon and the local images (the first time: docker.io and a debootstrap, a few minutes)"
     scripts/docker-daemon.sh ensure
     trap cleanup EXIT
@@ -55,8 +84,13 @@ else
     exit 2
 fi
 
-say "a registry on 127.0.0.1 (Debian's docker-registry, storage in $lab_dir/registry)"
-registry=$(scripts/registry.sh start "$lab_dir/registry")
+if [ "$remote" = true ]; then
+    say "a registry on the engine: container $registry_container (Debian's docker-registry), on the engine's 127.0.0.1"
+    registry=$(scripts/registry.sh engine-start "$registry_container" "${LAB_REGISTRY_PORT:-5000}")
+else
+    say "a registry on 127.0.0.1 (Debian's docker-registry, storage in $lab_dir/registry)"
+    registry=$(scripts/registry.sh start "$lab_dir/registry")
+fi
 echo "registry: $registry"
 
 say "pipe validate"
@@ -68,6 +102,7 @@ sha=$(git rev-parse HEAD 2>/dev/null || echo 00000000000000000000000000000000000
 run=("$pipe" run pipelines/cd-starter.yml --ref "$ref" --var "REGISTRY=$registry"
      --var BASE_IMAGE=pipe-test/python:bookworm --var "STACK_PREFIX=$STACK_PREFIX"
      --var "STAGING_PORT=$staging_port" --var "PRODUCTION_PORT=$production_port")
+if [ "$remote" = true ]; then run+=(--var "PUBLISH_ADDRESS=$engine"); fi
 
 say "pipe run --dry-run --mode delivery (a human presses the production button)"
 "${run[@]}" --dry-run --mode delivery
@@ -96,7 +131,7 @@ say "a broken release (${broken_sha:0:12}, BREAK=1 via the workflow_dispatch inp
 polls="$lab_dir/polls"
 mkdir -p "$lab_dir"
 : >"$polls"
-( while :; do curl -s -o /dev/null -w '%{http_code}\n' --max-time 1 "http://127.0.0.1:$staging_port/health" >>"$polls" || true; sleep 0.2; done ) &
+( while :; do curl -s -o /dev/null -w '%{http_code}\n' --max-time 1 "http://$engine:$staging_port/health" >>"$polls" || true; sleep 0.2; done ) &
 poller=$!
 status=0
 "${run[@]}" --sha "$broken_sha" --event workflow_dispatch --input break=true --mode deployment </dev/null || status=$?

@@ -7,9 +7,17 @@
 #   scripts/registry.sh stop DIR           stop the registry started with DIR (its pid only) and
 #                                          remove DIR
 #   scripts/registry.sh install            apt-get install docker-registry when it is missing
+#   scripts/registry.sh engine-start NAME [PORT]
+#                                          the same registry as a container NAME on the Docker
+#                                          engine that DOCKER_HOST names, published on that
+#                                          engine's 127.0.0.1:PORT (default 5000): a remote engine
+#                                          cannot reach this machine's 127.0.0.1, but pushes
+#                                          plain HTTP to its own; prints 127.0.0.1:PORT
+#   scripts/registry.sh engine-stop NAME   remove that container
 #
 # DIR holds config.yml, storage/, pid, address and log. As root, `start` installs the package
-# when it is missing.
+# when it is missing. The container's image (pipe-lab/registry) is built on the engine from
+# pipe-test/debian:bookworm and this machine's docker-registry binary; no image is pulled.
 set -euo pipefail
 
 log() { echo "registry: $*" >&2; }
@@ -91,9 +99,68 @@ stop() {
     rm -rf "$dir"
 }
 
+engine_start() {
+    local name="$1" port="${2:-5000}" address context
+    address="127.0.0.1:$port"
+    install
+    if ! docker image inspect pipe-lab/registry >/dev/null 2>&1; then
+        log "building pipe-lab/registry on the engine (pipe-test/debian:bookworm + docker-registry)"
+        context=$(mktemp -d)
+        cp "$(command -v docker-registry)" "$context/docker-registry"
+        cat >"$context/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: /var/lib/registry
+  delete:
+    enabled: true
+http:
+  addr: 0.0.0.0:5000
+YAML
+        cat >"$context/Dockerfile" <<'DOCKERFILE'
+FROM pipe-test/debian:bookworm
+COPY docker-registry /usr/local/bin/docker-registry
+COPY config.yml /etc/docker-registry.yml
+EXPOSE 5000
+ENTRYPOINT ["/usr/local/bin/docker-registry", "serve", "/etc/docker-registry.yml"]
+DOCKERFILE
+        DOCKER_BUILDKIT=0 docker build -q -t pipe-lab/registry "$context" >/dev/null
+        rm -rf "$context"
+    fi
+    docker rm -f "$name" >/dev/null 2>&1 || true
+    docker run -d --name "$name" -p "$address:5000" --label dev.pipe.example=registry \
+        pipe-lab/registry >/dev/null
+    # Ready when its port takes a connection, tried inside the container: this machine cannot
+    # reach the engine's 127.0.0.1.
+    local _
+    for _ in $(seq 1 100); do
+        if docker exec "$name" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5000' 2>/dev/null \
+            || [ "$(docker inspect --format '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
+            break
+        fi
+        sleep 0.1
+    done
+    if [ "$(docker inspect --format '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
+        log "the registry container $name exited; its log:"
+        docker logs "$name" >&2 || true
+        docker rm -f "$name" >/dev/null 2>&1 || true
+        return 1
+    fi
+    log "container $name on the engine, published on the engine's $address"
+    echo "$address"
+}
+
+engine_stop() {
+    if docker rm -f "$1" >/dev/null 2>&1; then log "removed container $1"; fi
+}
+
 case "${1:-}" in
     start) [ $# -ge 2 ] || { echo "usage: $0 start DIR [PORT]" >&2; exit 2; }; start "$2" "${3:-}" ;;
     stop) [ $# -eq 2 ] || { echo "usage: $0 stop DIR" >&2; exit 2; }; stop "$2" ;;
     install) install ;;
-    *) echo "usage: $0 start DIR [PORT] | stop DIR | install" >&2; exit 2 ;;
+    engine-start) [ $# -ge 2 ] || { echo "usage: $0 engine-start NAME [PORT]" >&2; exit 2; }; engine_start "$2" "${3:-}" ;;
+    engine-stop) [ $# -eq 2 ] || { echo "usage: $0 engine-stop NAME" >&2; exit 2; }; engine_stop "$2" ;;
+    *) echo "usage: $0 start DIR [PORT] | stop DIR | install | engine-start NAME [PORT] | engine-stop NAME" >&2; exit 2 ;;
 esac

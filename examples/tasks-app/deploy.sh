@@ -8,6 +8,7 @@
 #                                    (or bring back) the previous known-good release
 #   deploy.sh status ENV             what the stable endpoint serves now
 #   deploy.sh down ENV               remove the environment: its containers and network
+#   deploy.sh address                where the engine publishes ports, as this machine reaches it
 #
 # Runtime configuration comes from the environment, never from the image:
 #   PORT            the environment's stable endpoint, http://ADDRESS:PORT (default 8080)
@@ -23,9 +24,9 @@
 # With GITHUB_OUTPUT set, `up` writes image, version, digest and previous there.
 set -euo pipefail
 
-usage() { echo "usage: deploy.sh up ENV IMAGE VERSION | status ENV | down ENV" >&2; exit 2; }
-[ $# -ge 2 ] || usage
-command="$1"; env_name="$2"
+usage() { echo "usage: deploy.sh up ENV IMAGE VERSION | status ENV | down ENV | address" >&2; exit 2; }
+[ $# -ge 2 ] || [ "${1:-}" = address ] || usage
+command="$1"; env_name="${2:-}"
 port="${PORT:-8080}"
 stack="${STACK_PREFIX:-}tasks-$env_name"
 proxy="$stack-proxy"
@@ -207,5 +208,6 @@ case "$command" in
     up) shift 2; up "$@" ;;
     status) status ;;
     down) down ;;
+    address) echo "$published" ;;
     *) usage ;;
 esac
