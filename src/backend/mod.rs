@@ -15,6 +15,7 @@ pub mod engine;
 pub mod files;
 pub mod host;
 pub mod registry;
+pub mod sweep;
 
 pub use registry::{Backends, Executor, ExecutorChoice};
 

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::sweep::Swept;
 use super::{Backend, docker, host};
 use crate::Error;
 
@@ -66,6 +67,25 @@ impl Executor {
         Ok(match self {
             Executor::Host => Arc::new(host::HostBackend),
             Executor::Docker => Arc::new(docker::DockerBackend::new(docker::connect().await?)),
+        })
+    }
+}
+
+impl Executor {
+    /// Remove what runs whose pipe process is gone left in this backend's engine: every such
+    /// run's (`pipe prune`; what belongs to runs still going is kept and counted), or only
+    /// `run`'s (`pipe resume`). `None`: the backend leaves nothing outside pipe's state and the
+    /// run's scratch folder, which the commands clear themselves (the host).
+    pub async fn sweep(self, run: Option<&str>) -> Result<Option<Swept>, Error> {
+        Ok(match self {
+            Executor::Host => None,
+            Executor::Docker => {
+                let engine = docker::connect().await?;
+                Some(match run {
+                    None => docker::prune(&engine).await?,
+                    Some(id) => docker::prune_run(&engine, Some(id)).await?,
+                })
+            }
         })
     }
 }

@@ -2,14 +2,23 @@
 //! (everything carrying pipe's label), plus scratch directories of runs that no longer run.
 
 use crate::Error;
+use crate::backend::Executor;
+use crate::backend::sweep::Swept;
 use crate::output::Ui;
 
 pub fn run(ui: &Ui) -> Result<i32, Error> {
     let rt = super::run::runtime()?;
     let scratch = prune_scratch();
+    // Every backend sweeps its own engine; an engine that does not answer is an error here
+    // (unlike resume's sweep): prune was asked for.
     let report = rt.block_on(async {
-        let docker = crate::backend::docker::connect().await?;
-        crate::backend::docker::prune(&docker).await
+        let mut total = Swept::default();
+        for backend in Executor::ALL {
+            if let Some(swept) = backend.sweep(None).await? {
+                total += swept;
+            }
+        }
+        Ok::<_, Error>(total)
     });
     match report {
         Ok(r) => ui.stdout(&format!(

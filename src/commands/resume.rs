@@ -73,17 +73,23 @@ fn clean_up_after(ui: &Ui, record: &mut crate::store::RunRecord) -> Result<(), E
     }
     let id = record.id.clone();
     runtime()?.block_on(async {
-        if !crate::backend::docker::available().await {
-            return;
-        }
-        let Ok(docker) = crate::backend::docker::connect().await else { return };
-        match crate::backend::docker::prune_run(&docker, Some(&id)).await {
-            Ok(r) if r.containers + r.networks + r.volumes > 0 => ui.info(&format!(
-                "removed what the run's pipe process left: {} container(s), {} network(s), {} volume(s)",
-                r.containers, r.networks, r.volumes
-            )),
-            Ok(_) => {}
-            Err(e) => ui.notice(&format!("warning: what the run left in Docker could not be removed: {e}")),
+        // Each backend's engine that answers: one that does not holds nothing this resume
+        // could reach anyway.
+        for backend in crate::backend::Executor::ALL {
+            if !backend.available().await {
+                continue;
+            }
+            match backend.sweep(Some(&id)).await {
+                Ok(Some(r)) if r.removed_any() => ui.info(&format!(
+                    "removed what the run's pipe process left: {} container(s), {} network(s), {} volume(s)",
+                    r.containers, r.networks, r.volumes
+                )),
+                Ok(_) => {}
+                Err(e) => ui.notice(&format!(
+                    "warning: what the run left in the {} could not be removed: {e}",
+                    backend.engine()
+                )),
+            }
         }
     });
     Ok(())

@@ -10,16 +10,7 @@ use bollard::query_parameters::{
 
 use super::{LABEL_MANAGED, docker_error, is_not_found};
 use crate::Error;
-
-/// What [`prune`] removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct PruneReport {
-    pub containers: usize,
-    pub networks: usize,
-    pub volumes: usize,
-    /// Containers, networks and volumes kept: their pipe process still runs.
-    pub kept: usize,
-}
+pub use crate::backend::sweep::Swept as PruneReport;
 
 /// Remove every container (running or not), network and volume labelled
 /// `dev.pipe.managed=true`. Containers go first, since they hold networks and volumes.
