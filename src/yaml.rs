@@ -9,6 +9,8 @@ use saphyr_parser::{Event, Parser, ScalarStyle};
 use crate::diagnostic::Diagnostic;
 use crate::source::{Pos, Span};
 
+mod halves;
+
 /// Deeper nesting than this is reported instead of built: no workflow needs it and it keeps the
 /// tree (and every recursive pass over it) bounded.
 const MAX_DEPTH: usize = 64;
@@ -298,7 +300,27 @@ pub fn parse(text: &str) -> (Option<Node>, Vec<Diagnostic>) {
 
 /// [`parse`] for a given dialect.
 pub fn parse_with(text: &str, dialect: Dialect) -> (Option<Node>, Vec<Diagnostic>) {
-    let mut builder = Builder { dialect, ..Builder::default() };
+    if text.len() >= halves::MIN_BYTES
+        && let Some(parsed) = halves::parse(text, dialect)
+    {
+        return parsed;
+    }
+    let part = parse_part(text, dialect, 0);
+    (part.root, part.diags)
+}
+
+/// What one reading of a text gave: the tree, the problems, and whether anchors or aliases
+/// were used (a text read in parts must not: an alias may name an anchor of another part).
+struct Part {
+    root: Option<Node>,
+    diags: Vec<Diagnostic>,
+    anchored: bool,
+}
+
+/// Read `text` whose nodes start `depth` levels deep in the whole file (the nesting limit
+/// counts from the file's root).
+fn parse_part(text: &str, dialect: Dialect, depth: usize) -> Part {
+    let mut builder = Builder { dialect, depth, ..Builder::default() };
     let mut documents = 0;
     for event in Parser::new_from_str(text) {
         let (event, sp) = match event {
@@ -311,7 +333,7 @@ pub fn parse_with(text: &str, dialect: Dialect) -> (Option<Node>, Vec<Diagnostic
                     format!("invalid YAML: {}", err.info()),
                 ));
                 // The tree so far is incomplete: validating it would report noise.
-                return (None, builder.diags);
+                return builder.finish(None);
             }
         };
         if let Event::DocumentStart(_) = event {
@@ -328,10 +350,11 @@ pub fn parse_with(text: &str, dialect: Dialect) -> (Option<Node>, Vec<Diagnostic
             continue;
         }
         if !builder.event(event, span(&sp)) {
-            return (None, builder.diags);
+            return builder.finish(None);
         }
     }
-    (builder.root, builder.diags)
+    let root = builder.root.take();
+    builder.finish(root)
 }
 
 #[derive(Default)]
@@ -342,9 +365,18 @@ struct Builder {
     diags: Vec<Diagnostic>,
     alias_nodes: usize,
     dialect: Dialect,
+    /// Levels above the text's root (a part of a file read on its own).
+    depth: usize,
+    /// An alias was met (anchors are in `anchors`).
+    aliased: bool,
 }
 
 impl Builder {
+    /// The reading's result, with `root` as its tree.
+    fn finish(self, root: Option<Node>) -> Part {
+        Part { root, anchored: self.aliased || !self.anchors.is_empty(), diags: self.diags }
+    }
+
     /// Feed one event; false stops the build (a problem that makes the rest meaningless).
     fn event(&mut self, event: Event<'_>, sp: Span) -> bool {
         match event {
@@ -365,7 +397,7 @@ impl Builder {
                 self.complete(node);
             }
             Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
-                if self.stack.len() >= MAX_DEPTH {
+                if self.depth + self.stack.len() >= MAX_DEPTH {
                     self.diags.push(Diagnostic::error(
                         "yaml-syntax",
                         sp,
@@ -412,6 +444,7 @@ impl Builder {
                 self.complete(node);
             }
             Event::Alias(id) => {
+                self.aliased = true;
                 let Some(mut node) = self.anchors.get(&id).cloned() else {
                     self.diags.push(Diagnostic::error("yaml-syntax", sp, "alias to an unknown anchor"));
                     return false;
