@@ -20,8 +20,8 @@ pub(super) fn parse(text: &str, dialect: Dialect) -> Option<(Option<Node>, Vec<D
     let cut = cut(text)?;
     let (head, tail) = text.split_at(cut);
     let (first, second) = std::thread::scope(|scope| {
-        // The second half's nodes are two levels deep: below the root and `jobs:`.
-        let second = scope.spawn(|| super::parse_part(tail, dialect, 2));
+        // The second half's root stands for `jobs:`, one level below the file's root.
+        let second = scope.spawn(|| super::parse_part(tail, dialect, 1));
         (super::parse_part(head, dialect, 0), second.join().ok())
     });
     let second = second?;
@@ -269,6 +269,25 @@ mod tests {
             }
         }
         assert!(halved > 100, "read in halves: {halved}, in one piece: {whole}");
+    }
+
+    /// The nesting limit counts from the file's root in the second half too: as deep as one
+    /// reading allows is read in halves, one level more is refused as one reading refuses it.
+    #[test]
+    fn the_nesting_limit_is_the_same_in_the_second_half() {
+        let nested = |levels: usize| {
+            let value = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+            chain(40).replace("  j30:\n", &format!("  j30:\n    x: {value}\n"))
+        };
+        // Root, jobs and the job's mapping, then 61 sequences: 64 levels.
+        let deepest = nested(61);
+        assert!(cut(&deepest).unwrap() < deepest.find("  j30:").unwrap(), "j30 is in the second half");
+        let parsed = parse(&deepest, Dialect::Github).expect("read in halves");
+        assert!(parsed.1.is_empty());
+        assert_eq!(parsed, single(&deepest));
+        let deeper = nested(62);
+        assert!(parse(&deeper, Dialect::Github).is_none());
+        assert_eq!(single(&deeper).1[0].rule, "yaml-syntax");
     }
 
     #[test]
