@@ -60,10 +60,11 @@ cleanup() {
 }
 if [ "$remote" = true ]; then
     say "the Docker engine on $engine (${DOCKER_HOST:-the current Docker context}) and its images"
-    if ! docker version --format 'engine: Docker {{.Server.Version}}' 2>/dev/null; then
+    if ! server=$(docker version --format '{{.Server.Version}}' 2>/dev/null); then
         echo "the Docker engine on $engine does not answer (docker version failed): check DOCKER_HOST or the Docker context" >&2
         exit 2
     fi
+    echo "engine: Docker $server"
     for image in pipe-test/python:bookworm pipe-test/debian:bookworm; do
         if ! docker image inspect "$image" >/dev/null 2>&1; then
             echo "the engine on $engine has no image $image: build it here (scripts/test-images.sh, as root) and load it there:" >&2

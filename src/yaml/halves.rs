@@ -30,7 +30,8 @@ pub(super) fn parse(text: &str, dialect: Dialect) -> Option<(Option<Node>, Vec<D
     }
     let mut root = first.root?;
     let mut rest = second.root?;
-    let moved = Pos { offset: head.chars().count(), line: count_byte(head.as_bytes(), b'\n'), col: 0 };
+    let moved =
+        Pos { offset: head.chars().count(), line: head.bytes().filter(|&b| b == b'\n').count(), col: 0 };
     shift(&mut rest, moved);
     let end = rest.span.end;
     let Value::Map(rest_entries) = rest.value else { return None };
@@ -38,7 +39,6 @@ pub(super) fn parse(text: &str, dialect: Dialect) -> Option<(Option<Node>, Vec<D
     // ends where the next token starts: the second half's first key.
     let next = rest_entries.first()?.0.span.start;
     let head_end = Pos { offset: moved.offset, line: moved.line + 1, col: 1 };
-    let root_span_start = root.span.start;
     let Value::Map(top) = &mut root.value else { return None };
     let (key, jobs) = top.last_mut()?;
     if !key.is_key("jobs") {
@@ -58,7 +58,7 @@ pub(super) fn parse(text: &str, dialect: Dialect) -> Option<(Option<Node>, Vec<D
     entries.shrink_to_fit();
     // Both mappings end where the file's last one does.
     jobs.span.end = end;
-    root.span = crate::source::Span::new(root_span_start, end).in_file(root.span.file);
+    root.span.end = end;
     Some((Some(root), Vec::new()))
 }
 
@@ -112,10 +112,6 @@ fn line_starts(text: &str) -> impl Iterator<Item = (usize, &str)> {
         offset += piece.len();
         (start, piece.strip_suffix('\n').unwrap_or(piece))
     })
-}
-
-fn count_byte(bytes: &[u8], byte: u8) -> usize {
-    bytes.iter().filter(|&&b| b == byte).count()
 }
 
 /// `node` and its last descendants, as far as they end at `open` (the end of the text they were
