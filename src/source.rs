@@ -6,12 +6,13 @@ use std::fmt;
 /// A position in a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
 pub struct Pos {
-    /// Character index from the start of the file.
-    pub offset: usize,
+    /// Character index from the start of the file. (`u32`s keep every span of the node tree and
+    /// the model small: a 100,000-job file has millions of them; past 4 Gi characters they saturate.)
+    pub offset: u32,
     /// 1-based line.
-    pub line: usize,
+    pub line: u32,
     /// 1-based column, in characters.
-    pub col: usize,
+    pub col: u32,
 }
 
 /// Which file a span is in: the file the user named, or one it includes (GitLab's
@@ -64,6 +65,18 @@ impl Span {
     pub fn point(pos: Pos) -> Self {
         Span { file: FileId::MAIN, start: pos, end: pos }
     }
+}
+
+impl Pos {
+    /// A position from `usize` counts (saturating at `u32::MAX`).
+    pub fn new(offset: usize, line: usize, col: usize) -> Pos {
+        Pos { offset: to_u32(offset), line: to_u32(line), col: to_u32(col) }
+    }
+}
+
+/// A count as a position field, saturating.
+pub fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl fmt::Display for Pos {
@@ -119,11 +132,12 @@ impl Source {
 
     /// Byte offset of a position (clamped to the text).
     pub fn byte_offset(&self, pos: Pos) -> usize {
-        let Some(&start) = self.line_starts.get(pos.line.saturating_sub(1)) else {
+        let Some(&start) = self.line_starts.get((pos.line as usize).saturating_sub(1)) else {
             return self.text.len();
         };
-        let line = self.line(pos.line);
-        let within = line.char_indices().nth(pos.col.saturating_sub(1)).map_or(line.len(), |(i, _)| i);
+        let line = self.line(pos.line as usize);
+        let within =
+            line.char_indices().nth((pos.col as usize).saturating_sub(1)).map_or(line.len(), |(i, _)| i);
         start + within
     }
 
@@ -131,7 +145,7 @@ impl Source {
     pub fn pos_at(&self, line: usize, col: usize) -> Pos {
         let line = line.clamp(1, self.line_count());
         let offset = self.line_char_starts[line - 1] + col.saturating_sub(1);
-        Pos { offset, line, col }
+        Pos::new(offset, line, col)
     }
 }
 

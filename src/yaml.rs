@@ -149,6 +149,7 @@ pub fn pos_in_scalar(
     index: usize,
 ) -> Pos {
     let start = span.start;
+    let (line, col) = (start.line as usize, start.col as usize);
     // Lines and the column after the last line break among the first `index` characters.
     let (mut line_delta, mut col_in_line) = (0, 0);
     for c in text.chars().take(index) {
@@ -165,17 +166,17 @@ pub fn pos_in_scalar(
         if span.file == crate::source::FileId::MAIN {
             source.pos_at(line, col)
         } else {
-            Pos { offset: start.offset + index, line, col }
+            Pos::new(start.offset as usize + index, line, col)
         }
     };
     match style {
-        Style::Literal | Style::Folded => source_at(start.line + line_delta, start.col + col_in_line),
+        Style::Literal | Style::Folded => source_at(line + line_delta, col + col_in_line),
         Style::SingleQuoted | Style::DoubleQuoted if line_delta == 0 => {
-            source_at(start.line, start.col + 1 + col_in_line)
+            source_at(line, col + 1 + col_in_line)
         }
-        _ if line_delta == 0 => source_at(start.line, start.col + col_in_line),
+        _ if line_delta == 0 => source_at(line, col + col_in_line),
         // Multi-line flow scalars fold their line breaks: the exact column is lost, keep the line.
-        _ => source_at(start.line + line_delta, 1),
+        _ => source_at(line + line_delta, 1),
     }
 }
 
@@ -252,7 +253,7 @@ fn parse_float(t: &str) -> Option<f64> {
 }
 
 fn pos(m: &saphyr_parser::Marker) -> Pos {
-    Pos { offset: m.index(), line: m.line(), col: m.col() + 1 }
+    Pos::new(m.index(), m.line(), m.col() + 1)
 }
 
 fn span(s: &saphyr_parser::Span) -> Span {
@@ -545,7 +546,7 @@ fn count_nodes(node: &Node) -> usize {
 mod tests {
     use super::*;
 
-    fn rules(text: &str) -> Vec<(String, usize, usize)> {
+    fn rules(text: &str) -> Vec<(String, u32, u32)> {
         parse(text).1.iter().map(|d| (d.rule.to_string(), d.span.start.line, d.span.start.col)).collect()
     }
 

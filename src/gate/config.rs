@@ -127,7 +127,7 @@ pub fn parse(source: Source, dir: &Path, home: Option<&Path>) -> (Config, Vec<Di
     let mut diags = reader.diags;
     // What the parser recovered on a line with a syntax error is a guess: say only the syntax
     // error there.
-    let broken: Vec<usize> =
+    let broken: Vec<u32> =
         diags.iter().filter(|d| d.rule == "toml-syntax").map(|d| d.span.start.line).collect();
     diags.retain(|d| d.rule == "toml-syntax" || !broken.contains(&d.span.start.line));
     diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.rule.cmp(b.rule)));

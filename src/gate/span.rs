@@ -21,7 +21,7 @@ pub fn pos_of(source: &Source, byte: usize) -> Pos {
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let col = text[line_start..byte].chars().count() + 1;
-    Pos { offset: before.chars().count(), line, col }
+    Pos::new(before.chars().count(), line, col)
 }
 
 #[cfg(test)]

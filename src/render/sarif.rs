@@ -21,7 +21,7 @@ pub fn sarif(files: &[Checked]) -> String {
                         "artifactLocation": {"uri": f.source_of(d.span).path},
                         "region": {
                             "startLine": d.span.start.line, "startColumn": d.span.start.col,
-                            "endLine": d.span.end.line, "endColumn": d.span.end.col.max(d.span.start.col + usize::from(d.span.end.line == d.span.start.line)),
+                            "endLine": d.span.end.line, "endColumn": d.span.end.col.max(d.span.start.col + u32::from(d.span.end.line == d.span.start.line)),
                         }
                     }}]
                 })

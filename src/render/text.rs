@@ -45,11 +45,11 @@ pub fn text_one(source: &crate::source::Source, d: &Diagnostic, color: bool) -> 
     );
     // The excerpt is the first line of the span: enough to locate it, short when the span is a
     // whole mapping.
-    let line = d.span.start.line;
+    let line = d.span.start.line as usize;
     let excerpt = source.line(line);
-    let line_start_byte = source.byte_offset(crate::source::Pos { offset: 0, line, col: 1 });
+    let line_start_byte = source.byte_offset(crate::source::Pos::new(0, line, 1));
     let start = (source.byte_offset(d.span.start) - line_start_byte).min(excerpt.len());
-    let mut end = if d.span.end.line == line {
+    let mut end = if d.span.end.line as usize == line {
         (source.byte_offset(d.span.end) - line_start_byte).clamp(start, excerpt.len())
     } else {
         excerpt.trim_end().len().max(start)

@@ -30,8 +30,7 @@ pub(super) fn parse(text: &str, dialect: Dialect) -> Option<(Option<Node>, Vec<D
     }
     let mut root = first.root?;
     let mut rest = second.root?;
-    let moved =
-        Pos { offset: head.chars().count(), line: head.bytes().filter(|&b| b == b'\n').count(), col: 0 };
+    let moved = Pos::new(head.chars().count(), head.bytes().filter(|&b| b == b'\n').count(), 0);
     shift(&mut rest, moved);
     let end = rest.span.end;
     let Value::Map(rest_entries) = rest.value else { return None };
@@ -139,8 +138,8 @@ fn close_at(node: &mut Node, open: Pos, next: Pos) {
 /// Move every position of `node` and below by `by` characters and lines.
 fn shift(node: &mut Node, by: Pos) {
     for pos in [&mut node.span.start, &mut node.span.end] {
-        pos.offset += by.offset;
-        pos.line += by.line;
+        pos.offset = pos.offset.saturating_add(by.offset);
+        pos.line = pos.line.saturating_add(by.line);
     }
     match &mut node.value {
         Value::Scalar(_) => {}

@@ -66,8 +66,10 @@ impl<'a> ScriptMap<'a> {
 fn pieces(text: &Text, value: &[char], source: &Source) -> Vec<Piece> {
     let quoted = matches!(text.style, Style::SingleQuoted | Style::DoubleQuoted);
     let block = matches!(text.style, Style::Literal | Style::Folded);
-    let first = text.span.start.line;
-    let last = text.span.end.line.max(first);
+    let first = text.span.start.line as usize;
+    let (start_col, end_line, end_col) =
+        (text.span.start.col as usize, text.span.end.line as usize, text.span.end.col as usize);
+    let last = end_line.max(first);
     let mut out = Vec::new();
     let mut cursor = 0;
     for line_no in first..=last {
@@ -76,10 +78,10 @@ fn pieces(text: &Text, value: &[char], source: &Source) -> Vec<Piece> {
         }
         let line: Vec<char> = source.line(line_no).chars().collect();
         // Where this line's part of the scalar starts (after the opening quote on the first).
-        let from = if line_no == first { text.span.start.col - 1 + usize::from(quoted) } else { 0 };
+        let from = if line_no == first { start_col - 1 + usize::from(quoted) } else { 0 };
         let mut to = line.len();
-        if line_no == text.span.end.line && !block {
-            to = to.min(text.span.end.col.saturating_sub(1 + usize::from(quoted)));
+        if line_no == end_line && !block {
+            to = to.min(end_col.saturating_sub(1 + usize::from(quoted)));
         }
         let from = from.min(to);
         let indent = line[from..to].iter().take_while(|c| **c == ' ' || **c == '\t').count();
@@ -134,7 +136,7 @@ mod tests {
         let (source, text) = run_text(yaml);
         let map = ScriptMap::new(&text, &source);
         let p = map.pos(line, col);
-        (p.line, p.col)
+        (p.line as usize, p.col as usize)
     }
 
     #[test]
