@@ -330,19 +330,29 @@ async fn container_actions(docker: &Docker, id: &str, since: u64) -> Vec<String>
 /// leaves it), and nothing is uploaded. With another container user the upload makes them, as
 /// before.
 #[tokio::test]
-async fn an_empty_workspace_is_made_by_the_engine_when_the_container_runs_as_root() {
+async fn an_empty_workspace_is_the_engine_s_for_root_and_the_host_s_bound_for_another_user() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let Some(docker) = docker_or_skip().await else {
         return;
     };
     let _lock = PRUNE_LOCK.read().await;
     require_image(&docker, BUSYBOX).await;
-    for user in [None, Some("1000:1000")] {
+    let podman = pipe::backend::engine::is_podman(&docker).await;
+    // (container user, workspace owned by uid 1000 on the host: only root can give it away)
+    let as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let mut cases = vec![(None, false), (Some("1000:1000"), false)];
+    if as_root {
+        cases.push((Some("1000:1000"), true));
+    }
+    for (user, owned_by_1000) in cases {
         let mut f = fixture("emptyws", BUSYBOX);
         std::fs::remove_dir_all(&f.setup.workspace).expect("empty the workspace");
         std::fs::create_dir(&f.setup.workspace).expect("workspace");
         std::fs::set_permissions(&f.setup.workspace, std::fs::Permissions::from_mode(0o775)).expect("chmod");
-        let as_root = std::fs::metadata(&f.setup.workspace).expect("stat").uid() == 0;
+        if owned_by_1000 {
+            std::os::unix::fs::chown(&f.setup.workspace, Some(1000), Some(1000)).expect("chown");
+        }
+        let owner = std::fs::metadata(&f.setup.workspace).expect("stat").uid();
         if let Some(user) = user {
             f.setup.container =
                 Some(ContainerSpec { options: Some(format!("--user {user}")), ..Default::default() });
@@ -356,23 +366,34 @@ async fn an_empty_workspace_is_made_by_the_engine_when_the_container_runs_as_roo
         assert_eq!(lines[1], "0:0 755", "{user:?}: /github");
         if user.is_none() {
             assert_eq!(lines[2], "0:0 755", "the engine's workspace");
-        } else if as_root {
-            assert!(lines[2].starts_with("0:0 "), "the upload's workspace: {}", lines[2]);
+        } else {
+            // The host directory's owner and mode, uploaded or bound.
+            assert_eq!(lines[2], format!("{owner}:{owner} 775"), "{user:?}, owned by {owner}");
         }
         assert_eq!(lines.len(), 3, "the workspace is empty: {}", ran.stdout);
-        if user.is_none() {
+        if user.is_none() || owned_by_1000 {
             let ran = run(&job, &step("touch made && ls")).await;
             assert_eq!((ran.exit, ran.stdout.as_str()), (Exit::Code(0), "made\n"), "{}", ran.stderr);
         }
         let id = job.container_id().to_string();
+        let inspected = docker.inspect_container(&id, None).await.expect("inspect");
+        let workspace_mounted = inspected
+            .mounts
+            .unwrap_or_default()
+            .iter()
+            .any(|m| m.destination.as_deref() == Some(WORKSPACE_IN_CONTAINER));
         job.teardown().await;
         assert_clean(&docker, &f.setup.run_id).await;
         // Docker reports an upload as the event `extract-to-dir` (Podman's events say nothing).
-        if !pipe::backend::engine::is_podman(&docker).await {
+        // A user other than root gets the host directory bound when pipe can remove what that
+        // user writes there: pipe runs as root, or the user owns the directory.
+        if !podman {
             let actions = container_actions(&docker, &id, since).await;
             assert!(actions.iter().any(|a| a == "create"), "no events of {id}: {actions:?}");
             let uploaded = actions.iter().any(|a| a == "extract-to-dir");
-            assert_eq!(uploaded, user.is_some(), "{user:?}: {actions:?}");
+            let bound = user.is_some() && (owner == 0 || owner == 1000);
+            assert_eq!(uploaded, user.is_some() && !bound, "{user:?}, owned by {owner}: {actions:?}");
+            assert_eq!(workspace_mounted, bound, "{user:?}, owned by {owner}");
         }
     }
 }

@@ -138,6 +138,8 @@ struct Dispatcher<'p> {
     /// Jobs with legs finished in an earlier attempt of this run, but not all of them: their
     /// records, by job.
     resumed: HashMap<usize, Vec<JobRecord>>,
+    /// A leg ended since the last launch: its removal waits for what its end made ready.
+    leg_ended: bool,
 }
 
 impl<'p> Dispatcher<'p> {
@@ -200,6 +202,7 @@ impl<'p> Dispatcher<'p> {
             waiting: false,
             state_lost: false,
             resumed,
+            leg_ended: false,
         }
     }
 
@@ -217,6 +220,9 @@ impl<'p> Dispatcher<'p> {
                 self.drop_queued_legs();
             }
             self.start_queued_legs();
+            if std::mem::take(&mut self.leg_ended) {
+                self.shared.reaper.launched();
+            }
             if self.legs.is_empty() && self.gates.is_empty() {
                 let unfinished =
                     self.states.iter().any(|s| matches!(s, JobState::Pending | JobState::Running { .. }));
@@ -362,6 +368,10 @@ impl<'p> Dispatcher<'p> {
             self.running_per_job[i] += 1;
             let job = self.shared.pipeline.job(&self.plan.jobs[i].id).cloned();
             let call = self.plan.jobs[i].call.clone();
+            // A reusable workflow's leg starts no environment of its own.
+            if call.is_none() {
+                self.shared.reaper.starting(&leg.key);
+            }
             let (shared, cancel, task_leg) = (self.shared.clone(), cancel.child(), leg.clone());
             self.next_timer += 1;
             let timer = JobTimer::new(self.next_timer, self.arm.clone());
@@ -395,6 +405,8 @@ impl<'p> Dispatcher<'p> {
             }
         };
         let Some((i, leg, timer)) = self.leg_of.remove(&id) else { return };
+        self.shared.reaper.started(&leg.key);
+        self.leg_ended = true;
         self.timers.remove(&timer);
         self.running_per_job[i] = self.running_per_job[i].saturating_sub(1);
         let mut result = result;

@@ -204,7 +204,9 @@ async fn run_leg_inner(
         tracker: Some(track(shared, leg)),
     };
     // What was made ahead for the leg is started when it fits its setup.
-    let handle = match super::ahead::start(shared, &backend, &setup, ctx).await {
+    let started = super::ahead::start(shared, &backend, &setup, ctx).await;
+    shared.reaper.started(&leg.key);
+    let handle = match started {
         Ok(handle) => handle,
         Err(_) if cancel.is_cancelled() => {
             return Ok(LegResult::stopped(cancel.reason().unwrap_or(CancelReason::Interrupt)));
@@ -258,9 +260,9 @@ async fn run_leg_inner(
         interrupted(shared, leg, &why);
         result = Ok(LegResult::interrupted());
     }
-    // Removed while the dependents start; the run waits for it before it ends.
+    // Removed once the dependents have started; the run waits for it before it ends.
     let teardown = shared.clone();
-    shared.reaper.spawn(&leg.key, async move {
+    shared.reaper.spawn_after_starts(&leg.key, shared.cancel.token(), async move {
         for problem in handle.teardown().await {
             teardown.notice("warning", problem);
         }

@@ -155,3 +155,58 @@ fn resume_after_kill_9_removes_a_container_made_ahead_and_runs_the_jobs() {
     assert!(said.contains("b ran"), "{said}");
     assert!(left.is_empty(), "containers left after resume: {left:?}");
 }
+
+/// The engine's container events of run `run` since `since` (seconds): (time, action, job).
+fn container_events(run: &str, since: i64) -> Vec<(i64, String, String)> {
+    use futures_util::StreamExt;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let docker = pipe::backend::docker::connect().await.unwrap();
+        let until = time::OffsetDateTime::now_utc().unix_timestamp() + 1;
+        let filters = std::collections::HashMap::from([
+            ("type".to_string(), vec!["container".to_string()]),
+            ("label".to_string(), vec![format!("dev.pipe.run-id={run}")]),
+        ]);
+        let options = bollard::query_parameters::EventsOptions {
+            since: Some(since.to_string()),
+            until: Some(until.to_string()),
+            filters: Some(filters),
+        };
+        let mut out = Vec::new();
+        let mut stream = docker.events(Some(options));
+        while let Some(Ok(e)) = stream.next().await {
+            let actor = e.actor.unwrap_or_default().attributes.unwrap_or_default();
+            let job = actor.get(pipe::backend::docker::LABEL_JOB).cloned().unwrap_or_default();
+            out.push((e.time_nano.unwrap_or_default(), e.action.unwrap_or_default(), job));
+        }
+        out
+    })
+}
+
+#[test]
+fn a_need_s_container_is_removed_only_once_its_dependent_has_started() {
+    let Some(exec) = Exec::docker() else { return };
+    let podman =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+            pipe::backend::engine::is_podman(&pipe::backend::docker::connect().await.unwrap()).await
+        });
+    if podman {
+        eprintln!("skipped under Podman: its event stream is checked by Docker's only");
+        return;
+    }
+    let since = time::OffsetDateTime::now_utc().unix_timestamp() - 1;
+    let r = run_pipeline(
+        exec,
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: 'true'}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: 'sleep 1'}]\n",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let run = r.events[0]["run_id"].as_str().unwrap();
+    let events = container_events(run, since);
+    let at =
+        |action: &str, job: &str| events.iter().find(|(_, a, j)| a == action && j == job).map(|(t, _, _)| *t);
+    let (b_started, a_destroyed) = (at("start", "b"), at("destroy", "a"));
+    assert!(b_started.is_some() && a_destroyed.is_some(), "{events:?}");
+    assert!(a_destroyed > b_started, "a was removed while b started: {events:?}");
+    assert!(labelled_containers(run).is_empty(), "containers left after the run");
+}

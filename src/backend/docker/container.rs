@@ -337,10 +337,23 @@ pub(crate) async fn job_container(
     if let Some(network) = &network {
         config.networking_config = Some(endpoint(network, job_options.aliases.clone()));
     }
-    // The workspace is copied in, unless the engine makes what that copy would (on this machine).
-    let copy_workspace = !setup.bind
-        && (job.state.copy_runner_dir
-            || !super::workdir::engine_makes_them(&setup.workspace, &config, image.user.as_deref()));
+    // The workspace is copied in, unless the engine makes what that copy would, or a bind of the
+    // host's empty workspace gives the same (both on this machine only).
+    let local = !job.state.copy_runner_dir;
+    let image_user = image.user.as_deref();
+    let mut copy_workspace =
+        !setup.bind && (!local || !super::workdir::engine_makes_them(&setup.workspace, &config, image_user));
+    if copy_workspace
+        && local
+        && super::workdir::bind_gives_the_same(&setup.workspace, &config, image_user)
+        && super::workdir::keeps_host_user_ids(docker).await
+    {
+        let bind = format!("{}:{WORKSPACE_IN_CONTAINER}", absolute(&setup.workspace)?);
+        if let Some(binds) = config.host_config.as_mut().and_then(|h| h.binds.as_mut()) {
+            binds.push(bind);
+            copy_workspace = false;
+        }
+    }
     let what = format!("job container {base_name}");
     let id = match when {
         Start::Now => create_and_start(docker, base_name, config, job, &what).await?,

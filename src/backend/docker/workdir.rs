@@ -12,6 +12,12 @@
 //! is left out when the container runs as root, its working directory is `/github/workspace`,
 //! the workspace is empty, and no volume or tmpfs of the job is mounted on `/github` or beneath
 //! it (the runner dir apart). A remote engine gets the runner dir by upload anyway, and keeps it.
+//!
+//! For a container user other than root, a local engine that maps user ids one to one can bind
+//! the empty host workspace instead: the container then sees the host directory itself, with the
+//! owner and mode the upload would have copied, at the cost of a mount instead of an extraction.
+//! That is done only when pipe can remove whatever that user writes there: the directory is
+//! root's (pipe runs as root), or the user is the directory's owner, by number.
 
 use std::path::Path;
 
@@ -31,6 +37,61 @@ pub(crate) fn engine_makes_them(
         && is_root(config.user.as_deref().or(image_user))
         && !mounts_under_github(config)
         && is_empty_dir(workspace)
+}
+
+/// Whether a bind of the host `workspace` gives the container of `config` the `/github/workspace`
+/// an upload would, for a container user other than root (see the module's comment). The engine
+/// must map user ids one to one as well; that is the caller's to ask.
+pub(crate) fn bind_gives_the_same(
+    workspace: &Path,
+    config: &ContainerCreateBody,
+    image_user: Option<&str>,
+) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let user = config.user.as_deref().or(image_user);
+    let Ok(meta) = std::fs::symlink_metadata(workspace) else { return false };
+    let owner = meta.uid();
+    let removable = owner == 0 || uid_of(user) == Some(owner);
+    config.working_dir.as_deref() == Some(WORKSPACE_IN_CONTAINER)
+        && !is_root(user)
+        && removable
+        && !mounts_under_github(config)
+        && is_empty_dir(workspace)
+}
+
+/// The user id of `USER[:GROUP]` when it is given as a number.
+fn uid_of(user: Option<&str>) -> Option<u32> {
+    let user = user?.trim();
+    user.split_once(':').map_or(user, |(u, _)| u).parse().ok()
+}
+
+/// Whether the Docker engine behind `docker` runs containers with the user ids of this machine
+/// (no user namespace: neither rootless nor `userns-remap`), so a host directory bound into a
+/// container shows the owner it has here. Podman counts as no (its rootless mode maps ids, and
+/// it makes a missing working directory its user's). Asked once per engine address: the answer
+/// is the daemon's configuration, which a run does not change.
+pub async fn keeps_host_user_ids(docker: &bollard::Docker) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static KNOWN: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+    let address = super::endpoint::resolve().map(|e| format!("{e:?}")).unwrap_or_default();
+    let known = KNOWN.get_or_init(Mutex::default);
+    if let Some(answer) = known.lock().ok().and_then(|k| k.get(&address).copied()) {
+        return answer;
+    }
+    let (info, podman) =
+        futures_util::future::join(docker.info(), crate::backend::engine::is_podman(docker)).await;
+    let Ok(info) = info else { return false };
+    let mapped = info
+        .security_options
+        .unwrap_or_default()
+        .iter()
+        .any(|o| o.split(',').any(|part| part == "name=rootless" || part == "name=userns"));
+    let answer = !podman && !mapped;
+    if let Ok(mut k) = known.lock() {
+        k.insert(address, answer);
+    }
+    answer
 }
 
 /// `USER[:GROUP]` names root (no user is root too).
@@ -104,6 +165,40 @@ mod tests {
         tmpfs.host_config.as_mut().unwrap().tmpfs =
             Some(HashMap::from([("/github".to_string(), String::new())]));
         assert!(mounts_under_github(&tmpfs));
+    }
+
+    #[test]
+    fn a_bind_for_a_user_pipe_can_clean_up_after() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = dir.path().join("workspace");
+        std::fs::create_dir(&workspace).unwrap();
+        let owner = std::fs::metadata(&workspace).unwrap().uid();
+        let mut plain = config(&["/tmp/r:/github/runner"]);
+        // Root is the engine's case, not the bind's.
+        assert!(!bind_gives_the_same(&workspace, &plain, None));
+        plain.user = Some(if owner == 0 { "1000".to_string() } else { format!("{owner}:{owner}") });
+        assert!(bind_gives_the_same(&workspace, &plain, None), "{:?}", plain.user);
+        if owner != 0 {
+            assert!(
+                !bind_gives_the_same(&workspace, &config(&[]), Some("someone")),
+                "a name other than root"
+            );
+            assert!(!bind_gives_the_same(&workspace, &config(&[]), Some(&(owner + 1).to_string())));
+        } else {
+            for user in ["1000", "1000:1000", "someone"] {
+                assert!(bind_gives_the_same(&workspace, &config(&[]), Some(user)), "pipe as root: {user}");
+            }
+        }
+        assert!(uid_of(Some(" 1000:50")) == Some(1000) && uid_of(Some("node")).is_none());
+        let mut mounted = plain.clone();
+        mounted.host_config.as_mut().unwrap().binds.as_mut().unwrap().push("/c:/github/workspace/c".into());
+        assert!(!bind_gives_the_same(&workspace, &mounted, None));
+        let mut elsewhere = plain.clone();
+        elsewhere.working_dir = Some("/src".to_string());
+        assert!(!bind_gives_the_same(&workspace, &elsewhere, None));
+        std::fs::write(workspace.join("a.txt"), "a").unwrap();
+        assert!(!bind_gives_the_same(&workspace, &plain, None), "a workspace with files");
     }
 
     #[test]
