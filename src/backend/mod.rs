@@ -193,8 +193,8 @@ pub trait Backend: Send + Sync {
         None
     }
 
-    /// Make a leg's environment ahead of its start, while the jobs it needs still run (created,
-    /// not started): `None` when this backend does not, or not for this setup.
+    /// Make a leg's environment ahead of its start, while the jobs it needs still run (ready
+    /// for its steps): `None` when this backend does not, or not for this setup.
     fn prepare<'a>(&'a self, _setup: &'a JobSetup) -> BoxFuture<'a, Option<Box<dyn Prepared>>> {
         Box::pin(async { None })
     }

@@ -1,6 +1,6 @@
 //! Job containers made ahead: once every need of a Docker job is running or done, the
-//! containers of its legs are created (not started) with the setup they will have if the
-//! running needs succeed, so that the job only starts its container when they are done. A leg
+//! containers of its legs are made and started with the setup they will have if the running
+//! needs succeed, so that the job's steps begin as soon as they are done. A leg
 //! whose setup turns out different (its image read a need's output) removes the one made for it
 //! and makes its own; what no leg used is removed when its job is done (skipped, failed,
 //! cancelled) and before the run ends.

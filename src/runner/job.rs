@@ -357,11 +357,31 @@ pub(super) fn scratch_and_setup(shared: &Shared, leg: &Leg) -> Result<(PathBuf, 
 
 fn tempdir_for(run_id: &str, key: &str) -> Result<PathBuf, String> {
     let dir = std::env::temp_dir().join(format!("pipe-{run_id}")).join(key);
-    let _ = std::fs::remove_dir_all(&dir);
+    empty_keeping_mounted(&dir, true);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(dir.parent().unwrap_or(&dir), std::fs::Permissions::from_mode(0o700));
     Ok(dir)
+}
+
+/// Empty a leg's scratch folder but keep the folders themselves: a container made (and started)
+/// ahead for the leg has its `runner` and `workspace` bind-mounted, and a mount holds on to the
+/// folder it was made of, not to its path.
+fn empty_keeping_mounted(dir: &std::path::Path, top: bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let kept = top
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+            && matches!(entry.file_name().to_str(), Some("runner" | "workspace"));
+        if kept {
+            empty_keeping_mounted(&path, false);
+        } else if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(&path);
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 async fn run_steps(

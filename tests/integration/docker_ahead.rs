@@ -195,18 +195,24 @@ fn a_need_s_container_is_removed_only_once_its_dependent_has_started() {
         return;
     }
     let since = time::OffsetDateTime::now_utc().unix_timestamp() - 1;
-    let r = run_pipeline(
-        exec,
-        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: 'true'}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: 'sleep 1'}]\n",
-        &[],
+    // `b`'s image is `a`'s output: what is made ahead for it (with the default image) does not
+    // fit, so `b` makes and starts its own after `a`.
+    let yaml = format!(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    outputs:\n      image: ${{{{ steps.s.outputs.image }}}}\n    steps:\n      - id: s\n        run: echo image={TEST_IMAGE} >> \"$GITHUB_OUTPUT\"\n  b:\n    needs: a\n    runs-on: x\n    container: ${{{{ needs.a.outputs.image }}}}\n    steps: [{{run: 'sleep 1'}}]\n"
     );
+    let r = run_pipeline(exec, &yaml, &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let run = r.events[0]["run_id"].as_str().unwrap();
     let events = container_events(run, since);
-    let at =
-        |action: &str, job: &str| events.iter().find(|(_, a, j)| a == action && j == job).map(|(t, _, _)| *t);
-    let (b_started, a_destroyed) = (at("start", "b"), at("destroy", "a"));
-    assert!(b_started.is_some() && a_destroyed.is_some(), "{events:?}");
+    // The last of each (the container made ahead for `b` came and went before).
+    let at = |action: &str, job: &str| {
+        events.iter().rev().find(|(_, a, j)| a == action && j == job).map(|(t, _, _)| *t)
+    };
+    let (b_created, b_started, a_destroyed) = (at("create", "b"), at("start", "b"), at("destroy", "a"));
+    assert!(b_created.is_some() && b_started.is_some() && a_destroyed.is_some(), "{events:?}");
+    let a_steps_over =
+        events.iter().filter(|(_, act, j)| act.starts_with("exec_die") && j == "a").map(|(t, _, _)| *t).max();
+    assert!(a_steps_over.is_some() && b_created > a_steps_over, "b used what was made ahead: {events:?}");
     assert!(a_destroyed > b_started, "a was removed while b started: {events:?}");
     assert!(labelled_containers(run).is_empty(), "containers left after the run");
 }

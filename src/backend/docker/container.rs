@@ -261,32 +261,15 @@ async fn create_everything(
             )
         },
     ));
-    let job_container = job_container(
-        docker,
-        setup,
-        image,
-        job,
-        job_options,
-        &labels,
-        &base_name,
-        network.clone(),
-        Start::Now,
-    );
+    let job_container =
+        job_container(docker, setup, image, job, job_options, &labels, &base_name, network.clone());
     let (services, id) = futures_util::future::join(services, job_container).await;
     services.into_iter().collect::<Result<Vec<()>, Error>>()?;
     id
 }
 
-/// Whether a job container is started as it is made, or only made (and started later).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Start {
-    Now,
-    Later,
-}
-
-/// Create the job container and copy the workspace into it (unless the engine's own directories
-/// are the same, see `workdir.rs`); started first with [`Start::Now`] (the copy then goes to the
-/// running container), else left created for a later start.
+/// Create and start the job container, and copy the workspace into it (unless the engine's own
+/// directories or a bind give the same, see `workdir.rs`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn job_container(
     docker: &Docker,
@@ -297,7 +280,6 @@ pub(crate) async fn job_container(
     labels: &HashMap<String, String>,
     base_name: &str,
     network: Option<String>,
-    when: Start,
 ) -> Result<String, Error> {
     let spec = setup.container.clone().unwrap_or_default();
     // The job container: kept alive by `tail -f /dev/null`; steps are execs.
@@ -355,10 +337,7 @@ pub(crate) async fn job_container(
         }
     }
     let what = format!("job container {base_name}");
-    let id = match when {
-        Start::Now => create_and_start(docker, base_name, config, job, &what).await?,
-        Start::Later => create(docker, base_name, config, job, &what).await?,
-    };
+    let id = create_and_start(docker, base_name, config, job, &what).await?;
     super::remote::put_files(docker, &id, &pipe_files).await?;
     // The workspace (and, for a remote daemon, the runner dir) is copied in.
     let mut items = Vec::new();

@@ -1,5 +1,7 @@
-//! A job container made ahead of its job: created (not started) with the workspace copied in,
-//! while the jobs it needs still run, so that once they are done the job only starts it.
+//! A job container made ahead of its job: created and started, the workspace copied in, while
+//! the jobs it needs still run, so that once they are done the job's steps begin at once. (Made
+//! but not started, the job still waited for the engine's start, which is most of a container's
+//! setup; idle, the container only runs `tail`, and never what the image would run.)
 //!
 //! Made from the setup the job is expected to have; a job that starts with another setup (an
 //! image or an env value that read a need's outputs) does not use it. Jobs with services are not
@@ -8,12 +10,12 @@
 use bollard::Docker;
 use tokio_util::sync::CancellationToken;
 
-use super::container::{Start, begin, cleaned_up, job_container, start};
+use super::container::{begin, cleaned_up, job_container};
 use super::{DockerJob, docker_name, engine_is_remote, labels};
 use crate::Error;
 use crate::backend::JobSetup;
 
-/// A created job container, not started yet, and the setup it was made for.
+/// A job container made and started for a job that has not begun, and the setup it was made for.
 pub struct PreparedJob {
     setup: JobSetup,
     job: DockerJob,
@@ -24,9 +26,8 @@ pub fn can_prepare(setup: &JobSetup) -> bool {
     setup.services.is_empty()
 }
 
-/// Make the job container of `setup` without starting it: images checked (pulled per
-/// `setup.pull`), the container created and the workspace copied in. What fails midway is
-/// removed again.
+/// Make the job container of `setup` ahead: images checked (pulled per `setup.pull`), the
+/// container created and started, the workspace copied in. What fails midway is removed again.
 pub async fn prepare_job(docker: &Docker, setup: &JobSetup) -> Result<PreparedJob, Error> {
     if !can_prepare(setup) {
         return Err(Error::docker(format!("job {}: a job with services is not made ahead", setup.job_key)));
@@ -35,8 +36,7 @@ pub async fn prepare_job(docker: &Docker, setup: &JobSetup) -> Result<PreparedJo
     let (mut job, image, options, _) = begin(docker, setup, remote).await?;
     let labels = labels(&setup.run_id, &setup.job_key);
     let name = docker_name(&["pipe", &setup.run_id, &setup.job_key]);
-    let created =
-        job_container(docker, setup, &image, &job, &options, &labels, &name, None, Start::Later).await;
+    let created = job_container(docker, setup, &image, &job, &options, &labels, &name, None).await;
     job.container_id = cleaned_up(&job, created).await?;
     Ok(PreparedJob { setup: setup.clone(), job })
 }
@@ -47,16 +47,29 @@ impl PreparedJob {
         self.setup == *setup
     }
 
-    /// Start the container: the job is ready for its steps. When that fails, or `cancel` fires
+    /// Hand the container to its job, once the engine says it still runs (it may have been
+    /// stopped or removed under pipe while it waited). When it does not, or `cancel` fires
     /// first, the container is removed ([`Error::Cancelled`] for the latter).
     pub async fn start(self, cancel: &CancellationToken) -> Result<DockerJob, Error> {
         let what =
             format!("job container {}", docker_name(&["pipe", &self.setup.run_id, &self.setup.job_key]));
-        let started = tokio::select! {
-            started = start(&self.job.docker, &self.job.container_id, &what) => started,
+        let running = async {
+            let inspected = self
+                .job
+                .docker
+                .inspect_container(&self.job.container_id, None)
+                .await
+                .map_err(|e| super::docker_error(&format!("inspecting {what}"), &e))?;
+            match inspected.state.and_then(|s| s.running) {
+                Some(true) => Ok(()),
+                _ => Err(Error::docker(format!("{what} made ahead is no longer running"))),
+            }
+        };
+        let checked = tokio::select! {
+            checked = running => checked,
             () = cancel.cancelled() => Err(Error::Cancelled),
         };
-        cleaned_up(&self.job, started).await?;
+        cleaned_up(&self.job, checked).await?;
         Ok(self.job)
     }
 

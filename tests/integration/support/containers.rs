@@ -21,14 +21,12 @@ pub fn containers_of_job(run_id: &str, job: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Wait (up to 30 s) until `job` of run `run_id` has a container that was created and not
-/// started: made ahead. Its id; `None` when none came.
+/// Wait (up to 30 s) until `job` of run `run_id` has a container (created or already
+/// started). Its id; `None` when none came. Found while the jobs it needs run, it was made ahead.
 pub fn made_ahead(run_id: &str, job: &str) -> Option<String> {
     let until = Instant::now() + Duration::from_secs(30);
     while Instant::now() < until {
-        if let Some((id, _)) =
-            containers_of_job(run_id, job).into_iter().find(|(_, state)| state == "created")
-        {
+        if let Some((id, _)) = containers_of_job(run_id, job).into_iter().next() {
             return Some(id);
         }
         std::thread::sleep(Duration::from_millis(50));
