@@ -216,3 +216,37 @@ fn a_need_s_container_is_removed_only_once_its_dependent_has_started() {
     assert!(a_destroyed > b_started, "a was removed while b started: {events:?}");
     assert!(labelled_containers(run).is_empty(), "containers left after the run");
 }
+
+#[test]
+fn a_container_made_ahead_that_stopped_is_replaced() {
+    let Some(Ahead { dir: _dir, child, run, made }) = run_until_b_is_made_ahead(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 4}]\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo \"container=${{ job.container.id }}\"\n",
+    ) else {
+        return;
+    };
+    // Stopped under pipe once it runs (made ahead, it is started too).
+    let until = Instant::now() + Duration::from_secs(20);
+    let running = || {
+        let out = std::process::Command::new("docker")
+            .args(["inspect", "-f", "{{.State.Running}}", &made])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim() == "true"
+    };
+    while !running() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(running(), "the container made ahead for b never ran");
+    let killed = std::process::Command::new("docker").args(["kill", &made]).output().unwrap();
+    assert!(killed.status.success(), "{}", String::from_utf8_lossy(&killed.stderr));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let said: Vec<String> = events(&out)
+        .iter()
+        .filter(|e| e["event"] == "step_output" && e["job"] == "b")
+        .filter_map(|e| e["line"].as_str().map(str::to_string))
+        .collect();
+    assert!(said.iter().any(|l| l.starts_with("container=")), "{said:?}");
+    assert!(!said.contains(&format!("container={made}")), "b ran in the stopped container: {said:?}");
+    assert!(labelled_containers(&run).is_empty(), "containers left after the run");
+}
