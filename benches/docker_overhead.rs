@@ -58,37 +58,32 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 static ENGINE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 
 fn show(what: &str, ours: Duration, raw: Duration, goal: f64) {
-    let ratio = ours.as_secs_f64() / raw.as_secs_f64().max(1e-9);
-    let verdict = if ratio <= goal { "ok" } else { "ABOVE GOAL" };
-    println!(
-        "{what:<34} pipe {:>8.2} ms   raw {:>8.2} ms   ratio {ratio:.2}x (goal <= {goal}x: {verdict})",
-        ours.as_secs_f64() * 1e3,
-        raw.as_secs_f64() * 1e3
-    );
-    println!(
-        "@figure | {} {} | {:.1} vs {:.1} ms raw = {ratio:.2}x | <= {goal}x | {}",
-        ENGINE.get().copied().unwrap_or("docker"),
-        what.trim(),
-        ours.as_secs_f64() * 1e3,
-        raw.as_secs_f64() * 1e3,
-        if ratio <= goal { "ok" } else { "MISSED" }
-    );
+    figure(what, ours, raw, Some(goal));
 }
 
 /// A figure printed with its ratio but held to no goal.
 fn inform(what: &str, ours: Duration, raw: Duration) {
+    figure(what, ours, raw, None);
+}
+
+/// A line for the reader and an `@figure` line for scripts/bench.sh.
+fn figure(what: &str, ours: Duration, raw: Duration, goal: Option<f64>) {
     let ratio = ours.as_secs_f64() / raw.as_secs_f64().max(1e-9);
+    let met = goal.is_none_or(|g| ratio <= g);
+    let (said, goal_column, verdict) = match goal {
+        Some(g) => (
+            format!("goal <= {g}x: {}", if met { "ok" } else { "ABOVE GOAL" }),
+            format!("<= {g}x"),
+            if met { "ok" } else { "MISSED" },
+        ),
+        None => ("information".to_string(), "(information)".to_string(), "-"),
+    };
+    let (ours_ms, raw_ms) = (ours.as_secs_f64() * 1e3, raw.as_secs_f64() * 1e3);
+    println!("{what:<34} pipe {ours_ms:>8.2} ms   raw {raw_ms:>8.2} ms   ratio {ratio:.2}x ({said})");
     println!(
-        "{what:<34} pipe {:>8.2} ms   raw {:>8.2} ms   ratio {ratio:.2}x (information)",
-        ours.as_secs_f64() * 1e3,
-        raw.as_secs_f64() * 1e3
-    );
-    println!(
-        "@figure | {} {} | {:.1} vs {:.1} ms raw = {ratio:.2}x | (information) | -",
+        "@figure | {} {} | {ours_ms:.1} vs {raw_ms:.1} ms raw = {ratio:.2}x | {goal_column} | {verdict}",
         ENGINE.get().copied().unwrap_or("docker"),
         what.trim(),
-        ours.as_secs_f64() * 1e3,
-        raw.as_secs_f64() * 1e3,
     );
 }
 

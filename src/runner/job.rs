@@ -260,19 +260,32 @@ async fn run_leg_inner(
         interrupted(shared, leg, &why);
         result = Ok(LegResult::interrupted());
     }
-    // Removed once the dependents have started; the run waits for it before it ends.
+    // Removed once the dependents have started; the run waits for it before it ends. A leg
+    // whose containers publish host ports frees them before it ends: a dependent (or a retry)
+    // publishing the same ones must find them free.
     let teardown = shared.clone();
-    shared.reaper.spawn_after_starts(&leg.key, shared.cancel.token(), async move {
+    let removal = async move {
         for problem in handle.teardown().await {
             teardown.notice("warning", problem);
         }
-    });
+    };
+    if publishes_ports(&setup) {
+        removal.await;
+    } else {
+        shared.reaper.spawn_after_starts(&leg.key, shared.cancel.token(), removal);
+    }
     if !shared.bind {
         let _ = std::fs::remove_dir_all(&scratch);
     } else {
         let _ = std::fs::remove_dir_all(&runner_dir);
     }
     result
+}
+
+/// Whether the job container or a service of `setup` publishes ports on the host.
+fn publishes_ports(setup: &JobSetup) -> bool {
+    setup.container.as_ref().is_some_and(|c| !c.ports.is_empty())
+        || setup.services.iter().any(|s| !s.ports.is_empty())
 }
 
 /// Says why the leg was interrupted (its environment went away under it).

@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::run_host::{Exec, labelled_containers, run_pipeline};
+use crate::run_host::{Exec, TEST_IMAGE, labelled_containers, run_pipeline};
 use crate::test::pipe_bin;
 
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -165,4 +165,29 @@ fn ctrl_c_removes_the_containers() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(labelled_containers(&run_id).is_empty(), "a container survived Ctrl-C");
+}
+
+#[test]
+fn jobs_one_after_another_publish_the_same_host_ports() {
+    let Some(exec) = Exec::docker() else { return };
+    let image = service_image();
+    // Each job frees its host ports before its dependent starts: a service's, and a job
+    // container's (which is therefore not made ahead either).
+    let service = format!(
+        "    services:\n      web:\n        image: {image}\n        ports: ['18089:80']\n        options: --health-cmd \"wget -q -O- http://localhost/ || exit 1\" --health-interval 1s --health-retries 20\n"
+    );
+    let container = format!("    container:\n      image: {TEST_IMAGE}\n      ports: ['18090:8080']\n");
+    let yaml = format!(
+        "on: push\njobs:\n  a:\n    runs-on: x\n{service}    steps: [{{run: 'true'}}]\n  b:\n    needs: a\n    runs-on: x\n{service}    steps: [{{run: 'true'}}]\n  c:\n    needs: b\n    runs-on: x\n{container}    steps: [{{run: 'true'}}]\n  d:\n    needs: c\n    runs-on: x\n{container}    steps: [{{run: 'true'}}]\n"
+    );
+    let r = run_pipeline(exec, &yaml, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let finished: Vec<(&str, &str)> = r
+        .of("job_finished")
+        .iter()
+        .filter_map(|e| Some((e["job"].as_str()?, e["result"].as_str()?)))
+        .collect();
+    assert_eq!(finished, [("a", "success"), ("b", "success"), ("c", "success"), ("d", "success")]);
+    let run = r.events[0]["run_id"].as_str().unwrap();
+    assert!(labelled_containers(run).is_empty(), "containers left after the run");
 }

@@ -5,7 +5,8 @@
 //!
 //! Made from the setup the job is expected to have; a job that starts with another setup (an
 //! image or an env value that read a need's outputs) does not use it. Jobs with services are not
-//! made ahead: their containers share a network and start together.
+//! made ahead (their containers share a network and start together), nor jobs whose container
+//! publishes host ports.
 
 use bollard::Docker;
 use tokio_util::sync::CancellationToken;
@@ -21,9 +22,10 @@ pub struct PreparedJob {
     job: DockerJob,
 }
 
-/// Whether a job of this setup can be made ahead (it has no services).
+/// Whether a job of this setup can be made ahead: it has no services, and its container
+/// publishes no host ports (started ahead, it would hold them while other jobs run).
 pub fn can_prepare(setup: &JobSetup) -> bool {
-    setup.services.is_empty()
+    setup.services.is_empty() && setup.container.as_ref().is_none_or(|c| c.ports.is_empty())
 }
 
 /// Make the job container of `setup` ahead: images checked (pulled per `setup.pull`), the
