@@ -52,22 +52,33 @@ fn signal(child: &Child, signal: nix::sys::signal::Signal) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
 }
 
-#[test]
-fn a_dependent_job_starts_the_container_made_for_it_while_its_need_ran() {
-    let Some(Ahead { dir: _dir, child, run, made }) = run_until_b_is_made_ahead(
-        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 3}]\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo \"container=${{ job.container.id }}\"\n",
-    ) else {
-        return;
-    };
+/// `a` runs `seconds`, then `b` says the id of the container it runs in.
+fn b_says_its_container(seconds: u32) -> String {
+    format!(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{{run: sleep {seconds}}}]\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo \"container=${{{{ job.container.id }}}}\"\n"
+    )
+}
+
+/// The container `b` of [`b_says_its_container`] said it ran in, once the run exited 0.
+fn container_b_ran_in(child: Child) -> String {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let events = events(&out);
-    let said: Vec<&str> = events
+    let said: Vec<String> = events(&out)
         .iter()
         .filter(|e| e["event"] == "step_output" && e["job"] == "b")
-        .filter_map(|e| e["line"].as_str())
+        .filter_map(|e| e["line"].as_str()?.strip_prefix("container=").map(str::to_string))
         .collect();
-    assert!(said.contains(&format!("container={made}").as_str()), "b ran in another container: {said:?}");
+    assert_eq!(said.len(), 1, "b said: {said:?}");
+    said[0].clone()
+}
+
+#[test]
+fn a_dependent_job_starts_the_container_made_for_it_while_its_need_ran() {
+    let Some(Ahead { dir: _dir, child, run, made }) = run_until_b_is_made_ahead(&b_says_its_container(3))
+    else {
+        return;
+    };
+    assert_eq!(container_b_ran_in(child), made, "b ran in another container");
     assert!(labelled_containers(&run).is_empty(), "containers left after the run");
 }
 
@@ -219,9 +230,8 @@ fn a_need_s_container_is_removed_only_once_its_dependent_has_started() {
 
 #[test]
 fn a_container_made_ahead_that_stopped_is_replaced() {
-    let Some(Ahead { dir: _dir, child, run, made }) = run_until_b_is_made_ahead(
-        "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: sleep 4}]\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo \"container=${{ job.container.id }}\"\n",
-    ) else {
+    let Some(Ahead { dir: _dir, child, run, made }) = run_until_b_is_made_ahead(&b_says_its_container(4))
+    else {
         return;
     };
     // Stopped under pipe once it runs (made ahead, it is started too).
@@ -239,14 +249,6 @@ fn a_container_made_ahead_that_stopped_is_replaced() {
     assert!(running(), "the container made ahead for b never ran");
     let killed = std::process::Command::new("docker").args(["kill", &made]).output().unwrap();
     assert!(killed.status.success(), "{}", String::from_utf8_lossy(&killed.stderr));
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let said: Vec<String> = events(&out)
-        .iter()
-        .filter(|e| e["event"] == "step_output" && e["job"] == "b")
-        .filter_map(|e| e["line"].as_str().map(str::to_string))
-        .collect();
-    assert!(said.iter().any(|l| l.starts_with("container=")), "{said:?}");
-    assert!(!said.contains(&format!("container={made}")), "b ran in the stopped container: {said:?}");
+    assert_ne!(container_b_ran_in(child), made, "b ran in the stopped container");
     assert!(labelled_containers(&run).is_empty(), "containers left after the run");
 }

@@ -32,7 +32,10 @@ pub fn can_prepare(setup: &JobSetup) -> bool {
 /// container created and started, the workspace copied in. What fails midway is removed again.
 pub async fn prepare_job(docker: &Docker, setup: &JobSetup) -> Result<PreparedJob, Error> {
     if !can_prepare(setup) {
-        return Err(Error::docker(format!("job {}: a job with services is not made ahead", setup.job_key)));
+        return Err(Error::docker(format!(
+            "job {}: a job with services or published ports is not made ahead",
+            setup.job_key
+        )));
     }
     let remote = engine_is_remote();
     let (mut job, image, options, _) = begin(docker, setup, remote).await?;
