@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod cores;
 mod commands;
 pub mod diagnostic;
 pub mod error;

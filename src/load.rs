@@ -152,8 +152,7 @@ fn jobs(entries: &[(Node, Node)]) -> Vec<Job> {
         jobs.extend(part.iter().filter_map(|(k, v)| job(k, v)));
         jobs
     };
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    if cores < 2 || entries.len() < 2 * JOBS_PER_THREAD {
+    if entries.len() < 2 * JOBS_PER_THREAD || crate::cores::available() < 2 {
         return build(entries);
     }
     let (head, tail) = entries.split_at(entries.len() / 2);

@@ -66,7 +66,7 @@ impl Batch<'_> {
 
 /// `f` over every item on all cores (files are independent), results in the items' order.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism().map_or(1, usize::from).min(items.len());
+    let workers = crate::cores::available().min(items.len());
     if workers <= 1 {
         return items.iter().map(f).collect();
     }
