@@ -6,8 +6,8 @@
 
 pub mod backend;
 pub mod cli;
-pub mod cores;
 mod commands;
+pub mod cores;
 pub mod diagnostic;
 pub mod error;
 pub mod event;

@@ -9,6 +9,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle};
 use crate::diagnostic::Diagnostic;
 use crate::source::{Pos, Span};
 
+mod fast;
 mod halves;
 
 /// Deeper nesting than this is reported instead of built: no workflow needs it and it keeps the
@@ -321,6 +322,19 @@ struct Part {
 /// Read `text` whose nodes start `depth` levels deep in the whole file (the nesting limit
 /// counts from the file's root).
 fn parse_part(text: &str, dialect: Dialect, depth: usize) -> Part {
+    fast_part(text, dialect, depth).unwrap_or_else(|| saphyr_part(text, dialect, depth))
+}
+
+/// [`parse_part`] by the fast path, when the text is of the form it knows.
+fn fast_part(text: &str, dialect: Dialect, depth: usize) -> Option<Part> {
+    let mut builder = Builder { dialect, depth, ..Builder::default() };
+    fast::read(text, &mut builder)?;
+    let root = builder.root.take();
+    Some(builder.finish(root))
+}
+
+/// [`parse_part`] by saphyr-parser, which reads all of YAML and says what is wrong.
+fn saphyr_part(text: &str, dialect: Dialect, depth: usize) -> Part {
     let mut builder = Builder { dialect, depth, ..Builder::default() };
     let mut documents = 0;
     for event in Parser::new_from_str(text) {
