@@ -100,7 +100,7 @@ impl Source {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         // In ASCII text characters are bytes; otherwise count the characters of each line.
         let line_char_starts = if text.is_ascii() {
             line_starts.clone()

@@ -103,10 +103,20 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 /// YAML files below `dir`, sorted; hidden folders other than .github are skipped.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.to_path_buf(), source })?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    // The entry's type comes with the listing: no stat per file (a symbolic link is followed).
+    let mut paths: Vec<(PathBuf, bool)> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let dir = match e.file_type() {
+                Ok(t) if !t.is_symlink() => t.is_dir(),
+                _ => e.path().is_dir(),
+            };
+            (e.path(), dir)
+        })
+        .collect();
     paths.sort();
-    for p in paths {
-        if p.is_dir() {
+    for (p, dir) in paths {
+        if dir {
             walk(&p, out)?;
         } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
             out.push(p);

@@ -28,6 +28,7 @@ pub(super) fn read(text: &str, builder: &mut Builder) -> Option<()> {
         return None;
     }
     let mut r = Reader {
+        text,
         b,
         at: 0,
         line: 1,
@@ -42,6 +43,7 @@ pub(super) fn read(text: &str, builder: &mut Builder) -> Option<()> {
 }
 
 struct Reader<'a, 'b> {
+    text: &'a str,
     b: &'a [u8],
     /// The byte read next.
     at: usize,
@@ -163,7 +165,7 @@ impl<'a> Reader<'a, '_> {
 
     fn text(&self, start: usize, end: usize) -> &'a str {
         // Both ends are ASCII bytes of the text, so they are character boundaries.
-        std::str::from_utf8(&self.b[start..end]).unwrap_or_default()
+        self.text.get(start..end).unwrap_or_default()
     }
 
     fn after_spaces(&self, mut i: usize) -> usize {
