@@ -213,6 +213,8 @@ impl Scalar {
             "" | "~" | "null" | "Null" | "NULL" => return Typed::Null,
             "true" | "True" | "TRUE" => return Typed::Bool(true),
             "false" | "False" | "FALSE" => return Typed::Bool(false),
+            // A number starts with a digit, a sign or a dot, never with a letter.
+            _ if first_is_letter(t) => return Typed::Str(t),
             _ => {}
         }
         if let Some(i) = parse_int(t) {
@@ -223,6 +225,10 @@ impl Scalar {
         }
         Typed::Str(t)
     }
+}
+
+fn first_is_letter(t: &str) -> bool {
+    t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
 }
 
 fn parse_int(t: &str) -> Option<i64> {

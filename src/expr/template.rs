@@ -48,6 +48,11 @@ const OPEN: [char; 3] = ['$', '{', '{'];
 
 /// Splits a string into literal text and parsed `${{ }}` expressions.
 pub fn parse_template(src: &str) -> Result<Template, ExprError> {
+    // Most strings of a workflow hold no expression: one literal, without a walk over characters.
+    if !src.contains("${{") {
+        let parts = if src.is_empty() { Vec::new() } else { vec![Part::Literal(src.to_string())] };
+        return Ok(Template { parts });
+    }
     let chars: Vec<char> = src.chars().collect();
     let mut parts = Vec::new();
     let mut literal = String::new();

@@ -225,11 +225,15 @@ fn check_site(index: &Index<'_>, site: &Site<'_>, source: &Source, out: &mut Vec
     let text = site.text;
     let span = |s: expr::Span| text.span_of(source, s.start, s.end);
     let mut in_string = false;
-    let exprs: Vec<expr::Expr> = if site.condition {
+    // The parsed text lives here; the checks borrow its expressions.
+    let parsed: Vec<expr::Expr>;
+    let template: expr::Template;
+    let exprs: Vec<&expr::Expr> = if site.condition {
         match expr::parse_condition(&text.value) {
             Ok(Condition::Expression(e)) => {
                 super::constant::check_if(&e, text.span, out);
-                vec![e]
+                parsed = vec![e];
+                parsed.iter().collect()
             }
             Ok(Condition::Empty) => Vec::new(),
             Ok(Condition::AlwaysTrueTemplate(t)) => {
@@ -241,7 +245,8 @@ fn check_site(index: &Index<'_>, site: &Site<'_>, source: &Source, out: &mut Vec
                     )
                     .with_help("put the whole condition inside one `${{ }}`, or write it without `${{ }}`"),
                 );
-                t.expressions().cloned().collect()
+                template = t;
+                template.expressions().collect()
             }
             Err(e) => {
                 out.push(Diagnostic::error("expression-syntax", span(e.span), e.message.clone()));
@@ -252,7 +257,8 @@ fn check_site(index: &Index<'_>, site: &Site<'_>, source: &Source, out: &mut Vec
         match expr::parse_template(&text.value) {
             Ok(t) => {
                 in_string = t.parts.len() > 1;
-                t.expressions().cloned().collect()
+                template = t;
+                template.expressions().collect()
             }
             Err(e) => {
                 let rule = if e.message.contains("never closed") || e.message.contains("unterminated") {
