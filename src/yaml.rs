@@ -562,6 +562,31 @@ fn count_nodes(node: &Node) -> usize {
     }
 }
 
+/// Every YAML file of the repository: the fixtures of every rule, the examples, the workflows, the
+/// fuzz corpus's seeds (for the tests that compare readings).
+#[cfg(test)]
+fn repository_yaml_files() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["tests/fixtures", "pipelines", ".github", "examples", "fuzz"] {
+        yaml_files_below(&root.join(dir), &mut files);
+    }
+    files
+}
+
+#[cfg(test)]
+fn yaml_files_below(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            yaml_files_below(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -421,26 +421,7 @@ impl<'a> Reader<'a, '_> {
     fn plain_block(&self, start: usize) -> Option<(usize, Stop)> {
         let first = self.b[start];
         let next = self.byte(start + 1);
-        let indicator = matches!(
-            first,
-            b'&' | b'*'
-                | b'!'
-                | b'|'
-                | b'>'
-                | b'%'
-                | b'@'
-                | b'`'
-                | b','
-                | b'['
-                | b']'
-                | b'{'
-                | b'}'
-                | b'#'
-                | b'?'
-                | b':'
-                | b'"'
-                | b'\''
-        );
+        let indicator = is_indicator(first);
         if indicator || first == b'\n' || (first == b'-' && matches!(next, b' ' | b'\n')) {
             return None;
         }
@@ -595,28 +576,7 @@ impl<'a> Reader<'a, '_> {
     /// and whether `: ` follows it.
     fn plain_flow(&self, start: usize) -> Option<(usize, bool)> {
         let first = self.b[start];
-        let indicator = matches!(
-            first,
-            b'&' | b'*'
-                | b'!'
-                | b'|'
-                | b'>'
-                | b'%'
-                | b'@'
-                | b'`'
-                | b','
-                | b'['
-                | b']'
-                | b'{'
-                | b'}'
-                | b'#'
-                | b'?'
-                | b':'
-                | b'"'
-                | b'\''
-                | b'\n'
-                | b' '
-        );
+        let indicator = is_indicator(first) || matches!(first, b'\n' | b' ');
         if indicator || (first == b'-' && matches!(self.byte(start + 1), b' ' | b',' | b']' | b'}' | b'\n')) {
             return None;
         }
@@ -805,6 +765,30 @@ fn folded_value(lines: &[Line<'_>], chomp: Chomp) -> String {
     chomped(out, lines, chomp)
 }
 
+/// YAML's indicator characters, which cannot start a plain scalar.
+fn is_indicator(c: u8) -> bool {
+    matches!(
+        c,
+        b'&' | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'?'
+            | b':'
+            | b'"'
+            | b'\''
+    )
+}
+
 /// Characters in UTF-8 bytes.
 fn chars(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&c| c & 0xC0 != 0x80).count()
@@ -876,25 +860,10 @@ mod tests {
     /// workflows to compare against, for a local run over real-world files).
     #[test]
     fn every_yaml_file_of_the_repository_reads_as_saphyr_parser_reads_it() {
-        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            let Ok(entries) = std::fs::read_dir(dir) else { return };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
-                    out.push(p);
-                }
-            }
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in ["tests/fixtures", "pipelines", ".github", "examples", "fuzz"] {
-            walk(&root.join(dir), &mut files);
-        }
+        let mut files = super::super::repository_yaml_files();
         let repository = files.len();
         if let Some(extra) = std::env::var_os("PIPE_YAML_CORPUS") {
-            walk(std::path::Path::new(&extra), &mut files);
+            super::super::yaml_files_below(std::path::Path::new(&extra), &mut files);
         }
         assert!(repository > 100, "{repository} files");
         let (mut fast, mut fast_of_repository) = (0, 0);

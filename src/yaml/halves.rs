@@ -212,22 +212,7 @@ mod tests {
     /// halves wherever that is done, the tree and problems are those of one reading.
     #[test]
     fn every_workflow_of_the_repository_reads_the_same_in_halves() {
-        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            let Ok(entries) = std::fs::read_dir(dir) else { return };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
-                    out.push(p);
-                }
-            }
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in ["tests/fixtures", "pipelines", ".github", "examples"] {
-            walk(&root.join(dir), &mut files);
-        }
+        let files = super::super::repository_yaml_files();
         assert!(files.len() > 100, "{} files", files.len());
         let (mut halved, mut whole) = (0, 0);
         for file in &files {
