@@ -104,8 +104,10 @@ pub enum Output {
 }
 
 /// Chunks a step's output channel holds before the backend waits for its reader: a step that
-/// prints faster than pipe writes its log is slowed down instead of filling pipe's memory.
-pub const OUTPUT_CHUNKS: usize = 64;
+/// prints faster than pipe writes its log is slowed down instead of filling pipe's memory. At
+/// 64 KiB a read that is at most 1 MiB in flight per step: with 4 MiB, a log writer slowed by a busy
+/// machine let peak memory grow by that much with the output.
+pub const OUTPUT_CHUNKS: usize = 16;
 
 /// Where a backend sends a step's output.
 pub type OutputSender = mpsc::Sender<Output>;
