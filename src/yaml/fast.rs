@@ -278,13 +278,7 @@ impl<'a> Reader<'a, '_> {
     fn key(&mut self) -> Option<Pos> {
         let start = self.at;
         match self.b[start] {
-            q @ (b'"' | b'\'') => {
-                let (text, end) = self.quoted(q)?;
-                let style = if q == b'"' { ScalarStyle::DoubleQuoted } else { ScalarStyle::SingleQuoted };
-                let span = self.span(start, end);
-                self.scalar(text, style, span)?;
-                self.at = end;
-            }
+            b'"' | b'\'' => self.quoted_scalar(|_, end| end)?,
             _ => {
                 let (end, stop) = self.plain_block(start)?;
                 if stop != Stop::Colon {
@@ -346,13 +340,7 @@ impl<'a> Reader<'a, '_> {
             b'[' | b'{' => {
                 self.flow()?;
             }
-            q @ (b'"' | b'\'') => {
-                let (text, end) = self.quoted(q)?;
-                let style = if q == b'"' { ScalarStyle::DoubleQuoted } else { ScalarStyle::SingleQuoted };
-                let span = self.span(start, self.token_end(end));
-                self.scalar(text, style, span)?;
-                self.at = end;
-            }
+            b'"' | b'\'' => self.quoted_scalar(Self::token_end)?,
             _ => {
                 let (end, stop) = self.plain_block(start)?;
                 if stop == Stop::Colon {
@@ -438,6 +426,19 @@ impl<'a> Reader<'a, '_> {
             i -= 1;
         }
         Some((i, stop))
+    }
+
+    /// The one-line quoted scalar opening at `at`, whose span ends where `span_end` says from the
+    /// byte after its closing quote (saphyr-parser's spans differ by context); `at` moves to that
+    /// byte.
+    fn quoted_scalar(&mut self, span_end: fn(&Self, usize) -> usize) -> Option<()> {
+        let (start, q) = (self.at, self.b[self.at]);
+        let (text, end) = self.quoted(q)?;
+        let style = if q == b'"' { ScalarStyle::DoubleQuoted } else { ScalarStyle::SingleQuoted };
+        let span = self.span(start, span_end(self, end));
+        self.scalar(text, style, span)?;
+        self.at = end;
+        Some(())
     }
 
     /// The byte after the closing quote of a one-line quoted scalar opening at `at`.
@@ -526,15 +527,7 @@ impl<'a> Reader<'a, '_> {
             }
             if open == b'{' {
                 self.skip_spaces();
-                if self.b[self.at] != b':' || self.byte(self.at + 1) != b' ' {
-                    return None;
-                }
-                self.at += 1;
-                self.skip_spaces();
-                if matches!(self.b[self.at], b',' | b'}') {
-                    return None;
-                }
-                self.flow_node()?;
+                self.flow_value(close)?;
             }
             self.skip_spaces();
             match self.b[self.at] {
@@ -556,14 +549,7 @@ impl<'a> Reader<'a, '_> {
         let start = self.at;
         match self.b[start] {
             b'[' | b'{' => self.flow(),
-            q @ (b'"' | b'\'') => {
-                let (text, end) = self.quoted(q)?;
-                let style = if q == b'"' { ScalarStyle::DoubleQuoted } else { ScalarStyle::SingleQuoted };
-                let span = self.span(start, self.after_spaces(end));
-                self.scalar(text, style, span)?;
-                self.at = end;
-                Some(())
-            }
+            b'"' | b'\'' => self.quoted_scalar(Self::after_spaces),
             _ => {
                 let (i, _) = self.plain_flow(start)?;
                 let span = self.span(start, i);
@@ -613,19 +599,25 @@ impl<'a> Reader<'a, '_> {
         self.byte(end) == b':' && self.byte(end + 1) == b' '
     }
 
-    /// A pair in a flow sequence: a mapping of one entry, from its key to where the next token starts.
-    fn flow_pair(&mut self) -> Option<()> {
-        self.emit(Event::MappingStart(0, None), self.span(self.at, self.at))?;
-        self.flow_node()?;
-        if self.b[self.at] != b':' {
+    /// The `: ` after a key of a flow collection closed by `close`, and the value after it (an
+    /// empty value is left to saphyr-parser).
+    fn flow_value(&mut self, close: u8) -> Option<()> {
+        if self.b[self.at] != b':' || self.byte(self.at + 1) != b' ' {
             return None;
         }
         self.at += 1;
         self.skip_spaces();
-        if matches!(self.b[self.at], b',' | b']') {
+        if self.b[self.at] == b',' || self.b[self.at] == close {
             return None;
         }
+        self.flow_node()
+    }
+
+    /// A pair in a flow sequence: a mapping of one entry, from its key to where the next token starts.
+    fn flow_pair(&mut self) -> Option<()> {
+        self.emit(Event::MappingStart(0, None), self.span(self.at, self.at))?;
         self.flow_node()?;
+        self.flow_value(b']')?;
         self.skip_spaces();
         self.emit(Event::MappingEnd, self.span(self.at, self.at))
     }
